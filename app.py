@@ -1,0 +1,181 @@
+"""Lärträff: the composition root and command line.
+
+python app.py serve              migrate, then serve the bot (default)
+python app.py migrate            apply database migrations
+python app.py import FILE        create or update a series from a data file
+python app.py demo               the bot on SQLite with demo data, plus Microsoft's Agents Playground
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent
+PLAYGROUND_DIR = ROOT / "playground"
+PLAYGROUND_CLI = ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
+PLAYGROUND_PORT = 56150
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # Keep request logs free of personal data: the access log shows method, path and status only.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.storage.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+async def _import(path: Path, database_url: str, *, shift_to_future: bool, only_if_empty: bool) -> str:
+    from bot import datafile
+    from bot.clock import SystemClock
+    from bot.services.series_admin import import_series, is_empty
+    from bot.storage.engine import create_engine
+    from bot.storage.uow import SqlUnitOfWork
+
+    series, sessions = datafile.load(path)
+    now = SystemClock().now()
+    if shift_to_future:
+        weeks = datafile.weeks_to_future(sessions, now)
+        sessions = [datafile.shifted(s, weeks) for s in sessions]
+    engine = create_engine(database_url)
+    try:
+        async with SqlUnitOfWork(engine) as uow:
+            if only_if_empty and not await is_empty(uow):
+                return "database already holds a series; demo data not imported"
+            result = await import_series(series, sessions, uow, now)
+    finally:
+        await engine.dispose()
+    verb = "created" if result.series_created else "updated"
+    return (
+        f"series '{result.series.title}' {verb}: {result.sessions_created} sessions created, "
+        f"{result.sessions_updated} updated"
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.datafile import DataFileError
+    from bot.storage.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    try:
+        print(
+            asyncio.run(
+                _import(
+                    Path(args.file), settings.database_url, shift_to_future=args.shift_to_future, only_if_empty=False
+                )
+            )
+        )
+    except DataFileError as error:
+        print(f"cannot import: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _build_app(demo: bool) -> tuple[web.Application, str, int]:
+    from bot.clock import SystemClock
+    from bot.config import Settings
+    from bot.storage.migrate import upgrade
+    from bot.web import create_app
+
+    started = time.perf_counter()
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    upgrade(settings.database_url)
+    if demo:
+        message = asyncio.run(
+            _import(ROOT / settings.demo_data, settings.database_url, shift_to_future=True, only_if_empty=True)
+        )
+        logging.getLogger("lartraff").info(message)
+    app = create_app(settings, SystemClock())
+    if demo:
+        app.cleanup_ctx.append(_playground(settings.port))
+
+    async def _report(_: web.Application) -> None:
+        logging.getLogger("lartraff").info(
+            "ready on http://%s:%s in %.2f s", settings.host, settings.port, time.perf_counter() - started
+        )
+
+    app.on_startup.append(_report)
+    return app, settings.host, settings.port
+
+
+def _playground(bot_port: int):  # type: ignore[no-untyped-def]
+    async def run(_: web.Application) -> AsyncIterator[None]:
+        node = shutil.which("node")
+        if node is None or not PLAYGROUND_CLI.exists():
+            raise SystemExit("Agents Playground not installed: run `npm ci` (needs Node.js)")
+        env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none"}
+        process = await asyncio.create_subprocess_exec(
+            node, str(PLAYGROUND_CLI),
+            "-e", f"http://127.0.0.1:{bot_port}/api/messages",
+            "-c", "msteams", "-p", str(PLAYGROUND_PORT), "--disable-telemetry",
+            cwd=PLAYGROUND_DIR, env=env, start_new_session=True,
+        )  # fmt: skip
+        logging.getLogger("lartraff").info("Agents Playground: open http://127.0.0.1:%s", PLAYGROUND_PORT)
+        try:
+            yield
+        finally:
+            if process.returncode is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(process.wait(), 10)
+                except TimeoutError:
+                    os.killpg(process.pid, signal.SIGKILL)
+
+    return run
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    app, host, port = _build_app(demo=args.command == "demo")
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python app.py", description="Lärträff, a Teams bot for a series of learning sessions."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="apply migrations, then serve the bot on HOST:PORT (the default)")
+    commands.add_parser("migrate", help="apply database migrations to DATABASE_URL")
+    importer = commands.add_parser("import", help="create or update a series and its sessions from a TOML data file")
+    importer.add_argument("file", help="the data file, e.g. data/larprojekt-innovation.toml")
+    importer.add_argument(
+        "--shift-to-future",
+        action="store_true",
+        help="move the sessions forward by whole weeks so the first is three weeks away",
+    )
+    commands.add_parser(
+        "demo", help="the bot with demo data (when the database is empty) plus the Agents Playground on :56150"
+    )
+    args = parser.parse_args(argv)
+    handlers = {"serve": cmd_serve, "demo": cmd_serve, "migrate": cmd_migrate, "import": cmd_import, None: cmd_serve}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""All settings, read once from the environment or `.env` and checked strictly."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.model import Language
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Names follow the Bot Framework's own (`MicrosoftAppId`, ...) where it has one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+
+    host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
+    port: int = Field(3978, ge=1, le=65535, validation_alias=_env("PORT"))
+    database_url: str = Field("sqlite+aiosqlite:///data/lartraff.db", validation_alias=_env("DATABASE_URL"))
+
+    app_id: str = Field("", validation_alias=_env("MicrosoftAppId", "MICROSOFT_APP_ID"))
+    app_password: str = Field("", validation_alias=_env("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"), repr=False)
+    app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = Field(
+        "SingleTenant", validation_alias=_env("MicrosoftAppType", "MICROSOFT_APP_TYPE")
+    )
+    app_tenant_id: str = Field("", validation_alias=_env("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"))
+    openid_metadata_url: str = Field("", validation_alias=_env("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"))
+    token_issuer: str = Field("", validation_alias=_env("TO_BOT_FROM_CHANNEL_TOKEN_ISSUER"))
+
+    allowed_tenant_ids: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias=_env("ALLOWED_TENANT_IDS")
+    )
+    default_language: Language = Field(Language.SV, validation_alias=_env("DEFAULT_LANGUAGE"))
+    max_request_bytes: int = Field(256 * 1024, ge=16 * 1024, validation_alias=_env("MAX_REQUEST_BYTES"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("LOG_LEVEL"))
+    demo_data: str = Field("data/larprojekt-innovation.toml", validation_alias=_env("DEMO_DATA"))
+
+    @field_validator("allowed_tenant_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Without an app id the bot accepts unauthenticated local traffic (Agents Playground)."""
+        return bool(self.app_id)

@@ -1,0 +1,52 @@
+"""Expected failures: each is shown to the person as a friendly card, never as a crash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class DomainError(Exception):
+    """Base for every expected failure; nothing has been changed when one is raised."""
+
+
+class SessionNotFound(DomainError):
+    pass
+
+
+class SessionCancelled(DomainError):
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+class SessionAlreadyStarted(DomainError):
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+class SessionAlreadyOver(DomainError):
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+class RegistrationClosed(DomainError):
+    def __init__(self, number: int, deadline: datetime) -> None:
+        super().__init__(number, deadline)
+        self.number = number
+        self.deadline = deadline
+
+
+class NotRegistered(DomainError):
+    pass
+
+
+class ProfileIncomplete(DomainError):
+    def __init__(self, missing: tuple[str, ...]) -> None:
+        super().__init__(missing)
+        self.missing = missing
+
+
+class InvalidInput(DomainError):
+    """A card or command carried data we cannot use (tampered, stale or malformed)."""

@@ -1,0 +1,305 @@
+"""The series, its sessions, the people in it and their registrations: pure data and rules, no I/O.
+
+Every rule that depends on time takes `now` (an aware datetime) from the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain import errors
+
+
+class Language(StrEnum):
+    SV = "sv"
+    EN = "en"
+
+    @classmethod
+    def from_locale(cls, locale: str | None) -> Language | None:
+        """`sv-SE` -> SV, `en-US` -> EN, anything else -> None."""
+        if not locale:
+            return None
+        prefix = locale.replace("_", "-").split("-", 1)[0].lower()
+        try:
+            return cls(prefix)
+        except ValueError:
+            return None
+
+
+class SessionStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    ABSENT = "absent"
+    WITHDRAWN = "withdrawn"
+
+
+# Statuses that hold a place (a seat or a place in the queue).
+ACTIVE_STATUSES = frozenset({RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED})
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    organisation: str = ""
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class ProgrammeItem:
+    title: str
+    speakers: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    id: int
+    slug: str
+    title: str
+    organiser: str
+    description: str
+    target_group: str
+    language: Language
+    fee: str = ""
+    contacts: tuple[Contact, ...] = ()
+    organisations: tuple[str, ...] = ()
+    total_sessions: int | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    id: int
+    series_id: int
+    number: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime
+    status: SessionStatus = SessionStatus.DRAFT
+    after_talk_ends_at: datetime | None = None
+    place: str = "Teams"
+    description: str = ""
+    programme: tuple[ProgrammeItem, ...] = ()
+    guest: str = ""
+    capacity: int | None = None
+    join_url: str | None = None
+
+    @property
+    def has_after_talk(self) -> bool:
+        return self.after_talk_ends_at is not None
+
+    def is_upcoming(self, now: datetime) -> bool:
+        return self.ends_at > now
+
+    def is_visible_to_participants(self, now: datetime) -> bool:
+        return self.status is SessionStatus.PUBLISHED and self.is_upcoming(now)
+
+    def registration_open(self, now: datetime) -> bool:
+        return self.status is SessionStatus.PUBLISHED and now <= self.registration_deadline and now < self.starts_at
+
+    def seats_left(self, registered: int) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - registered, 0)
+
+    def check_open_for_registration(self, now: datetime) -> None:
+        if self.status is SessionStatus.CANCELLED:
+            raise errors.SessionCancelled(self.number)
+        if self.status is not SessionStatus.PUBLISHED:
+            raise errors.SessionNotFound()
+        if now >= self.starts_at:
+            raise errors.SessionAlreadyStarted(self.number)
+        if now > self.registration_deadline:
+            raise errors.RegistrationClosed(self.number, self.registration_deadline)
+
+    def check_changeable(self, now: datetime) -> None:
+        """Absence and withdrawal are possible until the session has ended."""
+        if self.status is SessionStatus.CANCELLED:
+            raise errors.SessionCancelled(self.number)
+        if now >= self.ends_at:
+            raise errors.SessionAlreadyOver(self.number)
+
+
+@dataclass(frozen=True)
+class PersonKey:
+    tenant_id: str
+    aad_object_id: str
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    key: PersonKey
+    name: str
+    email: str = ""
+    organisation: str = ""
+    role: str = ""
+    language: Language | None = None  # chosen by the person; wins over the Teams locale
+    teams_locale: str | None = None
+
+    @property
+    def has_profile(self) -> bool:
+        return bool(self.organisation and self.role)
+
+    def effective_language(self, series_language: Language) -> Language:
+        return self.language or Language.from_locale(self.teams_locale) or series_language
+
+    def with_profile(self, organisation: str, role: str) -> Person:
+        return dataclasses.replace(self, organisation=organisation, role=role)
+
+
+@dataclass(frozen=True)
+class Registration:
+    id: int | None
+    session_id: int
+    person_id: int
+    status: RegistrationStatus
+    after_talk: bool
+    created_at: datetime
+    status_changed_at: datetime
+    # The queue position is the time one last joined the waiting list.
+    waitlisted_at: datetime | None = None
+    absence_reason: str = ""
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status is RegistrationStatus.REGISTERED
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def _moved_to(self, status: RegistrationStatus, now: datetime, **changes: object) -> Registration:
+        return dataclasses.replace(self, status=status, status_changed_at=now, **changes)  # type: ignore[arg-type]
+
+    def promoted(self, now: datetime) -> Registration:
+        return self._moved_to(RegistrationStatus.REGISTERED, now, waitlisted_at=None)
+
+    def withdrawn(self, now: datetime) -> Registration:
+        if self.status is RegistrationStatus.WITHDRAWN:
+            raise errors.NotRegistered()
+        return self._moved_to(RegistrationStatus.WITHDRAWN, now, waitlisted_at=None)
+
+    def absent(self, reason: str, now: datetime) -> Registration:
+        if self.status is RegistrationStatus.WITHDRAWN:
+            raise errors.NotRegistered()
+        return self._moved_to(RegistrationStatus.ABSENT, now, absence_reason=reason, waitlisted_at=None)
+
+    def with_after_talk(self, after_talk: bool) -> Registration:
+        return dataclasses.replace(self, after_talk=after_talk)
+
+
+@dataclass(frozen=True)
+class RegistrationDecision:
+    registration: Registration
+    changed: bool  # False when the person already held this place (a repeated click)
+
+
+def decide_registration(
+    session: Session,
+    existing: Registration | None,
+    registered_count: int,
+    person_id: int,
+    after_talk: bool,
+    now: datetime,
+) -> RegistrationDecision:
+    """Register, or queue when full. A repeat of an active registration only updates the after-talk."""
+    if existing is not None and existing.is_active:
+        if existing.after_talk == after_talk or not session.has_after_talk:
+            return RegistrationDecision(existing, changed=False)
+        return RegistrationDecision(existing.with_after_talk(after_talk), changed=True)
+    session.check_open_for_registration(now)
+    seats = session.seats_left(registered_count)
+    status = RegistrationStatus.WAITLISTED if seats == 0 else RegistrationStatus.REGISTERED
+    after_talk = after_talk and session.has_after_talk
+    waitlisted_at = now if status is RegistrationStatus.WAITLISTED else None
+    if existing is not None:
+        # Coming back after a withdrawal or absence: a fresh start, the old reason no longer holds.
+        registration = dataclasses.replace(
+            existing,
+            status=status,
+            after_talk=after_talk,
+            status_changed_at=now,
+            waitlisted_at=waitlisted_at,
+            absence_reason="",
+        )
+    else:
+        registration = Registration(
+            id=None,
+            session_id=session.id,
+            person_id=person_id,
+            status=status,
+            after_talk=after_talk,
+            created_at=now,
+            status_changed_at=now,
+            waitlisted_at=waitlisted_at,
+        )
+    return RegistrationDecision(registration, changed=True)
+
+
+def promotions(
+    session: Session, registered_count: int, waitlist: Sequence[Registration], now: datetime
+) -> list[Registration]:
+    """Who moves up from the waiting list, first come first served, while seats are free."""
+    if session.status is not SessionStatus.PUBLISHED or now >= session.starts_at:
+        return []
+    queue = sorted(
+        (r for r in waitlist if r.status is RegistrationStatus.WAITLISTED),
+        key=lambda r: (r.waitlisted_at or r.created_at, r.id or 0),
+    )
+    free = len(queue) if session.capacity is None else max(session.capacity - registered_count, 0)
+    return [r.promoted(now) for r in queue[:free]]
+
+
+@dataclass(frozen=True)
+class Profile:
+    organisation: str
+    role: str
+
+
+MAX_TEXT = 500
+
+
+def clean_text(value: str, limit: int = MAX_TEXT) -> str:
+    """Collapse whitespace and strip control characters from what a person typed."""
+    printable = "".join(ch if ch.isprintable() or ch in "\n" else " " for ch in value)
+    return " ".join(printable.split())[:limit]
+
+
+def validate_profile(organisation: str, role: str, known_organisations: Sequence[str]) -> Profile:
+    organisation = clean_text(organisation, 120)
+    role = clean_text(role, 120)
+    missing = [name for name, value in (("organisation", organisation), ("role", role)) if not value]
+    if missing:
+        raise errors.ProfileIncomplete(tuple(missing))
+    # Match a known organisation regardless of case so that statistics group correctly.
+    for known in known_organisations:
+        if known.casefold() == organisation.casefold():
+            organisation = known
+            break
+    return Profile(organisation, role)
+
+
+@dataclass(frozen=True)
+class SessionStanding:
+    """One person's place in one session, as shown on a card."""
+
+    session: Session
+    registration: Registration | None
+    registered_count: int
+    waitlist_position: int | None = None
+
+    @property
+    def seats_left(self) -> int | None:
+        return self.session.seats_left(self.registered_count)

@@ -1,0 +1,213 @@
+"""Participant use cases: browse, register, report absence, withdraw, choose a language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.domain import errors
+from bot.domain.model import (
+    Language,
+    Person,
+    PersonKey,
+    Registration,
+    RegistrationStatus,
+    Series,
+    Session,
+    SessionStanding,
+    SessionStatus,
+    clean_text,
+    decide_registration,
+    promotions,
+    validate_profile,
+)
+from bot.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is talking to the bot, as Teams tells it."""
+
+    key: PersonKey
+    name: str
+    teams_locale: str | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    person: Person
+    series: tuple[Series, ...]
+    standings: tuple[SessionStanding, ...]
+
+
+@dataclass(frozen=True)
+class Register:
+    person_id: int
+    session_id: int
+    after_talk: bool
+    organisation: str | None = None  # given on the first registration only
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportAbsence:
+    person_id: int
+    session_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    person_id: int
+    session_id: int
+
+
+@dataclass(frozen=True)
+class Registered:
+    person: Person
+    series: Series
+    standing: SessionStanding
+    changed: bool
+
+
+@dataclass(frozen=True)
+class ProfileNeeded:
+    """The person must say which organisation they come from and their role before registering."""
+
+    person: Person
+    series: Series
+    session: Session
+    after_talk: bool
+
+
+async def identify(actor: Actor, uow: UnitOfWork, now: datetime) -> Person:
+    return await uow.people.seen(actor.key, actor.name, actor.teams_locale, now)
+
+
+async def series_language(uow: UnitOfWork, default: Language) -> Language:
+    all_series = await uow.series.list_all()
+    return all_series[0].language if all_series else default
+
+
+async def overview(person: Person, uow: UnitOfWork, now: datetime) -> Overview:
+    sessions = await uow.sessions.list_visible(now)
+    standings = await _standings(person, sessions, uow)
+    return Overview(person, tuple(await uow.series.list_all()), tuple(standings))
+
+
+async def my_registrations(person: Person, uow: UnitOfWork, now: datetime) -> list[SessionStanding]:
+    """The person's places in sessions that have not ended: registered, queued or absent."""
+    mine = {
+        r.session_id: r
+        for r in await uow.registrations.for_person(person.id)
+        if r.status is not RegistrationStatus.WITHDRAWN
+    }
+    sessions = [s for s in await uow.sessions.list_visible(now) if s.id in mine]
+    return await _standings(person, sessions, uow, known=mine)
+
+
+async def standing(person: Person, session_id: int, uow: UnitOfWork, now: datetime) -> tuple[Series, SessionStanding]:
+    session = await _visible_session(session_id, uow, now)
+    (result,) = await _standings(person, [session], uow)
+    return await _series_of(session, uow), result
+
+
+async def register(cmd: Register, person: Person, uow: UnitOfWork, now: datetime) -> Registered | ProfileNeeded:
+    session = await _visible_session(cmd.session_id, uow, now, lock=True)
+    series = await _series_of(session, uow)
+    if cmd.organisation is not None or cmd.role is not None:
+        profile = validate_profile(cmd.organisation or "", cmd.role or "", series.organisations)
+        person = person.with_profile(profile.organisation, profile.role)
+        await uow.people.save(person, now)
+    existing = await uow.registrations.get(session.id, person.id)
+    if not person.has_profile and (existing is None or not existing.is_active):
+        session.check_open_for_registration(now)
+        return ProfileNeeded(person, series, session, cmd.after_talk)
+    counts = await uow.sessions.registered_counts([session.id])
+    decision = decide_registration(session, existing, counts.get(session.id, 0), person.id, cmd.after_talk, now)
+    registration = decision.registration
+    if decision.changed:
+        registration = await uow.registrations.save(registration)
+        await uow.commit()
+    (result,) = await _standings(person, [session], uow, known={session.id: registration})
+    return Registered(person, series, result, decision.changed)
+
+
+async def report_absence(
+    cmd: ReportAbsence, person: Person, uow: UnitOfWork, now: datetime
+) -> tuple[Series, SessionStanding]:
+    reason = clean_text(cmd.reason)
+    return await _leave(cmd.session_id, person, uow, now, lambda r: r.absent(reason, now))
+
+
+async def withdraw(cmd: Withdraw, person: Person, uow: UnitOfWork, now: datetime) -> tuple[Series, SessionStanding]:
+    return await _leave(cmd.session_id, person, uow, now, lambda r: r.withdrawn(now))
+
+
+async def set_language(person: Person, language: Language, uow: UnitOfWork, now: datetime) -> Person:
+    updated = replace(person, language=language)
+    await uow.people.save(updated, now)
+    await uow.commit()
+    return updated
+
+
+async def _leave(
+    session_id: int, person: Person, uow: UnitOfWork, now: datetime, change: Callable[[Registration], Registration]
+) -> tuple[Series, SessionStanding]:
+    session = await _visible_session(session_id, uow, now, lock=True)
+    session.check_changeable(now)
+    existing = await uow.registrations.get(session.id, person.id)
+    if existing is None:
+        raise errors.NotRegistered()
+    updated = change(existing)
+    if updated != existing:
+        updated = await uow.registrations.save(updated)
+        if existing.holds_seat:
+            await _fill_freed_seats(session, uow, now)
+        await uow.commit()
+    (result,) = await _standings(person, [session], uow, known={session.id: updated})
+    return await _series_of(session, uow), result
+
+
+async def _fill_freed_seats(session: Session, uow: UnitOfWork, now: datetime) -> list[Registration]:
+    counts = await uow.sessions.registered_counts([session.id])
+    promoted = promotions(session, counts.get(session.id, 0), await uow.registrations.waitlist(session.id), now)
+    return [await uow.registrations.save(r) for r in promoted]
+
+
+async def _visible_session(session_id: int, uow: UnitOfWork, now: datetime, *, lock: bool = False) -> Session:
+    session = await uow.sessions.get(session_id, lock=lock)
+    if session is None or session.status is SessionStatus.DRAFT:
+        raise errors.SessionNotFound()
+    return session
+
+
+async def _series_of(session: Session, uow: UnitOfWork) -> Series:
+    series = await uow.series.get(session.series_id)
+    if series is None:  # the foreign key makes this impossible short of a corrupt database
+        raise errors.SessionNotFound()
+    return series
+
+
+async def _standings(
+    person: Person,
+    sessions: Sequence[Session],
+    uow: UnitOfWork,
+    known: dict[int, Registration] | None = None,
+) -> list[SessionStanding]:
+    if not sessions:
+        return []
+    if known is None:
+        ids = {s.id for s in sessions}
+        known = {r.session_id: r for r in await uow.registrations.for_person(person.id) if r.session_id in ids}
+    counts = await uow.sessions.registered_counts([s.id for s in sessions])
+    result = []
+    for session in sessions:
+        registration = known.get(session.id)
+        position = None
+        if registration is not None and registration.status is RegistrationStatus.WAITLISTED:
+            queue = await uow.registrations.waitlist(session.id)
+            position = next((i for i, r in enumerate(queue, 1) if r.person_id == person.id), None)
+        result.append(SessionStanding(session, registration, counts.get(session.id, 0), position))
+    return result

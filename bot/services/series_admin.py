@@ -1,0 +1,49 @@
+"""Bringing a series and its sessions into the database from a data file (create or update)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.domain.model import Series, Session
+from bot.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    series: Series
+    series_created: bool
+    sessions_created: int
+    sessions_updated: int
+
+
+async def import_series(series: Series, sessions: Sequence[Session], uow: UnitOfWork, now: datetime) -> ImportResult:
+    """Idempotent: importing the same file twice changes nothing the second time.
+
+    Sessions are matched by number; what the organisers set in the bot (meeting link) is kept.
+    """
+    existing = await uow.series.get_by_slug(series.slug)
+    if existing is None:
+        stored = await uow.series.add(series, now)
+    else:
+        stored = replace(series, id=existing.id)
+        await uow.series.update(stored)
+    known = {s.number: s for s in await uow.sessions.list_for_series(stored.id)}
+    created = updated = 0
+    for session in sessions:
+        previous = known.get(session.number)
+        if previous is None:
+            await uow.sessions.add(replace(session, series_id=stored.id), now)
+            created += 1
+            continue
+        merged = replace(session, id=previous.id, series_id=stored.id, join_url=previous.join_url)
+        if merged != previous:
+            await uow.sessions.update(merged, now)
+            updated += 1
+    await uow.commit()
+    return ImportResult(stored, existing is None, created, updated)
+
+
+async def is_empty(uow: UnitOfWork) -> bool:
+    return not await uow.series.list_all()

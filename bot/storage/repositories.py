@@ -1,0 +1,299 @@
+"""Repositories: domain objects in and out of the tables, over one connection and transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.model import (
+    Contact,
+    Language,
+    Person,
+    PersonKey,
+    ProgrammeItem,
+    Registration,
+    RegistrationStatus,
+    Series,
+    Session,
+    SessionStatus,
+)
+from bot.storage import tables as t
+
+
+def _insert(conn: AsyncConnection, table: Any) -> Any:
+    """The dialect's own INSERT, which knows ON CONFLICT."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _series(row: Row[Any]) -> Series:
+    return Series(
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        organiser=row.organiser,
+        description=row.description,
+        target_group=row.target_group,
+        language=Language(row.language),
+        fee=row.fee,
+        contacts=tuple(Contact(**c) for c in row.contacts),
+        organisations=tuple(row.organisations),
+        total_sessions=row.total_sessions,
+    )
+
+
+def _series_values(series: Series) -> dict[str, Any]:
+    return {
+        "slug": series.slug,
+        "title": series.title,
+        "organiser": series.organiser,
+        "description": series.description,
+        "target_group": series.target_group,
+        "language": series.language.value,
+        "fee": series.fee,
+        "contacts": [asdict(c) for c in series.contacts],
+        "organisations": list(series.organisations),
+        "total_sessions": series.total_sessions,
+    }
+
+
+def _session(row: Row[Any]) -> Session:
+    return Session(
+        id=row.id,
+        series_id=row.series_id,
+        number=row.number,
+        title=row.title,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        registration_deadline=row.registration_deadline,
+        status=SessionStatus(row.status),
+        after_talk_ends_at=row.after_talk_ends_at,
+        place=row.place,
+        description=row.description,
+        programme=tuple(ProgrammeItem(**p) for p in row.programme),
+        guest=row.guest,
+        capacity=row.capacity,
+        join_url=row.join_url,
+    )
+
+
+def _session_values(session: Session) -> dict[str, Any]:
+    return {
+        "series_id": session.series_id,
+        "number": session.number,
+        "title": session.title,
+        "starts_at": session.starts_at,
+        "ends_at": session.ends_at,
+        "after_talk_ends_at": session.after_talk_ends_at,
+        "registration_deadline": session.registration_deadline,
+        "status": session.status.value,
+        "place": session.place,
+        "description": session.description,
+        "programme": [asdict(p) for p in session.programme],
+        "guest": session.guest,
+        "capacity": session.capacity,
+        "join_url": session.join_url,
+    }
+
+
+def _person(row: Row[Any]) -> Person:
+    return Person(
+        id=row.id,
+        key=PersonKey(row.tenant_id, row.aad_object_id),
+        name=row.name,
+        email=row.email,
+        organisation=row.organisation,
+        role=row.role,
+        language=Language(row.language) if row.language else None,
+        teams_locale=row.teams_locale,
+    )
+
+
+def _registration(row: Row[Any]) -> Registration:
+    return Registration(
+        id=row.id,
+        session_id=row.session_id,
+        person_id=row.person_id,
+        status=RegistrationStatus(row.status),
+        after_talk=row.after_talk,
+        created_at=row.created_at,
+        status_changed_at=row.status_changed_at,
+        waitlisted_at=row.waitlisted_at,
+        absence_reason=row.absence_reason,
+    )
+
+
+class SqlSeriesRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def list_all(self) -> list[Series]:
+        rows = await self._conn.execute(select(t.series).order_by(t.series.c.id))
+        return [_series(r) for r in rows]
+
+    async def get(self, series_id: int) -> Series | None:
+        row = (await self._conn.execute(select(t.series).where(t.series.c.id == series_id))).first()
+        return _series(row) if row else None
+
+    async def get_by_slug(self, slug: str) -> Series | None:
+        row = (await self._conn.execute(select(t.series).where(t.series.c.slug == slug))).first()
+        return _series(row) if row else None
+
+    async def add(self, series: Series, now: datetime) -> Series:
+        result = await self._conn.execute(
+            t.series.insert().values(**_series_values(series), created_at=now).returning(t.series.c.id)
+        )
+        return replace(series, id=result.scalar_one())
+
+    async def update(self, series: Series) -> None:
+        await self._conn.execute(t.series.update().where(t.series.c.id == series.id).values(**_series_values(series)))
+
+
+class SqlSessionRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, session_id: int, *, lock: bool = False) -> Session | None:
+        query = select(t.sessions).where(t.sessions.c.id == session_id)
+        if lock:
+            query = query.with_for_update()  # PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already serialises
+        row = (await self._conn.execute(query)).first()
+        return _session(row) if row else None
+
+    async def list_for_series(self, series_id: int) -> list[Session]:
+        rows = await self._conn.execute(
+            select(t.sessions).where(t.sessions.c.series_id == series_id).order_by(t.sessions.c.number)
+        )
+        return [_session(r) for r in rows]
+
+    async def list_visible(self, now: datetime) -> list[Session]:
+        rows = await self._conn.execute(
+            select(t.sessions)
+            .where(t.sessions.c.status == SessionStatus.PUBLISHED.value, t.sessions.c.ends_at > now)
+            .order_by(t.sessions.c.starts_at, t.sessions.c.id)
+        )
+        return [_session(r) for r in rows]
+
+    async def add(self, session: Session, now: datetime) -> Session:
+        result = await self._conn.execute(
+            t.sessions.insert().values(**_session_values(session), updated_at=now).returning(t.sessions.c.id)
+        )
+        return replace(session, id=result.scalar_one())
+
+    async def update(self, session: Session, now: datetime) -> None:
+        await self._conn.execute(
+            t.sessions.update().where(t.sessions.c.id == session.id).values(**_session_values(session), updated_at=now)
+        )
+
+    async def registered_counts(self, session_ids: Sequence[int]) -> dict[int, int]:
+        if not session_ids:
+            return {}
+        r = t.registrations
+        rows = await self._conn.execute(
+            select(r.c.session_id, func.count())
+            .where(r.c.session_id.in_(session_ids), r.c.status == RegistrationStatus.REGISTERED.value)
+            .group_by(r.c.session_id)
+        )
+        return {session_id: count for session_id, count in rows.tuples()}
+
+
+class SqlPersonRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def seen(self, key: PersonKey, name: str, teams_locale: str | None, now: datetime) -> Person:
+        p = t.people
+        insert = _insert(self._conn, p).values(
+            tenant_id=key.tenant_id,
+            aad_object_id=key.aad_object_id,
+            name=name,
+            teams_locale=teams_locale,
+            created_at=now,
+            updated_at=now,
+        )
+        # One statement whether new or known; a concurrent first contact cannot create two people.
+        upsert = insert.on_conflict_do_update(
+            index_elements=[p.c.tenant_id, p.c.aad_object_id],
+            set_={"name": insert.excluded.name, "teams_locale": insert.excluded.teams_locale},
+        ).returning(*p.c)
+        row = (await self._conn.execute(upsert)).one()
+        return _person(row)
+
+    async def save(self, person: Person, now: datetime) -> None:
+        await self._conn.execute(
+            t.people.update()
+            .where(t.people.c.id == person.id)
+            .values(
+                name=person.name,
+                email=person.email,
+                organisation=person.organisation,
+                role=person.role,
+                language=person.language.value if person.language else None,
+                teams_locale=person.teams_locale,
+                updated_at=now,
+            )
+        )
+
+
+class SqlRegistrationRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, session_id: int, person_id: int) -> Registration | None:
+        r = t.registrations
+        row = (
+            await self._conn.execute(select(r).where(r.c.session_id == session_id, r.c.person_id == person_id))
+        ).first()
+        return _registration(row) if row else None
+
+    async def for_person(self, person_id: int) -> list[Registration]:
+        r = t.registrations
+        rows = await self._conn.execute(select(r).where(r.c.person_id == person_id).order_by(r.c.id))
+        return [_registration(row) for row in rows]
+
+    async def waitlist(self, session_id: int) -> list[Registration]:
+        r = t.registrations
+        rows = await self._conn.execute(
+            select(r)
+            .where(r.c.session_id == session_id, r.c.status == RegistrationStatus.WAITLISTED.value)
+            .order_by(r.c.waitlisted_at, r.c.id)
+        )
+        return [_registration(row) for row in rows]
+
+    async def save(self, registration: Registration) -> Registration:
+        r = t.registrations
+        values = {
+            "session_id": registration.session_id,
+            "person_id": registration.person_id,
+            "status": registration.status.value,
+            "after_talk": registration.after_talk,
+            "absence_reason": registration.absence_reason,
+            "created_at": registration.created_at,
+            "status_changed_at": registration.status_changed_at,
+            "waitlisted_at": registration.waitlisted_at,
+        }
+        if registration.id is None:
+            new_id = (await self._conn.execute(r.insert().values(**values).returning(r.c.id))).scalar_one()
+            return replace(registration, id=new_id)
+        await self._conn.execute(r.update().where(r.c.id == registration.id).values(**values))
+        return registration
+
+
+class SqlActivityLog:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def claim(self, activity_id: str, now: datetime) -> bool:
+        a = t.processed_activities
+        statement = (
+            _insert(self._conn, a)
+            .values(activity_id=activity_id[:200], processed_at=now)
+            .on_conflict_do_nothing(index_elements=[a.c.activity_id])
+            .returning(a.c.activity_id)
+        )
+        return (await self._conn.execute(statement)).first() is not None

@@ -1,0 +1,143 @@
+"""The database schema (SQLAlchemy Core); Alembic migrations are written against it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (no zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+series = Table(
+    "series",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("organiser", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("target_group", Text, nullable=False, default=""),
+    Column("language", String(5), nullable=False),
+    Column("fee", String(200), nullable=False, default=""),
+    Column("contacts", JSON, nullable=False),
+    Column("organisations", JSON, nullable=False),
+    Column("total_sessions", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("after_talk_ends_at", UTCDateTime, nullable=True),
+    Column("registration_deadline", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("place", String(200), nullable=False, default="Teams"),
+    Column("description", Text, nullable=False, default=""),
+    Column("programme", JSON, nullable=False),
+    Column("guest", String(300), nullable=False, default=""),
+    Column("capacity", Integer, nullable=True),
+    Column("join_url", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("series_id", "number", name="uq_sessions_series_number"),
+    CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_known"),
+)
+Index("ix_sessions_status_starts_at", sessions.c.status, sessions.c.starts_at)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", String(64), nullable=False),
+    Column("aad_object_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("email", String(320), nullable=False, default=""),
+    Column("organisation", String(200), nullable=False, default=""),
+    Column("role", String(200), nullable=False, default=""),
+    Column("language", String(5), nullable=True),
+    Column("teams_locale", String(20), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "aad_object_id", name="uq_people_identity"),
+)
+
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("after_talk", Boolean, nullable=False, default=False),
+    Column("absence_reason", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status_changed_at", UTCDateTime, nullable=False),
+    Column("waitlisted_at", UTCDateTime, nullable=True),
+    # One registration per person and session, whatever the application does.
+    UniqueConstraint("session_id", "person_id", name="uq_registrations_session_person"),
+    CheckConstraint("status IN ('registered', 'waitlisted', 'absent', 'withdrawn')", name="status_known"),
+)
+Index("ix_registrations_session_status", registrations.c.session_id, registrations.c.status)
+Index("ix_registrations_person", registrations.c.person_id)
+
+# Activity ids already handled: Teams redelivers an activity it got no answer to in time.
+processed_activities = Table(
+    "processed_activities",
+    metadata,
+    Column("activity_id", String(200), primary_key=True),
+    Column("processed_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,70 @@
+"""Unit of Work over one database connection and transaction."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.storage.repositories import (
+    SqlActivityLog,
+    SqlPersonRepository,
+    SqlRegistrationRepository,
+    SqlSeriesRepository,
+    SqlSessionRepository,
+)
+
+
+class SqlUnitOfWork:
+    series: SqlSeriesRepository
+    sessions: SqlSessionRepository
+    people: SqlPersonRepository
+    registrations: SqlRegistrationRepository
+    activities: SqlActivityLog
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        conn = await self._engine.connect()
+        self._conn = conn
+        self.series = SqlSeriesRepository(conn)
+        self.sessions = SqlSessionRepository(conn)
+        self.people = SqlPersonRepository(conn)
+        self.registrations = SqlRegistrationRepository(conn)
+        self.activities = SqlActivityLog(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            # Anything not committed explicitly is thrown away: no half-written data.
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    async def commit(self) -> None:
+        if self._conn is not None and self._conn.in_transaction():
+            await self._conn.commit()
+
+    async def rollback(self) -> None:
+        if self._conn is not None and self._conn.in_transaction():
+            await self._conn.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine)

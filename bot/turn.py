@@ -1,0 +1,42 @@
+"""What the bot receives and answers, in our own types: the Teams layer translates to and from these."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.services.participants import Actor
+
+
+class TurnKind(StrEnum):
+    MESSAGE = "message"  # typed text
+    CARD_ACTION = "card_action"  # Action.Execute invoke, or an Action.Submit message
+    INSTALL = "install"  # the app was added to a chat or team
+    IGNORED = "ignored"
+
+
+class ConversationKind(StrEnum):
+    PERSONAL = "personal"
+    CHANNEL = "channel"
+    GROUP = "groupChat"
+
+
+@dataclass(frozen=True)
+class Turn:
+    activity_id: str
+    kind: TurnKind
+    actor: Actor
+    conversation: ConversationKind
+    text: str = ""  # mentions removed, whitespace folded
+    verb: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)  # card data; the router parses it per verb
+    is_invoke: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One card: for an invoke it replaces the clicked card in place, otherwise it is sent as a message."""
+
+    card: dict[str, Any] | None

@@ -1,0 +1,62 @@
+"""The aiohttp application: routes, and the objects that live as long as it (engine, adapter, router)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.i18n import Catalogs
+from bot.router import Router
+from bot.services.ports import Clock
+from bot.storage.engine import create_engine
+from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.teams.adapter import create_adapter
+from bot.teams.handler import MessagesEndpoint
+from cards.conversation import apology_card
+
+log = logging.getLogger(__name__)
+
+ENGINE = web.AppKey("engine", AsyncEngine)
+ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
+
+
+def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = None) -> web.Application:
+    app = web.Application(client_max_size=settings.max_request_bytes)
+    catalogs = catalogs or Catalogs.load()
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        app[ENGINE] = engine
+        router = Router(SqlUnitOfWorkFactory(engine), clock, catalogs, settings.default_language)
+        app[ENDPOINT] = MessagesEndpoint(create_adapter(settings), router, apology_card, settings.allowed_tenant_ids)
+        yield
+        await engine.dispose()
+
+    app.cleanup_ctx.append(resources)
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    return app
+
+
+async def _messages(request: web.Request) -> web.Response:
+    return await request.app[ENDPOINT].post(request)
+
+
+async def _healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    try:
+        async with request.app[ENGINE].connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        log.warning("database not reachable: %s", type(error).__name__)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})

@@ -1,0 +1,121 @@
+"""Cards for the conversation itself: welcome, help, and friendly answers when something is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain import errors
+from bot.domain.model import Series, SessionStanding
+from bot.i18n import Translator
+from cards import verbs
+from cards.elements import Card, Element, card, execute, heading, language_switch, text
+from cards.sessions import session_summary
+
+
+def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[SessionStanding], now: datetime) -> Card:
+    body: list[Element] = []
+    for one in series[:1]:
+        body.append(heading(t.gettext("Welcome to {title}").format(title=one.title)))
+        body.append(text(one.organiser, isSubtle=True, spacing="None"))
+        if one.description:
+            body.append(text(one.description))
+    if not series:
+        body.append(heading(t.gettext("Welcome to Lärträff")))
+    body.append(
+        text(t.gettext("Here you can see the coming sessions, register with one click and tell us if you can't come."))
+    )
+    for standing in standings[:2]:
+        body.append(session_summary(t, standing, now))
+    actions = [
+        execute(t.gettext("All sessions"), verbs.SESSIONS),
+        execute(t.gettext("My registrations"), verbs.MINE),
+        execute(t.gettext("Help"), verbs.HELP),
+        language_switch(t.language.value),
+    ]
+    return card(body, actions)
+
+
+def help_card(t: Translator, *, unknown: str = "") -> Card:
+    body: list[Element] = []
+    if unknown:
+        body.append(text(t.gettext("I didn't understand “{text}”.").format(text=unknown[:80]), weight="Bolder"))
+    body.append(heading(t.gettext("What I can do"), size="Medium"))
+    rows = [
+        (t.gettext("sessions"), t.gettext("the coming sessions, with buttons to register")),
+        (t.gettext("my"), t.gettext("your registrations and waiting list places")),
+        (t.gettext("english / svenska"), t.gettext("choose the language I write in")),
+        (t.gettext("help"), t.gettext("this list")),
+    ]
+    body.append({"type": "FactSet", "facts": [{"title": c, "value": d} for c, d in rows]})
+    body.append(
+        text(t.gettext("Can't come to a session you registered for? Open “my” and press “Can't come”."), isSubtle=True)
+    )
+    actions = [
+        execute(t.gettext("All sessions"), verbs.SESSIONS),
+        execute(t.gettext("My registrations"), verbs.MINE),
+        language_switch(t.language.value),
+    ]
+    return card(body, actions)
+
+
+def channel_hint_card(t: Translator) -> Card:
+    return card(
+        [
+            heading(t.gettext("Register in a chat with me"), size="Medium"),
+            text(
+                t.gettext(
+                    "Registrations are personal: open a 1:1 chat with me and write “sessions” to see what is coming."
+                )
+            ),
+        ]
+    )
+
+
+def error_message(t: Translator, error: errors.DomainError) -> str:
+    match error:
+        case errors.SessionNotFound():
+            return t.gettext("That session is not open for registration. Here are the sessions that are.")
+        case errors.SessionCancelled():
+            return t.gettext("Session {number} has been cancelled.").format(number=error.number)
+        case errors.SessionAlreadyStarted():
+            return t.gettext("Session {number} has already started, so registration is closed.").format(
+                number=error.number
+            )
+        case errors.SessionAlreadyOver():
+            return t.gettext("Session {number} is over, so nothing can be changed any more.").format(
+                number=error.number
+            )
+        case errors.RegistrationClosed():
+            return t.gettext(
+                "Registration for session {number} closed on {date}. Contact the organisers if you still want to come."
+            ).format(number=error.number, date=t.moment(error.deadline))
+        case errors.NotRegistered():
+            return t.gettext("You are not registered for that session, so there is nothing to cancel.")
+        case errors.ProfileIncomplete():
+            return t.gettext("Please fill in your organisation and your role.")
+        case errors.InvalidInput():
+            return t.gettext("Something in that request was not right, so nothing was changed. Please try again.")
+    return t.gettext("That did not work, and nothing was changed.")
+
+
+def error_card(t: Translator, error: errors.DomainError) -> Card:
+    return card(
+        [text(error_message(t, error), weight="Bolder", color="Attention")],
+        [execute(t.gettext("All sessions"), verbs.SESSIONS), execute(t.gettext("My registrations"), verbs.MINE)],
+    )
+
+
+def apology_card(t: Translator, correlation_id: str) -> Card:
+    return card(
+        [
+            text(t.gettext("Sorry, something went wrong on our side. Nothing was changed."), weight="Bolder"),
+            text(
+                t.gettext(
+                    "Please try again in a moment. If it keeps happening, give the organisers this code: {code}"
+                ).format(code=correlation_id),
+                isSubtle=True,
+            ),
+        ],
+        [execute(t.gettext("All sessions"), verbs.SESSIONS)],
+    )

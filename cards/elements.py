@@ -1,0 +1,126 @@
+"""Small builders for Adaptive Card 1.5 elements and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cards import verbs
+
+Card = dict[str, Any]
+Element = dict[str, Any]
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+
+
+def card(body: list[Element], actions: list[Element] | None = None) -> Card:
+    result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": body}
+    if actions:
+        result["actions"] = actions
+    return result
+
+
+def text(value: str, **style: Any) -> Element:
+    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+
+
+def heading(value: str, size: str = "Large") -> Element:
+    return text(value, size=size, weight="Bolder", style="heading")
+
+
+def facts(pairs: list[tuple[str, str]]) -> Element:
+    return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in pairs if value]}
+
+
+def container(items: list[Element], **style: Any) -> Element:
+    return {"type": "Container", "items": items, **style}
+
+
+def action_set(actions: list[Element]) -> Element:
+    return {"type": "ActionSet", "actions": actions}
+
+
+def execute(title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None) -> Element:
+    """Action.Execute (the card is replaced in place) with an Action.Submit fallback for older clients.
+
+    The verb travels in the data too, so a Submit that arrives as a message can be routed the same way.
+    """
+    payload = {"verb": verb, **(data or {})}
+    action: Element = {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": payload,
+        "fallback": {"type": "Action.Submit", "title": title, "data": payload},
+    }
+    if style:
+        action["style"] = style
+    return action
+
+
+def toggle(input_id: str, title: str, value: bool) -> Element:
+    return {
+        "type": "Input.Toggle",
+        "id": input_id,
+        "title": title,
+        "value": "true" if value else "false",
+        "valueOn": "true",
+        "valueOff": "false",
+    }
+
+
+def text_input(
+    input_id: str,
+    label: str,
+    *,
+    value: str = "",
+    placeholder: str = "",
+    required: bool = False,
+    error: str = "",
+    multiline: bool = False,
+    max_length: int = 500,
+) -> Element:
+    element: Element = {
+        "type": "Input.Text",
+        "id": input_id,
+        "label": label,
+        "value": value,
+        "maxLength": max_length,
+        "isMultiline": multiline,
+    }
+    if placeholder:
+        element["placeholder"] = placeholder
+    if required:
+        element["isRequired"] = True
+        element["errorMessage"] = error
+    return element
+
+
+def choice_input(
+    input_id: str,
+    label: str,
+    choices: list[tuple[str, str]],
+    *,
+    value: str = "",
+    required: bool = False,
+    error: str = "",
+) -> Element:
+    element: Element = {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "label": label,
+        "style": "compact",
+        "choices": [{"title": title, "value": val} for title, val in choices],
+    }
+    if value:
+        element["value"] = value
+    if required:
+        element["isRequired"] = True
+        element["errorMessage"] = error
+    return element
+
+
+def language_switch(current: str) -> Element:
+    """One click to the other language; labels are in the target language on purpose."""
+    if current == "sv":
+        return execute("In English", verbs.LANGUAGE, {"language": "en"})
+    return execute("På svenska", verbs.LANGUAGE, {"language": "sv"})

@@ -1,0 +1,317 @@
+"""Cards a participant sees about sessions: the list, one session in full, the forms, their own places."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStanding
+from bot.i18n import Translator
+from cards import verbs
+from cards.elements import (
+    Card,
+    Element,
+    action_set,
+    card,
+    choice_input,
+    container,
+    execute,
+    facts,
+    heading,
+    language_switch,
+    text,
+    text_input,
+    toggle,
+)
+
+PAGE_SIZE = 5
+
+
+def session_title(t: Translator, session: Session) -> str:
+    return t.gettext("Session {number}: {title}").format(number=session.number, title=session.title)
+
+
+def status_line(t: Translator, standing: SessionStanding) -> Element:
+    registration = standing.registration
+    if registration is None or registration.status is RegistrationStatus.WITHDRAWN:
+        return text(t.gettext("You are not registered."), isSubtle=True, spacing="Small")
+    if registration.status is RegistrationStatus.REGISTERED:
+        message = (
+            t.gettext("✅ You are registered, after-talk included.")
+            if registration.after_talk
+            else t.gettext("✅ You are registered.")
+        )
+        return text(message, color="Good", weight="Bolder", spacing="Small")
+    if registration.status is RegistrationStatus.WAITLISTED:
+        message = t.gettext("⏳ You are on the waiting list, place {position}.").format(
+            position=standing.waitlist_position or "?"
+        )
+        return text(message, color="Warning", weight="Bolder", spacing="Small")
+    message = t.gettext("You have reported that you can't come.")
+    if registration.absence_reason:
+        message += " " + t.gettext("Reason: {reason}").format(reason=registration.absence_reason)
+    return text(message, color="Attention", spacing="Small")
+
+
+def _seats_text(t: Translator, standing: SessionStanding) -> str:
+    seats = standing.seats_left
+    if seats is None:
+        return ""
+    if seats == 0:
+        return t.gettext("Full: new registrations join the waiting list")
+    return t.ngettext("{n} seat left", "{n} seats left", seats).format(n=seats)
+
+
+def _deadline_text(t: Translator, session: Session, now: datetime) -> str:
+    if now > session.registration_deadline:
+        return t.gettext("Registration closed {date}").format(date=t.short_date(session.registration_deadline))
+    return t.gettext("Register by {date}").format(date=t.moment(session.registration_deadline))
+
+
+def _after_talk_title(t: Translator, session: Session) -> str:
+    assert session.after_talk_ends_at is not None
+    return t.gettext("I'll stay for the after-talk {start}–{end}").format(
+        start=t.time(session.ends_at), end=t.time(session.after_talk_ends_at)
+    )
+
+
+def standing_actions(t: Translator, standing: SessionStanding, now: datetime, *, details: bool) -> list[Element]:
+    """The buttons that fit where the person stands; registering needs one click."""
+    session = standing.session
+    registration = standing.registration
+    data = {"session": session.id}
+    actions: list[Element] = []
+    if details:
+        actions.append(execute(t.gettext("Details"), verbs.DETAILS, data))
+    active = registration is not None and registration.is_active
+    if not active and session.registration_open(now):
+        full = standing.seats_left == 0
+        title = t.gettext("Join the waiting list") if full else t.gettext("Register")
+        actions.append(execute(title, verbs.REGISTER, data, style="positive"))
+    if active and now < session.ends_at:
+        actions.append(execute(t.gettext("Can't come"), verbs.ABSENCE_FORM, data))
+        assert registration is not None
+        leave = (
+            t.gettext("Leave the waiting list")
+            if registration.status is RegistrationStatus.WAITLISTED
+            else t.gettext("Withdraw")
+        )
+        actions.append(execute(leave, verbs.WITHDRAW, data, style="destructive"))
+    return actions
+
+
+def _after_talk_toggle(t: Translator, standing: SessionStanding, now: datetime) -> list[Element]:
+    registration = standing.registration
+    session = standing.session
+    if not session.has_after_talk or not session.registration_open(now):
+        return []
+    if registration is not None and registration.is_active:
+        return []
+    return [toggle(verbs.after_talk_input(session.id), _after_talk_title(t, session), True)]
+
+
+def session_summary(t: Translator, standing: SessionStanding, now: datetime) -> Element:
+    session = standing.session
+    lines: list[Element] = [
+        text(session_title(t, session), weight="Bolder", size="Medium"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
+    ]
+    details = " · ".join(x for x in (_seats_text(t, standing), _deadline_text(t, session, now)) if x)
+    lines.append(text(details, isSubtle=True, spacing="None", size="Small"))
+    lines.append(status_line(t, standing))
+    lines.extend(_after_talk_toggle(t, standing, now))
+    lines.append(action_set(standing_actions(t, standing, now, details=True)))
+    return container(lines, separator=True, spacing="Medium")
+
+
+def sessions_card(t: Translator, standings: Sequence[SessionStanding], now: datetime, page: int = 0) -> Card:
+    pages = max((len(standings) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 0), pages - 1)
+    shown = standings[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    body: list[Element] = [heading(t.gettext("Coming sessions"))]
+    if not shown:
+        body.append(
+            text(t.gettext("No sessions are open at the moment. You will hear from us when the next one is published."))
+        )
+    body.extend(session_summary(t, s, now) for s in shown)
+    if pages > 1:
+        body.append(
+            text(t.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages), isSubtle=True, size="Small")
+        )
+    actions: list[Element] = []
+    if page > 0:
+        actions.append(execute(t.gettext("Previous"), verbs.SESSIONS, {"page": page - 1}))
+    if page + 1 < pages:
+        actions.append(execute(t.gettext("More sessions"), verbs.SESSIONS, {"page": page + 1}))
+    actions.append(execute(t.gettext("My registrations"), verbs.MINE))
+    actions.append(language_switch(t.language.value))
+    return card(body, actions)
+
+
+def details_card(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
+    session = standing.session
+    body: list[Element] = [
+        text(series.title, isSubtle=True, spacing="None"),
+        heading(session_title(t, session)),
+        text(t.time_span(session.starts_at, session.ends_at), weight="Bolder", spacing="Small"),
+    ]
+    body.append(
+        facts(
+            [
+                (t.gettext("After-talk"), _after_talk_fact(t, session)),
+                (t.gettext("Place"), _place_text(t, session)),
+                (t.gettext("Target group"), series.target_group),
+                (t.gettext("Fee"), series.fee or t.gettext("None")),
+                (t.gettext("Registration"), _deadline_text(t, session, now)),
+                (t.gettext("Seats"), _seats_text(t, standing)),
+                (t.gettext("Invited guest"), session.guest),
+            ]
+        )
+    )
+    if session.description:
+        body.append(text(session.description))
+    if session.programme:
+        body.append(text(t.gettext("Programme"), weight="Bolder", size="Medium"))
+        for item in session.programme:
+            body.append(text("• " + item.title, spacing="Small"))
+            if item.speakers:
+                body.append(text(item.speakers, isSubtle=True, spacing="None"))
+    if series.contacts:
+        body.append(text(t.gettext("Contact"), weight="Bolder", size="Medium"))
+        for contact in series.contacts:
+            parts = [contact.name, contact.role, contact.email, contact.phone]
+            body.append(text(" · ".join(p for p in parts if p), spacing="Small"))
+    body.append(status_line(t, standing))
+    body.extend(_after_talk_toggle(t, standing, now))
+    actions = standing_actions(t, standing, now, details=False)
+    actions.append(execute(t.gettext("All sessions"), verbs.SESSIONS))
+    return card(body, actions)
+
+
+def _after_talk_fact(t: Translator, session: Session) -> str:
+    if session.after_talk_ends_at is None:
+        return ""
+    return t.gettext("Optional, {start}–{end}").format(
+        start=t.time(session.ends_at), end=t.time(session.after_talk_ends_at)
+    )
+
+
+def _place_text(t: Translator, session: Session) -> str:
+    if session.place.casefold() == "teams":
+        return t.gettext("Teams (the link is sent to those who register)")
+    return session.place
+
+
+def profile_card(
+    t: Translator, series: Series, session: Session, person: Person, after_talk: bool, problem: str = ""
+) -> Card:
+    """First registration: who are you? Asked once and remembered."""
+    choices = [(name, name) for name in series.organisations] + [(t.gettext("Other"), verbs.OTHER_ORGANISATION)]
+    known = person.organisation in series.organisations
+    body: list[Element] = [
+        heading(t.gettext("Register for {title}").format(title=session_title(t, session)), size="Medium"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
+        text(t.gettext("The first time, tell us where you work. We remember it for the next sessions.")),
+    ]
+    if problem:
+        body.append(text(problem, color="Attention", weight="Bolder"))
+    body.append(
+        choice_input(
+            verbs.ORGANISATION,
+            t.gettext("Organisation"),
+            choices,
+            value=person.organisation if known else (verbs.OTHER_ORGANISATION if person.organisation else ""),
+            required=True,
+            error=t.gettext("Choose your organisation"),
+        )
+    )
+    body.append(
+        text_input(
+            verbs.ORGANISATION_OTHER,
+            t.gettext("If other: which organisation?"),
+            value="" if known else person.organisation,
+            max_length=120,
+        )
+    )
+    body.append(
+        text_input(
+            verbs.ROLE,
+            t.gettext("Your role"),
+            value=person.role,
+            placeholder=t.gettext("e.g. development strategist"),
+            required=True,
+            error=t.gettext("Tell us your role"),
+            max_length=120,
+        )
+    )
+    if session.has_after_talk:
+        body.append(toggle(verbs.AFTER_TALK, _after_talk_title(t, session), after_talk))
+    actions = [
+        execute(t.gettext("Register"), verbs.REGISTER, {"session": session.id}, style="positive"),
+        execute(t.gettext("Cancel"), verbs.SESSIONS),
+    ]
+    return card(body, actions)
+
+
+def absence_card(t: Translator, standing: SessionStanding) -> Card:
+    session = standing.session
+    body: list[Element] = [
+        heading(t.gettext("Can't come?"), size="Medium"),
+        text(session_title(t, session), weight="Bolder"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
+        text(t.gettext("Tell the organisers. Your seat goes to the next person on the waiting list.")),
+        text_input(
+            verbs.REASON,
+            t.gettext("Reason (optional)"),
+            placeholder=t.gettext("e.g. I am ill"),
+            multiline=True,
+            max_length=500,
+        ),
+    ]
+    actions = [
+        execute(t.gettext("Send"), verbs.ABSENCE, {"session": session.id}, style="destructive"),
+        execute(t.gettext("Back"), verbs.DETAILS, {"session": session.id}),
+    ]
+    return card(body, actions)
+
+
+def confirmation_card(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
+    """What a person sees right after registering, reporting absence or withdrawing."""
+    session = standing.session
+    body: list[Element] = [
+        heading(session_title(t, session), size="Medium"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
+        status_line(t, standing),
+    ]
+    registration = standing.registration
+    if registration is not None and registration.status is RegistrationStatus.REGISTERED:
+        if session.join_url:
+            body.append(text(t.gettext("[Join the meeting in Teams]({url})").format(url=session.join_url)))
+        else:
+            body.append(text(t.gettext("The Teams link will be sent to you before the session.")))
+    elif registration is not None and registration.status is RegistrationStatus.WAITLISTED:
+        body.append(text(t.gettext("You move up automatically when a seat frees, and we will tell you.")))
+    actions = standing_actions(t, standing, now, details=False)
+    actions.append(execute(t.gettext("All sessions"), verbs.SESSIONS))
+    actions.append(execute(t.gettext("My registrations"), verbs.MINE))
+    return card(body, actions)
+
+
+def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime) -> Card:
+    body: list[Element] = [heading(t.gettext("My registrations"))]
+    if not standings:
+        body.append(text(t.gettext("You have no registrations for coming sessions.")))
+    for standing in standings:
+        session = standing.session
+        body.append(
+            container(
+                [
+                    text(session_title(t, session), weight="Bolder"),
+                    text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
+                    status_line(t, standing),
+                    action_set(standing_actions(t, standing, now, details=True)),
+                ],
+                separator=True,
+            )
+        )
+    return card(body, [execute(t.gettext("All sessions"), verbs.SESSIONS), language_switch(t.language.value)])
