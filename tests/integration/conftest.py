@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.web import create_app
+from tests.conftest import FakeClock, seed_demo
+from tests.integration.harness import Activities, BotClient, FakeConnector
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+async def start_bot(settings: Settings, clock: FakeClock, connector: FakeConnector) -> AsyncIterator[BotClient]:
+    server = TestServer(create_app(settings, clock), host="127.0.0.1")
+    await server.start_server()
+    async with ClientSession() as http:
+        yield BotClient(server, http, Activities(connector.url), connector)
+    await server.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, app_id="", _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine) -> AsyncIterator[BotClient]:
+    await seed_demo(engine, clock.now())
+    async for client in start_bot(settings, clock, connector):
+        yield client

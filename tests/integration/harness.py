@@ -1,0 +1,195 @@
+"""Real HTTP on 127.0.0.1: the bot's aiohttp app, a fake Bot Connector, and Teams activities to post."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activities"
+TENANT = "00000000-0000-0000-0000-0000000000001"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    aad_object_id: str
+    name: str
+    locale: str = "sv-SE"
+
+
+ALEX = User("user-id-0", "00000000-0000-0000-0000-0000000000020", "Alex Wilber")
+MEGAN = User("user-id-1", "00000000-0000-0000-0000-0000000000021", "Megan Bowen")
+
+
+def numbered_user(n: int, locale: str = "sv-SE") -> User:
+    return User(f"user-{n}", f"aad-{n:08d}", f"Deltagare {n}", locale)
+
+
+class Activities:
+    """Activities exactly as Teams (Agents Playground) posts them, for a given user."""
+
+    def __init__(self, service_url: str) -> None:
+        self.service_url = service_url
+
+    def _base(self, name: str, user: User, conversation_id: str | None = None) -> dict[str, Any]:
+        activity = copy.deepcopy(fixture(name))
+        activity["id"] = str(uuid.uuid4())
+        activity["serviceUrl"] = self.service_url
+        activity["from"] = {"id": user.id, "name": user.name, "aadObjectId": user.aad_object_id}
+        activity["locale"] = user.locale
+        if conversation_id is None and activity["conversation"].get("conversationType") == "personal":
+            conversation_id = f"personal-{user.id}"
+        if conversation_id is not None:
+            activity["conversation"]["id"] = conversation_id
+        return activity
+
+    def message(self, text: str, user: User = ALEX) -> dict[str, Any]:
+        activity = self._base("personal-message", user)
+        activity["text"] = text
+        return activity
+
+    def channel_message(self, text: str, user: User = ALEX) -> dict[str, Any]:
+        activity = self._base("channel-message", user, conversation_id="team-id;messageid=1")
+        activity["text"] = f"<at>Test Bot</at> {text}"
+        return activity
+
+    def invoke(self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX) -> dict[str, Any]:
+        activity = self._base("personal-invoke-adaptiveCard-action", user)
+        activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **(data or {})}}}
+        return activity
+
+    def submit(self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX) -> dict[str, Any]:
+        activity = self._base("personal-message-submit", user)
+        activity["value"] = {"verb": verb, **(data or {})}
+        return activity
+
+    def install(self, user: User = ALEX) -> dict[str, Any]:
+        return self._base("personal-installationUpdate", user)
+
+
+@dataclass
+class FakeConnector:
+    """Stands in for the Bot Connector service: records what the bot sends."""
+
+    received: list[dict[str, Any]] = field(default_factory=list)
+    server: TestServer | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def _send(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_conversation"] = request.match_info["conversation"]
+        self.received.append(body)
+        return web.json_response({"id": f"sent-{len(self.received)}"})
+
+    def cards(self) -> list[dict[str, Any]]:
+        return [a["content"] for m in self.received for a in m.get("attachments", [])]
+
+    def last_card(self) -> dict[str, Any]:
+        cards = self.cards()
+        assert cards, "the bot sent no card"
+        return cards[-1]
+
+
+@dataclass
+class BotClient:
+    server: TestServer
+    http: ClientSession
+    activities: Activities
+    connector: FakeConnector
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/api/messages"))
+
+    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        async with self.http.post(self.url, json=activity, headers=headers or {}) as response:
+            body = await response.json() if response.content_type == "application/json" else await response.text()
+            return response.status, body
+
+    async def say(self, text: str, user: User = ALEX) -> dict[str, Any]:
+        before = len(self.connector.received)
+        status, _ = await self.post(self.activities.message(text, user))
+        assert status == 200
+        assert len(self.connector.received) == before + 1, "expected exactly one reply"
+        return self.connector.last_card()
+
+    async def click(self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX) -> dict[str, Any]:
+        status, body = await self.post(self.activities.invoke(verb, data, user))
+        assert status == 200, body
+        assert body["statusCode"] == 200
+        assert body["type"] == "application/vnd.microsoft.card.adaptive"
+        card: dict[str, Any] = body["value"]
+        return card
+
+
+def all_text(card: dict[str, Any]) -> str:
+    """Every piece of text a person would read on a card, in order."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title", "label", "value", "placeholder"):
+                if isinstance(node.get(key), str) and node.get("type") != "Input.ChoiceSet":
+                    parts.append(node[key])
+            for value in node.values():
+                if isinstance(value, (dict, list)):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(parts)
+
+
+def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                found.append(node)
+            for key, value in node.items():
+                if key != "fallback" and isinstance(value, (dict, list)):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def action_titled(card: dict[str, Any], title: str) -> dict[str, Any]:
+    for action in actions(card):
+        if action["title"] == title:
+            return action
+    raise AssertionError(f"no action {title!r} in {[a['title'] for a in actions(card)]}")

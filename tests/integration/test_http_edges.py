@@ -1,0 +1,221 @@
+"""The HTTP edge: authentication (tokens signed by a local key), bad input, tenants, health, crashes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp import ClientSession
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.services import participants
+from bot.storage import tables
+from cards import verbs
+from tests.conftest import FakeClock, seed_demo
+from tests.integration.conftest import start_bot
+from tests.integration.harness import TENANT, BotClient, FakeConnector, all_text
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+ISSUER = "https://api.botframework.com"
+
+
+class KeyServer:
+    """OpenID metadata and JWKS on 127.0.0.1, served from a thread: botbuilder fetches them with blocking
+    `requests.get` from inside the event loop."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = uuid.uuid4().hex
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "endorsements": ["msteams"]})
+        keys = {"keys": [jwk]}
+        server_ref: dict[str, ThreadingHTTPServer] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                port = server_ref["server"].server_address[1]
+                if self.path == "/openid":
+                    body = {"issuer": ISSUER, "jwks_uri": f"http://127.0.0.1:{port}/keys"}
+                elif self.path == "/keys":
+                    body = keys
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server_ref["server"] = self.server
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def metadata_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/openid"
+
+    def token(self, service_url: str, *, audience: str = APP_ID, expires_in: int = 600, key: Any = None,
+              kid: str | None = None) -> str:
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": audience, "serviceurl": service_url, "nbf": now - 10, "iat": now - 10,
+                  "exp": now + expires_in}
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def key_server() -> Iterator[KeyServer]:
+    server = KeyServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+async def secured_bot(
+    database_url: str, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine, key_server: KeyServer
+) -> AsyncIterator[BotClient]:
+    await seed_demo(engine, clock.now())
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        app_id=APP_ID,
+        app_password="not-used-by-invokes",
+        app_type="SingleTenant",
+        app_tenant_id=TENANT,
+        openid_metadata_url=key_server.metadata_url,
+        token_issuer=ISSUER,
+        allowed_tenant_ids=TENANT,
+    )
+    async for client in start_bot(settings, clock, connector):
+        yield client
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_valid_token_is_accepted(secured_bot: BotClient, key_server: KeyServer) -> None:
+    activity = secured_bot.activities.invoke(verbs.SESSIONS)
+    status, body = await secured_bot.post(activity, _bearer(key_server.token(secured_bot.activities.service_url)))
+    assert status == 200
+    assert "Kommande lärträffar" in all_text(body["value"])
+
+
+@pytest.mark.parametrize("problem", ["missing", "forged", "expired", "wrong audience", "wrong service url", "garbage"])
+async def test_bad_tokens_are_401_and_change_nothing(
+    secured_bot: BotClient, key_server: KeyServer, engine: AsyncEngine, problem: str
+) -> None:
+    service_url = secured_bot.activities.service_url
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    headers = {
+        "missing": {},
+        "forged": _bearer(key_server.token(service_url, key=other_key)),
+        "expired": _bearer(key_server.token(service_url, expires_in=-3600)),
+        "wrong audience": _bearer(key_server.token(service_url, audience="someone-else")),
+        "wrong service url": _bearer(key_server.token("https://evil.example/")),
+        "garbage": {"Authorization": "Bearer not.a.jwt"},
+    }[problem]
+    status, _ = await secured_bot.post(secured_bot.activities.message("träffar"), headers)
+    assert status == 401
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(tables.people))).scalar_one() == 0
+
+
+async def test_other_tenant_is_403_and_nothing_stored(
+    secured_bot: BotClient, key_server: KeyServer, engine: AsyncEngine
+) -> None:
+    activity = secured_bot.activities.invoke(verbs.SESSIONS)
+    activity["channelData"]["tenant"]["id"] = "99999999-0000-0000-0000-000000000000"
+    status, _ = await secured_bot.post(activity, _bearer(key_server.token(secured_bot.activities.service_url)))
+    assert status == 403
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(tables.people))).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"{not json", 400),
+        (b"[]", 400),
+        (b'{"type": "message"}', 400),
+        (json.dumps({"type": "message", "serviceUrl": "http://127.0.0.1:1", "conversation": {}}).encode(), 400),
+        (b"\xff\xfe", 400),
+    ],
+)
+async def test_malformed_requests_are_400(bot: BotClient, payload: bytes, status: int) -> None:
+    async with bot.http.post(bot.url, data=payload, headers={"Content-Type": "application/json"}) as response:
+        assert response.status == status
+
+
+async def test_oversized_body_is_refused(bot: BotClient) -> None:
+    activity = bot.activities.message("x" * 300_000)
+    status, _ = await bot.post(activity)
+    assert status == 413
+
+
+async def test_tampered_card_data_gets_a_friendly_answer(bot: BotClient, engine: AsyncEngine) -> None:
+    for data in ({"session": "drop table"}, {"session": -1}, {}, {"session": 10**12}):
+        card = await bot.click(verbs.REGISTER, data)
+        assert "Något i förfrågan stämde inte, så inget ändrades" in all_text(card)
+    card = await bot.click(verbs.REGISTER, {"session": 999999})
+    assert "inte öppen för anmälan" in all_text(card)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(tables.registrations))).scalar_one() == 0
+
+
+async def test_unknown_verb_gets_help(bot: BotClient) -> None:
+    card = await bot.click("no.such.verb")
+    assert "Det här kan jag" in all_text(card)
+
+
+async def test_health_and_readiness(bot: BotClient) -> None:
+    async with bot.http.get(bot.server.make_url("/healthz")) as response:
+        assert response.status == 200
+    async with bot.http.get(bot.server.make_url("/readyz")) as response:
+        assert response.status == 200
+        assert (await response.json())["database"] == "ok"
+
+
+async def test_readiness_fails_without_database(clock: FakeClock, connector: FakeConnector) -> None:
+    settings = Settings(_env_file=None, database_url="postgresql://nobody@127.0.0.1:1/none")  # type: ignore[call-arg]
+    async for client in start_bot(settings, clock, connector):
+        async with client.http.get(client.server.make_url("/readyz")) as response:
+            assert response.status == 503
+
+
+async def test_unexpected_error_apologises_with_a_correlation_id(
+    bot: BotClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(participants, "overview", broken)
+    with caplog.at_level(logging.ERROR):
+        card = await bot.click(verbs.SESSIONS)
+        message_card = await bot.say("träffar")
+    text = all_text(card)
+    assert "Förlåt, något gick fel hos oss. Inget ändrades." in text
+    assert "database on fire" not in text and "Traceback" not in all_text(message_card)
+    record = next(r for r in caplog.records if r.getMessage() == "unexpected error while handling a turn")
+    assert getattr(record, "correlation_id", "") in text

@@ -1,0 +1,164 @@
+"""The participant's journey over real HTTP, as Teams posts it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage import tables
+from cards import verbs
+from tests.integration.harness import ALEX, BotClient, User, action_titled, all_text
+
+
+async def _session_ids(engine: AsyncEngine) -> dict[int, int]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(tables.sessions.c.number, tables.sessions.c.id))
+        return {number: id_ for number, id_ in rows.tuples()}
+
+
+async def test_welcome_on_install_lists_the_coming_sessions(bot: BotClient) -> None:
+    status, _ = await bot.post(bot.activities.install())
+    assert status == 200
+    text = all_text(bot.connector.last_card())
+    assert "Välkommen till Lärprojekt innovation" in text
+    assert "Lärträff 1: Lärprojekt innovation – första lärträffen" in text
+    assert "kl. 09.00–11.30" in text
+
+
+async def test_swedish_journey_register_report_absence_and_see_it_in_mina(bot: BotClient, engine: AsyncEngine) -> None:
+    ids = await _session_ids(engine)
+    card = await bot.say("träffar")
+    text = all_text(card)
+    assert "Kommande lärträffar" in text
+    assert "fredag" in text and "kl. 09.00–11.30" in text
+    assert "Lärträff 3" not in text, "drafts are not shown to participants"
+
+    register = action_titled(card, "Anmäl mig")
+    assert register["verb"] == verbs.REGISTER and register["data"]["session"] == ids[1]
+
+    # First registration asks who you are.
+    profile = await bot.click(verbs.REGISTER, {"session": ids[1], verbs.after_talk_input(ids[1]): "true"})
+    assert "Första gången berättar du var du arbetar" in all_text(profile)
+    choices = next(e for e in profile["body"] if e.get("id") == verbs.ORGANISATION)["choices"]
+    assert [c["title"] for c in choices][:2] == ["Arjeplogs kommun", "Arvidsjaurs kommun"]
+    assert len(choices) == 15  # the 14 municipalities and "other"
+
+    confirmed = await bot.click(
+        verbs.REGISTER,
+        {"session": ids[1], verbs.ORGANISATION: "Pajala kommun", verbs.ROLE: "Utvecklingsstrateg", verbs.AFTER_TALK: "true"},
+    )
+    assert "✅ Du är anmäld, även till eftersnacket." in all_text(confirmed)
+
+    absence_form = await bot.click(verbs.ABSENCE_FORM, {"session": ids[1]})
+    assert "Anledning (frivilligt)" in all_text(absence_form)
+    absent = await bot.click(verbs.ABSENCE, {"session": ids[1], verbs.REASON: "Krockar med KF-sammanträde"})
+    assert "Du har meddelat förhinder. Anledning: Krockar med KF-sammanträde" in all_text(absent)
+
+    mine = await bot.say("mina")
+    text = all_text(mine)
+    assert "Mina anmälningar" in text
+    assert "Lärträff 1" in text and "Krockar med KF-sammanträde" in text
+
+    async with engine.connect() as conn:
+        person = (await conn.execute(select(tables.people))).one()
+        registration = (await conn.execute(select(tables.registrations))).one()
+    assert (person.organisation, person.role) == ("Pajala kommun", "Utvecklingsstrateg")
+    assert (registration.status, registration.absence_reason, registration.after_talk) == (
+        "absent",
+        "Krockar med KF-sammanträde",
+        True,
+    )
+
+
+async def test_profile_is_asked_once(bot: BotClient, engine: AsyncEngine) -> None:
+    ids = await _session_ids(engine)
+    await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: verbs.OTHER_ORGANISATION,
+                                     verbs.ORGANISATION_OTHER: "Region Norrbotten", verbs.ROLE: "Samordnare"})
+    card = await bot.click(verbs.REGISTER, {"session": ids[2]})
+    assert "✅ Du är anmäld" in all_text(card), "a known person registers with one click"
+
+
+async def test_english_locale_and_language_switch(bot: BotClient) -> None:
+    guest = User("guest", "aad-guest", "Guest Speaker", locale="en-US")
+    card = await bot.say("sessions", guest)
+    text = all_text(card)
+    assert "Coming sessions" in text
+    assert "09:00–11:30 Swedish time" in text
+    switched = await bot.click(verbs.LANGUAGE, {"language": "sv"}, guest)
+    assert "Välkommen till Lärprojekt innovation" in all_text(switched)
+    assert "Kommande lärträffar" in all_text(await bot.say("sessions", guest)), "the choice is remembered"
+
+
+async def test_unknown_text_gets_short_help_not_an_error(bot: BotClient) -> None:
+    card = await bot.say("vad är klockan?")
+    text = all_text(card)
+    assert "Jag förstod inte ”vad är klockan?”" in text and "träffar" in text
+
+
+async def test_submit_fallback_is_routed_like_execute(bot: BotClient, engine: AsyncEngine) -> None:
+    ids = await _session_ids(engine)
+    status, _ = await bot.post(bot.activities.submit(verbs.DETAILS, {"session": ids[1]}))
+    assert status == 200
+    text = all_text(bot.connector.last_card())
+    assert "Klas Danerlöv, Sveriges Kommuner och Regioner (SKR)" in text
+    assert "Ingen avgift" in text
+
+
+async def test_details_show_the_whole_programme(bot: BotClient, engine: AsyncEngine) -> None:
+    ids = await _session_ids(engine)
+    text = all_text(await bot.click(verbs.DETAILS, {"session": ids[1]}))
+    for expected in (
+        "Inledning - om Lärprojektet",
+        "Johan Hörnemalm och Catarina Lundqvist, Norrbottens Kommuner",
+        "”Snacka om att tänka nytt” – regional kartläggning och lokalt innovationsarbete",
+        "Mikael Sturk, Pajala kommun",
+        "Reflekterande dialog",
+        "Möjlighet till eftersnack 11.30–12.00",
+        "Teams (länk skickas ut till de som anmält sig)",
+        "marie.malkan@kfbd.se",
+        "070-693 54 78",
+        "johan.hornemalm@kfbd.se",
+        "Målgrupp",
+    ):
+        assert expected in text
+
+
+async def test_redelivered_activity_changes_nothing_twice(bot: BotClient, engine: AsyncEngine) -> None:
+    ids = await _session_ids(engine)
+    await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Chef"})
+    withdraw = bot.activities.invoke(verbs.WITHDRAW, {"session": ids[1]})
+    first = await bot.post(withdraw)
+    again = await bot.post(withdraw)
+    assert first[0] == again[0] == 200
+    message = bot.activities.message("träffar")
+    before = len(bot.connector.received)
+    await bot.post(message)
+    await bot.post(message)
+    assert len(bot.connector.received) == before + 1, "a redelivered message is answered once"
+    async with engine.connect() as conn:
+        count = (await conn.execute(select(func.count()).select_from(tables.registrations))).scalar_one()
+        status = (await conn.execute(select(tables.registrations.c.status))).scalar_one()
+    assert (count, status) == (1, "withdrawn")
+
+
+async def test_double_click_registers_once(bot: BotClient, engine: AsyncEngine) -> None:
+    ids = await _session_ids(engine)
+    data = {"session": ids[1], verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Chef"}
+    await bot.click(verbs.REGISTER, data)
+    second = await bot.click(verbs.REGISTER, data)
+    assert "✅ Du är anmäld" in all_text(second)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(tables.registrations))).scalar_one() == 1
+
+
+async def test_channel_message_points_to_personal_chat(bot: BotClient) -> None:
+    status, _ = await bot.post(bot.activities.channel_message("träffar"))
+    assert status == 200
+    assert "Anmälan är personlig" in all_text(bot.connector.last_card())
+
+
+async def test_person_is_recorded_from_teams_identity(bot: BotClient, engine: AsyncEngine) -> None:
+    await bot.say("hej")
+    async with engine.connect() as conn:
+        person = (await conn.execute(select(tables.people))).one()
+    assert (person.aad_object_id, person.name, person.teams_locale) == (ALEX.aad_object_id, ALEX.name, "sv-SE")

@@ -1,0 +1,143 @@
+"""Small in-memory stand-ins for the repositories and the Unit of Work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from bot.domain.model import Person, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus
+
+
+class FakeSeries:
+    def __init__(self) -> None:
+        self.rows: dict[int, Series] = {}
+
+    async def list_all(self) -> list[Series]:
+        return [self.rows[k] for k in sorted(self.rows)]
+
+    async def get(self, series_id: int) -> Series | None:
+        return self.rows.get(series_id)
+
+    async def get_by_slug(self, slug: str) -> Series | None:
+        return next((s for s in self.rows.values() if s.slug == slug), None)
+
+    async def add(self, series: Series, now: datetime) -> Series:
+        stored = replace(series, id=len(self.rows) + 1)
+        self.rows[stored.id] = stored
+        return stored
+
+    async def update(self, series: Series) -> None:
+        self.rows[series.id] = series
+
+
+class FakeSessions:
+    def __init__(self, registrations: FakeRegistrations) -> None:
+        self.rows: dict[int, Session] = {}
+        self.locked: list[int] = []
+        self._registrations = registrations
+
+    async def get(self, session_id: int, *, lock: bool = False) -> Session | None:
+        if lock:
+            self.locked.append(session_id)
+        return self.rows.get(session_id)
+
+    async def list_for_series(self, series_id: int) -> list[Session]:
+        return sorted((s for s in self.rows.values() if s.series_id == series_id), key=lambda s: s.number)
+
+    async def list_visible(self, now: datetime) -> list[Session]:
+        visible = [s for s in self.rows.values() if s.status is SessionStatus.PUBLISHED and s.ends_at > now]
+        return sorted(visible, key=lambda s: (s.starts_at, s.id))
+
+    async def add(self, session: Session, now: datetime) -> Session:
+        stored = replace(session, id=len(self.rows) + 1)
+        self.rows[stored.id] = stored
+        return stored
+
+    async def update(self, session: Session, now: datetime) -> None:
+        self.rows[session.id] = session
+
+    async def registered_counts(self, session_ids: Sequence[int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for r in self._registrations.rows.values():
+            if r.session_id in session_ids and r.status is RegistrationStatus.REGISTERED:
+                counts[r.session_id] = counts.get(r.session_id, 0) + 1
+        return counts
+
+
+class FakePeople:
+    def __init__(self) -> None:
+        self.rows: dict[int, Person] = {}
+
+    async def seen(self, key: PersonKey, name: str, teams_locale: str | None, now: datetime) -> Person:
+        for person in self.rows.values():
+            if person.key == key:
+                updated = replace(person, name=name, teams_locale=teams_locale)
+                self.rows[person.id] = updated
+                return updated
+        person = Person(id=len(self.rows) + 1, key=key, name=name, teams_locale=teams_locale)
+        self.rows[person.id] = person
+        return person
+
+    async def save(self, person: Person, now: datetime) -> None:
+        self.rows[person.id] = person
+
+
+class FakeRegistrations:
+    def __init__(self) -> None:
+        self.rows: dict[int, Registration] = {}
+
+    async def get(self, session_id: int, person_id: int) -> Registration | None:
+        return next((r for r in self.rows.values() if (r.session_id, r.person_id) == (session_id, person_id)), None)
+
+    async def for_person(self, person_id: int) -> list[Registration]:
+        return [r for r in self.rows.values() if r.person_id == person_id]
+
+    async def waitlist(self, session_id: int) -> list[Registration]:
+        queue = [r for r in self.rows.values() if r.session_id == session_id and r.status is RegistrationStatus.WAITLISTED]
+        return sorted(queue, key=lambda r: (r.waitlisted_at or r.created_at, r.id or 0))
+
+    async def save(self, registration: Registration) -> Registration:
+        if registration.id is None:
+            if await self.get(registration.session_id, registration.person_id) is not None:
+                raise AssertionError("a second registration for the same person and session")
+            registration = replace(registration, id=len(self.rows) + 1)
+        self.rows[registration.id] = registration  # type: ignore[index]
+        return registration
+
+
+class FakeActivities:
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    async def claim(self, activity_id: str, now: datetime) -> bool:
+        if activity_id in self.seen:
+            return False
+        self.seen.add(activity_id)
+        return True
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.series = FakeSeries()
+        self.registrations = FakeRegistrations()
+        self.sessions = FakeSessions(self.registrations)
+        self.people = FakePeople()
+        self.activities = FakeActivities()
+        self.commits = 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        return None

@@ -1,0 +1,187 @@
+"""Participant use cases against in-memory fakes; the clock is passed in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import datafile
+from bot.domain import errors
+from bot.domain.model import Person, PersonKey, RegistrationStatus, SessionStatus
+from bot.services import participants as svc
+from bot.services.series_admin import import_series
+from tests.conftest import DEMO_DATA
+from tests.service.fakes import FakeUnitOfWork
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+async def _uow(capacity: int | None = None) -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    series, sessions = datafile.load(DEMO_DATA)
+    weeks = datafile.weeks_to_future(sessions, NOW)
+    sessions = [datafile.shifted(s, weeks) for s in sessions]
+    sessions[0] = replace(sessions[0], capacity=capacity)
+    await import_series(series, sessions, uow, NOW)
+    return uow
+
+
+async def _person(uow: FakeUnitOfWork, n: int, *, profile: bool = True) -> Person:
+    person = await uow.people.seen(PersonKey("tenant", f"aad-{n}"), f"Person {n}", "sv-SE", NOW)
+    if profile:
+        person = person.with_profile("Kiruna kommun", "Strateg")
+        await uow.people.save(person, NOW)
+    return person
+
+
+async def _register(uow: FakeUnitOfWork, person: Person, session_id: int = 1, now: datetime = NOW) -> svc.Registered:
+    outcome = await svc.register(svc.Register(person.id, session_id, after_talk=True), person, uow, now)
+    assert isinstance(outcome, svc.Registered)
+    return outcome
+
+
+async def test_first_registration_asks_for_profile_and_changes_nothing() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1, profile=False)
+    outcome = await svc.register(svc.Register(person.id, 1, after_talk=True), person, uow, NOW)
+    assert isinstance(outcome, svc.ProfileNeeded)
+    assert uow.registrations.rows == {}
+
+
+async def test_profile_given_with_registration_is_remembered_and_matched_to_the_list() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1, profile=False)
+    command = svc.Register(person.id, 1, after_talk=False, organisation="  luleå KOMMUN ", role=" Chef\n")
+    outcome = await svc.register(command, person, uow, NOW)
+    assert isinstance(outcome, svc.Registered)
+    assert (uow.people.rows[person.id].organisation, uow.people.rows[person.id].role) == ("Luleå kommun", "Chef")
+
+
+async def test_incomplete_profile_is_refused() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1, profile=False)
+    with pytest.raises(errors.ProfileIncomplete) as raised:
+        await svc.register(svc.Register(person.id, 1, True, organisation="Kiruna kommun", role="  "), person, uow, NOW)
+    assert raised.value.missing == ("role",)
+    assert uow.registrations.rows == {}
+
+
+async def test_full_session_queues_and_seats_free_in_arrival_order() -> None:
+    uow = await _uow(capacity=2)
+    people = [await _person(uow, n) for n in range(5)]
+    statuses = []
+    for i, person in enumerate(people):
+        outcome = await _register(uow, person, now=NOW + timedelta(seconds=i))
+        statuses.append(outcome.standing.registration.status if outcome.standing.registration else None)
+    assert statuses == [RegistrationStatus.REGISTERED] * 2 + [RegistrationStatus.WAITLISTED] * 3
+    assert (await _register(uow, people[4])).standing.waitlist_position == 3
+
+    later = NOW + timedelta(hours=1)
+    await svc.withdraw(svc.Withdraw(people[0].id, 1), people[0], uow, later)
+    await svc.report_absence(svc.ReportAbsence(people[1].id, 1, "Sjuk"), people[1], uow, later)
+    by_person = {r.person_id: r.status for r in uow.registrations.rows.values()}
+    assert [by_person[p.id] for p in people] == [
+        RegistrationStatus.WITHDRAWN,
+        RegistrationStatus.ABSENT,
+        RegistrationStatus.REGISTERED,
+        RegistrationStatus.REGISTERED,
+        RegistrationStatus.WAITLISTED,
+    ]
+    assert uow.sessions.locked.count(1) >= 7, "every capacity decision locks the session row"
+
+
+async def test_leaving_the_waiting_list_promotes_nobody() -> None:
+    uow = await _uow(capacity=1)
+    a, b, c = [await _person(uow, n) for n in range(3)]
+    for i, p in enumerate((a, b, c)):
+        await _register(uow, p, now=NOW + timedelta(seconds=i))
+    await svc.withdraw(svc.Withdraw(b.id, 1), b, uow, NOW)
+    statuses = {r.person_id: r.status for r in uow.registrations.rows.values()}
+    assert statuses == {a.id: RegistrationStatus.REGISTERED, b.id: RegistrationStatus.WITHDRAWN,
+                        c.id: RegistrationStatus.WAITLISTED}
+    _, standing = await svc.standing(c, 1, uow, NOW)
+    assert standing.waitlist_position == 1
+
+
+async def test_repeated_register_changes_nothing() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1)
+    first = await _register(uow, person)
+    second = await _register(uow, person)
+    assert first.changed and not second.changed
+    assert len(uow.registrations.rows) == 1
+
+
+async def test_registration_closes_after_the_deadline() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1)
+    deadline = uow.sessions.rows[1].registration_deadline
+    await _register(uow, person, now=deadline)  # the last minute still counts
+    late = await _person(uow, 2)
+    with pytest.raises(errors.RegistrationClosed):
+        await svc.register(svc.Register(late.id, 1, True), late, uow, deadline + timedelta(minutes=1))
+
+
+async def test_absence_is_possible_after_the_deadline_until_the_session_ends() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1)
+    await _register(uow, person)
+    session = uow.sessions.rows[1]
+    _, standing = await svc.report_absence(
+        svc.ReportAbsence(person.id, 1, "  Krock\x00 med\tmöte "), person, uow, session.starts_at + timedelta(minutes=5)
+    )
+    assert standing.registration is not None
+    assert standing.registration.absence_reason == "Krock med möte"
+    with pytest.raises(errors.SessionAlreadyOver):
+        await svc.withdraw(svc.Withdraw(person.id, 1), person, uow, session.ends_at)
+
+
+async def test_cancelled_and_draft_sessions_refuse_registration() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1)
+    uow.sessions.rows[1] = replace(uow.sessions.rows[1], status=SessionStatus.CANCELLED)
+    with pytest.raises(errors.SessionCancelled):
+        await svc.register(svc.Register(person.id, 1, True), person, uow, NOW)
+    with pytest.raises(errors.SessionNotFound):  # session 3 is a draft
+        await svc.register(svc.Register(person.id, 3, True), person, uow, NOW)
+
+
+async def test_absence_without_registration_is_refused() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1)
+    with pytest.raises(errors.NotRegistered):
+        await svc.report_absence(svc.ReportAbsence(person.id, 1, ""), person, uow, NOW)
+
+
+async def test_coming_back_after_absence_clears_the_old_reason() -> None:
+    uow = await _uow()
+    person = await _person(uow, 1)
+    await _register(uow, person)
+    await svc.report_absence(svc.ReportAbsence(person.id, 1, "Sjuk"), person, uow, NOW)
+    again = await _register(uow, person)
+    assert again.standing.registration is not None
+    assert (again.standing.registration.status, again.standing.registration.absence_reason) == (
+        RegistrationStatus.REGISTERED,
+        "",
+    )
+
+
+async def test_overview_shows_published_upcoming_sessions_with_my_status() -> None:
+    uow = await _uow(capacity=10)
+    person = await _person(uow, 1)
+    await _register(uow, person)
+    overview = await svc.overview(person, uow, NOW)
+    assert [s.session.number for s in overview.standings] == [1, 2]
+    assert overview.standings[0].seats_left == 9
+    mine = await svc.my_registrations(person, uow, NOW)
+    assert [s.session.number for s in mine] == [1]
+
+
+async def test_import_twice_changes_nothing_the_second_time() -> None:
+    uow = await _uow()
+    series, sessions = datafile.load(DEMO_DATA)
+    weeks = datafile.weeks_to_future(sessions, NOW)
+    result = await import_series(series, [datafile.shifted(s, weeks) for s in sessions], uow, NOW)
+    assert (result.series_created, result.sessions_created, result.sessions_updated) == (False, 0, 0)

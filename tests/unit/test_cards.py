@@ -1,0 +1,155 @@
+"""Every card, in every state and both languages, is valid Adaptive Card 1.5 and small enough for Teams."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from importlib.resources import files
+from typing import Any
+
+import jsonschema
+import pytest
+
+from bot import datafile
+from bot.domain import errors
+from bot.domain.model import Language, Person, PersonKey, Registration, RegistrationStatus, SessionStanding
+from bot.i18n import Catalogs
+from cards import verbs
+from cards.conversation import apology_card, channel_hint_card, error_card, help_card, welcome_card
+from cards.sessions import (
+    absence_card,
+    confirmation_card,
+    details_card,
+    mine_card,
+    profile_card,
+    sessions_card,
+)
+from tests.conftest import DEMO_DATA
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+SCHEMA = json.loads((files("adaptive_cards") / "schemas" / "schema-1.5.json").read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.Draft6Validator(SCHEMA)
+CATALOGS = Catalogs.load()
+
+
+def _demo() -> tuple[Any, list[Any]]:
+    series, sessions = datafile.load(DEMO_DATA)
+    weeks = datafile.weeks_to_future(sessions, NOW)
+    sessions = [replace(datafile.shifted(s, weeks), id=i + 1, series_id=1) for i, s in enumerate(sessions)]
+    return replace(series, id=1), sessions
+
+
+def _standings() -> list[SessionStanding]:
+    _, sessions = _demo()
+    session = replace(sessions[0], capacity=3)
+
+    def reg(status: RegistrationStatus, reason: str = "") -> Registration:
+        return Registration(1, session.id, 1, status, True, NOW, NOW, NOW if status is RegistrationStatus.WAITLISTED else None, reason)
+
+    return [
+        SessionStanding(session, None, 0),
+        SessionStanding(session, None, 3),
+        SessionStanding(session, reg(RegistrationStatus.REGISTERED), 1),
+        SessionStanding(replace(session, join_url="https://teams.microsoft.com/l/meetup-join/x"), reg(RegistrationStatus.REGISTERED), 1),
+        SessionStanding(session, reg(RegistrationStatus.WAITLISTED), 3, waitlist_position=2),
+        SessionStanding(session, reg(RegistrationStatus.ABSENT, "Sjuk"), 2),
+        SessionStanding(session, reg(RegistrationStatus.WITHDRAWN), 2),
+        SessionStanding(sessions[1], None, 0),
+    ]
+
+
+def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
+    t = CATALOGS.translator(language)
+    series, sessions = _demo()
+    person = Person(1, PersonKey("t", "a"), "Alex")
+    standings = _standings()
+    late = NOW + timedelta(days=30)
+    cards = [
+        ("welcome", welcome_card(t, [series], standings, NOW)),
+        ("welcome-empty", welcome_card(t, [], [], NOW)),
+        ("sessions", sessions_card(t, standings, NOW)),
+        ("sessions-page-2", sessions_card(t, standings, NOW, page=1)),
+        ("sessions-empty", sessions_card(t, [], NOW)),
+        ("sessions-after-deadline", sessions_card(t, standings, late)),
+        ("profile", profile_card(t, series, sessions[0], person, True)),
+        ("profile-problem", profile_card(t, series, sessions[0], person.with_profile("Annan org", ""), False, "Fyll i")),
+        ("mine", mine_card(t, standings, NOW)),
+        ("mine-empty", mine_card(t, [], NOW)),
+        ("help", help_card(t)),
+        ("help-unknown", help_card(t, unknown="vad?")),
+        ("channel", channel_hint_card(t)),
+        ("apology", apology_card(t, "abc123")),
+    ]
+    for i, standing in enumerate(standings):
+        cards.append((f"details-{i}", details_card(t, series, standing, NOW)))
+        cards.append((f"confirmation-{i}", confirmation_card(t, series, standing, NOW)))
+        cards.append((f"absence-{i}", absence_card(t, standing)))
+    for error in (
+        errors.SessionNotFound(), errors.SessionCancelled(1), errors.SessionAlreadyStarted(1),
+        errors.SessionAlreadyOver(1), errors.RegistrationClosed(1, NOW), errors.NotRegistered(),
+        errors.ProfileIncomplete(("role",)), errors.InvalidInput(),
+    ):  # fmt: skip
+        cards.append((f"error-{type(error).__name__}", error_card(t, error)))
+    return cards
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_every_card_is_valid_adaptive_card_1_5(language: Language) -> None:
+    for name, card in _all_cards(language):
+        problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATOR.iter_errors(card)]
+        assert problems == [], name
+        assert card["version"] == "1.5"
+        assert len(json.dumps(card).encode()) < 28_000, f"{name} is too large for a Teams message"
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_every_execute_action_has_a_submit_fallback_with_the_verb(language: Language) -> None:
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                assert node["fallback"]["type"] == "Action.Submit"
+                assert node["fallback"]["data"]["verb"] == node["verb"] == node["data"]["verb"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for _, card in _all_cards(language):
+        walk(card)
+
+
+def test_buttons_fit_the_state() -> None:
+    t = CATALOGS.translator(Language.EN)
+    series, _ = _demo()
+    titles = []
+    for standing in _standings()[:7]:
+        card = details_card(t, series, standing, NOW)
+        titles.append([a["title"] for a in card["actions"]])
+    assert titles == [
+        ["Register", "All sessions"],
+        ["Join the waiting list", "All sessions"],
+        ["Can't come", "Withdraw", "All sessions"],
+        ["Can't come", "Withdraw", "All sessions"],
+        ["Can't come", "Leave the waiting list", "All sessions"],
+        ["Register", "All sessions"],
+        ["Register", "All sessions"],
+    ]
+
+
+def test_list_card_carries_one_after_talk_toggle_per_open_session() -> None:
+    t = CATALOGS.translator(Language.SV)
+    standings = _standings()
+    card = sessions_card(t, [standings[0], standings[7]], NOW)
+    ids = [e["id"] for c in card["body"] if c["type"] == "Container" for e in c["items"] if e["type"] == "Input.Toggle"]
+    assert ids == [verbs.after_talk_input(1), verbs.after_talk_input(2)]
+
+
+def test_sessions_are_paginated() -> None:
+    t = CATALOGS.translator(Language.SV)
+    many = _standings() * 2
+    first = sessions_card(t, many, NOW)
+    containers = [c for c in first["body"] if c["type"] == "Container"]
+    assert len(containers) == 5
+    assert any(a["title"] == "Fler lärträffar" and a["data"]["page"] == 1 for a in first["actions"])
