@@ -16,7 +16,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -24,7 +24,6 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent
 PLAYGROUND_DIR = ROOT / "playground"
 PLAYGROUND_CLI = ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
-PLAYGROUND_PORT = 56150
 
 
 def _configure_logging(level: str) -> None:
@@ -112,7 +111,7 @@ def _build_app(demo: bool) -> tuple[web.Application, str, int]:
         logging.getLogger("lartraff").info(message)
     app = create_app(settings, SystemClock())
     if demo:
-        app.cleanup_ctx.append(_playground(settings.port))
+        app.cleanup_ctx.append(_playground(settings.port, settings.playground_port))
 
     async def _report(_: web.Application) -> None:
         logging.getLogger("lartraff").info(
@@ -123,7 +122,7 @@ def _build_app(demo: bool) -> tuple[web.Application, str, int]:
     return app, settings.host, settings.port
 
 
-def _playground(bot_port: int):  # type: ignore[no-untyped-def]
+def _playground(bot_port: int, port: int) -> Callable[[web.Application], AsyncIterator[None]]:
     async def run(_: web.Application) -> AsyncIterator[None]:
         node = shutil.which("node")
         if node is None or not PLAYGROUND_CLI.exists():
@@ -132,10 +131,10 @@ def _playground(bot_port: int):  # type: ignore[no-untyped-def]
         process = await asyncio.create_subprocess_exec(
             node, str(PLAYGROUND_CLI),
             "-e", f"http://127.0.0.1:{bot_port}/api/messages",
-            "-c", "msteams", "-p", str(PLAYGROUND_PORT), "--disable-telemetry",
+            "-c", "msteams", "-p", str(port), "--disable-telemetry",
             cwd=PLAYGROUND_DIR, env=env, start_new_session=True,
         )  # fmt: skip
-        logging.getLogger("lartraff").info("Agents Playground: open http://127.0.0.1:%s", PLAYGROUND_PORT)
+        logging.getLogger("lartraff").info("Agents Playground: open http://127.0.0.1:%s", port)
         try:
             yield
         finally:
@@ -167,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument(
         "--shift-to-future",
         action="store_true",
-        help="move the sessions forward by whole weeks so the first is three weeks away",
+        help="move the sessions forward by whole weeks so the first is at least two weeks away",
     )
     commands.add_parser(
         "demo", help="the bot with demo data (when the database is empty) plus the Agents Playground on :56150"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from dataclasses import replace
-import datetime as dt
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
@@ -140,7 +140,7 @@ def load(path: Path) -> tuple[Series, list[Session]]:
     return series, sessions
 
 
-def weeks_to_future(sessions: list[Session], now: datetime, lead: timedelta = timedelta(days=21)) -> int:
+def weeks_to_future(sessions: list[Session], now: datetime, lead: timedelta = timedelta(days=14)) -> int:
     """Whole weeks to move a series so that its first session is at least `lead` away (weekdays stay)."""
     if not sessions:
         return 0

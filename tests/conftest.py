@@ -117,7 +117,7 @@ def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
 
 
 async def seed_demo(engine: AsyncEngine, now: datetime, *, capacity: int | None = None) -> None:
-    """The demo series, moved so that its first session is three weeks after `now`."""
+    """The demo series, moved so that its first session is at least two weeks after `now`."""
     series, sessions = datafile.load(DEMO_DATA)
     weeks = datafile.weeks_to_future(sessions, now)
     sessions = [datafile.shifted(s, weeks) for s in sessions]

@@ -219,7 +219,11 @@ class SqlPersonRepository:
         # One statement whether new or known; a concurrent first contact cannot create two people.
         upsert = insert.on_conflict_do_update(
             index_elements=[p.c.tenant_id, p.c.aad_object_id],
-            set_={"name": insert.excluded.name, "teams_locale": insert.excluded.teams_locale},
+            # Some activities (conversationUpdate, installationUpdate) carry no name or locale: keep what we know.
+            set_={
+                "name": func.coalesce(func.nullif(insert.excluded.name, ""), p.c.name),
+                "teams_locale": func.coalesce(insert.excluded.teams_locale, p.c.teams_locale),
+            },
         ).returning(*p.c)
         row = (await self._conn.execute(upsert)).one()
         return _person(row)

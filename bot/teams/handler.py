@@ -90,10 +90,7 @@ def to_turn(activity: Activity) -> Turn:
         return Turn(kind=TurnKind.MESSAGE, text=clean_text(activity.text), **common)
     if activity.type == ActivityTypes.installation_update and (activity.action or "").startswith("add"):
         return Turn(kind=TurnKind.INSTALL, **common)
-    if activity.type == ActivityTypes.conversation_update and activity.members_added:
-        bot_id = activity.recipient.id if activity.recipient else None
-        if any(member.id == bot_id for member in activity.members_added):
-            return Turn(kind=TurnKind.INSTALL, **common)
+    # Teams sends conversationUpdate (bot added) as well as installationUpdate on install: welcome once.
     return Turn(kind=TurnKind.IGNORED, **common)
 
 

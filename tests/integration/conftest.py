@@ -35,7 +35,9 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def bot(settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine) -> AsyncIterator[BotClient]:
+async def bot(
+    settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine
+) -> AsyncIterator[BotClient]:
     await seed_demo(engine, clock.now())
     async for client in start_bot(settings, clock, connector):
         yield client

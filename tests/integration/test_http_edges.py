@@ -13,7 +13,6 @@ from typing import Any
 
 import jwt
 import pytest
-from aiohttp import ClientSession
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select
@@ -72,11 +71,24 @@ class KeyServer:
     def metadata_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/openid"
 
-    def token(self, service_url: str, *, audience: str = APP_ID, expires_in: int = 600, key: Any = None,
-              kid: str | None = None) -> str:
+    def token(
+        self,
+        service_url: str,
+        *,
+        audience: str = APP_ID,
+        expires_in: int = 600,
+        key: Any = None,
+        kid: str | None = None,
+    ) -> str:
         now = int(time.time())
-        claims = {"iss": ISSUER, "aud": audience, "serviceurl": service_url, "nbf": now - 10, "iat": now - 10,
-                  "exp": now + expires_in}
+        claims = {
+            "iss": ISSUER,
+            "aud": audience,
+            "serviceurl": service_url,
+            "nbf": now - 10,
+            "iat": now - 10,
+            "exp": now + expires_in,
+        }
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
     def close(self) -> None:
@@ -216,6 +228,7 @@ async def test_unexpected_error_apologises_with_a_correlation_id(
         message_card = await bot.say("träffar")
     text = all_text(card)
     assert "Förlåt, något gick fel hos oss. Inget ändrades." in text
-    assert "database on fire" not in text and "Traceback" not in all_text(message_card)
+    assert "database on fire" not in text
+    assert "Traceback" not in all_text(message_card)
     record = next(r for r in caplog.records if r.getMessage() == "unexpected error while handling a turn")
     assert getattr(record, "correlation_id", "") in text

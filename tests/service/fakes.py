@@ -74,7 +74,7 @@ class FakePeople:
     async def seen(self, key: PersonKey, name: str, teams_locale: str | None, now: datetime) -> Person:
         for person in self.rows.values():
             if person.key == key:
-                updated = replace(person, name=name, teams_locale=teams_locale)
+                updated = replace(person, name=name or person.name, teams_locale=teams_locale or person.teams_locale)
                 self.rows[person.id] = updated
                 return updated
         person = Person(id=len(self.rows) + 1, key=key, name=name, teams_locale=teams_locale)
@@ -96,7 +96,9 @@ class FakeRegistrations:
         return [r for r in self.rows.values() if r.person_id == person_id]
 
     async def waitlist(self, session_id: int) -> list[Registration]:
-        queue = [r for r in self.rows.values() if r.session_id == session_id and r.status is RegistrationStatus.WAITLISTED]
+        queue = [
+            r for r in self.rows.values() if r.session_id == session_id and r.status is RegistrationStatus.WAITLISTED
+        ]
         return sorted(queue, key=lambda r: (r.waitlisted_at or r.created_at, r.id or 0))
 
     async def save(self, registration: Registration) -> Registration:

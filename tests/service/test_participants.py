@@ -99,8 +99,11 @@ async def test_leaving_the_waiting_list_promotes_nobody() -> None:
         await _register(uow, p, now=NOW + timedelta(seconds=i))
     await svc.withdraw(svc.Withdraw(b.id, 1), b, uow, NOW)
     statuses = {r.person_id: r.status for r in uow.registrations.rows.values()}
-    assert statuses == {a.id: RegistrationStatus.REGISTERED, b.id: RegistrationStatus.WITHDRAWN,
-                        c.id: RegistrationStatus.WAITLISTED}
+    assert statuses == {
+        a.id: RegistrationStatus.REGISTERED,
+        b.id: RegistrationStatus.WITHDRAWN,
+        c.id: RegistrationStatus.WAITLISTED,
+    }
     _, standing = await svc.standing(c, 1, uow, NOW)
     assert standing.waitlist_position == 1
 
@@ -110,7 +113,8 @@ async def test_repeated_register_changes_nothing() -> None:
     person = await _person(uow, 1)
     first = await _register(uow, person)
     second = await _register(uow, person)
-    assert first.changed and not second.changed
+    assert first.changed
+    assert not second.changed
     assert len(uow.registrations.rows) == 1
 
 

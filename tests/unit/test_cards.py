@@ -45,13 +45,19 @@ def _standings() -> list[SessionStanding]:
     session = replace(sessions[0], capacity=3)
 
     def reg(status: RegistrationStatus, reason: str = "") -> Registration:
-        return Registration(1, session.id, 1, status, True, NOW, NOW, NOW if status is RegistrationStatus.WAITLISTED else None, reason)
+        return Registration(
+            1, session.id, 1, status, True, NOW, NOW, NOW if status is RegistrationStatus.WAITLISTED else None, reason
+        )
 
     return [
         SessionStanding(session, None, 0),
         SessionStanding(session, None, 3),
         SessionStanding(session, reg(RegistrationStatus.REGISTERED), 1),
-        SessionStanding(replace(session, join_url="https://teams.microsoft.com/l/meetup-join/x"), reg(RegistrationStatus.REGISTERED), 1),
+        SessionStanding(
+            replace(session, join_url="https://teams.microsoft.com/l/meetup-join/x"),
+            reg(RegistrationStatus.REGISTERED),
+            1,
+        ),
         SessionStanding(session, reg(RegistrationStatus.WAITLISTED), 3, waitlist_position=2),
         SessionStanding(session, reg(RegistrationStatus.ABSENT, "Sjuk"), 2),
         SessionStanding(session, reg(RegistrationStatus.WITHDRAWN), 2),
@@ -73,7 +79,10 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         ("sessions-empty", sessions_card(t, [], NOW)),
         ("sessions-after-deadline", sessions_card(t, standings, late)),
         ("profile", profile_card(t, series, sessions[0], person, True)),
-        ("profile-problem", profile_card(t, series, sessions[0], person.with_profile("Annan org", ""), False, "Fyll i")),
+        (
+            "profile-problem",
+            profile_card(t, series, sessions[0], person.with_profile("Annan org", ""), False, "Fyll i"),
+        ),
         ("mine", mine_card(t, standings, NOW)),
         ("mine-empty", mine_card(t, [], NOW)),
         ("help", help_card(t)),

@@ -25,7 +25,9 @@ START = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
 NOW = START - timedelta(days=10)
 
 
-def _session(capacity: int | None = None, status: SessionStatus = SessionStatus.PUBLISHED, after_talk: bool = True) -> Session:
+def _session(
+    capacity: int | None = None, status: SessionStatus = SessionStatus.PUBLISHED, after_talk: bool = True
+) -> Session:
     return Session(
         id=1, series_id=1, number=1, title="T", starts_at=START, ends_at=START + timedelta(hours=2, minutes=30),
         registration_deadline=START - timedelta(days=7), status=status, capacity=capacity,
@@ -46,7 +48,10 @@ def test_registers_while_seats_are_left_then_waitlists() -> None:
 
 
 def test_no_capacity_means_no_limit() -> None:
-    assert decide_registration(_session(None), None, 10_000, 7, False, NOW).registration.status is RegistrationStatus.REGISTERED
+    assert (
+        decide_registration(_session(None), None, 10_000, 7, False, NOW).registration.status
+        is RegistrationStatus.REGISTERED
+    )
 
 
 def test_after_talk_is_only_recorded_when_the_session_has_one() -> None:
@@ -58,7 +63,8 @@ def test_repeat_is_no_change_but_after_talk_can_be_changed() -> None:
     existing = _reg(7, RegistrationStatus.REGISTERED)
     assert decide_registration(_session(), existing, 1, 7, False, NOW).changed is False
     changed = decide_registration(_session(), existing, 1, 7, True, NOW)
-    assert changed.changed and changed.registration.after_talk is True
+    assert changed.changed
+    assert changed.registration.after_talk is True
 
 
 @pytest.mark.parametrize(
@@ -106,7 +112,9 @@ def test_withdrawn_cannot_be_withdrawn_again() -> None:
         (Language.SV, "en-US", Language.SV),
     ],
 )
-def test_language_choice_then_teams_locale_then_series(chosen: Language | None, locale: str | None, expected: Language) -> None:
+def test_language_choice_then_teams_locale_then_series(
+    chosen: Language | None, locale: str | None, expected: Language
+) -> None:
     person = Person(1, PersonKey("t", "a"), "N", language=chosen, teams_locale=locale)
     assert person.effective_language(Language.SV) is expected
 

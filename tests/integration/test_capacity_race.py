@@ -1,0 +1,108 @@
+"""Two bot processes share one database; many people click Register for the last seats at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage import tables
+from cards import verbs
+from tests.conftest import seed_demo
+from tests.integration.harness import Activities, numbered_user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"bot process exited: {log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("bot did not start")
+
+
+@pytest.fixture
+def two_bots(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
+    ports = [_free_port(), _free_port()]
+    processes = []
+    logs = [tmp_path / f"bot-{port}.log" for port in ports]
+    for port, log in zip(ports, logs, strict=True):
+        env = {
+            **os.environ,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "DATABASE_URL": database_url,
+            "MicrosoftAppId": "",
+            "LOG_LEVEL": "WARNING",
+        }
+        with log.open("wb") as sink:
+            processes.append(subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=env, stderr=sink))
+    try:
+        for port, process, log in zip(ports, processes, logs, strict=True):
+            _wait_healthy(port, process, log)
+        yield [f"http://127.0.0.1:{port}/api/messages" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[ClientSession]:
+    async with ClientSession() as session:
+        yield session
+
+
+@pytest.mark.parametrize(("people", "seats"), [(2, 1), (12, 3)])
+async def test_last_seats_go_to_exactly_capacity_people(
+    engine: AsyncEngine, two_bots: list[str], http: ClientSession, people: int, seats: int
+) -> None:
+    await seed_demo(engine, datetime.now(UTC), capacity=seats)
+    async with engine.connect() as conn:
+        session_id = (
+            await conn.execute(select(tables.sessions.c.id).where(tables.sessions.c.number == 1))
+        ).scalar_one()
+    activities = Activities("http://127.0.0.1:9")  # invokes answer in the response; nothing is sent there
+
+    async def click(n: int) -> str:
+        activity = activities.invoke(
+            verbs.REGISTER,
+            {"session": session_id, verbs.ORGANISATION: "Bodens kommun", verbs.ROLE: "Strateg"},
+            numbered_user(n),
+        )
+        async with http.post(two_bots[n % 2], json=activity) as response:
+            assert response.status == 200
+            body = await response.json()
+        return str(body["value"])
+
+    answers = await asyncio.gather(*(click(n) for n in range(people)))
+    assert sum("Du är anmäld" in a for a in answers) == seats
+    assert sum("Du står i kö" in a for a in answers) == people - seats
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(tables.registrations.c.status))).scalars().all()
+    assert sorted(rows) == sorted(["registered"] * seats + ["waitlisted"] * (people - seats))
