@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from cards.sessions import (
 )
 
 log = logging.getLogger(__name__)
+
+MEMBER_LOOKUP_SECONDS = 3.0
 
 
 # --- Card data, parsed at the edge into typed payloads ------------------------------------------
@@ -94,6 +97,7 @@ class Context:
     t: Translator
     now: datetime
     catalogs: Catalogs
+    member_email: str | None = None
 
 
 async def show_welcome(ctx: Context, _: NoPayload) -> Card:
@@ -113,7 +117,9 @@ async def show_details(ctx: Context, payload: SessionPayload) -> Card:
 
 async def register(ctx: Context, payload: RegisterPayload) -> Card:
     organisation = payload.chosen_organisation()
-    command = svc.Register(ctx.person.id, payload.session, payload.wants_after_talk(), organisation, payload.role)
+    command = svc.Register(
+        ctx.person.id, payload.session, payload.wants_after_talk(), organisation, payload.role, ctx.member_email
+    )
     try:
         outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now)
     except errors.ProfileIncomplete as problem:
@@ -240,6 +246,8 @@ class Router:
     async def handle(self, turn: Turn) -> Reply:
         if turn.kind is TurnKind.IGNORED:
             return Reply(None)
+        # Asked before the transaction opens, so no lock is held while Teams answers.
+        member_email = await self._member_email(turn) if self._is_profile_form(turn) else None
         async with self._uow_factory() as uow:
             now = self._clock.now()
             first_delivery = await uow.activities.claim(turn.activity_id, now)
@@ -247,7 +255,7 @@ class Router:
             language = person.effective_language(await svc.series_language(uow, self._default_language))
             t = self._catalogs.translator(language)
             if not first_delivery:
-                log.info("redelivered activity ignored", extra={"activity_id": turn.activity_id})
+                log.info("redelivered activity %s ignored", turn.activity_id)
                 await uow.rollback()
                 # A retried invoke still needs a card; it shows the current state and changes nothing.
                 if turn.is_invoke:
@@ -262,19 +270,33 @@ class Router:
             if route is None:
                 await uow.commit()
                 return Reply(help_card(t, unknown=turn.text or verb))
-            ctx = Context(turn, uow, person, t, now, self._catalogs)
+            ctx = Context(turn, uow, person, t, now, self._catalogs, member_email)
             try:
                 payload = route.parse(data)
                 card = await route.action(ctx, payload)
             except ValidationError as invalid:
                 await uow.rollback()
-                log.info("card data rejected", extra={"verb": verb, "errors": invalid.error_count()})
+                log.info("card data for %r rejected (%d errors)", verb, invalid.error_count())
                 return Reply(error_card(t, errors.InvalidInput()))
             except errors.DomainError as expected:
                 await uow.rollback()
                 return Reply(error_card(ctx.t, expected))
             await uow.commit()
             return Reply(card)
+
+    @staticmethod
+    def _is_profile_form(turn: Turn) -> bool:
+        return turn.kind is TurnKind.CARD_ACTION and turn.verb == verbs.REGISTER and verbs.ROLE in turn.data
+
+    @staticmethod
+    async def _member_email(turn: Turn) -> str | None:
+        try:
+            async with asyncio.timeout(MEMBER_LOOKUP_SECONDS):
+                member = await turn.lookup_member()
+        except Exception as error:  # noqa: BLE001 - the e-mail is welcome, never required
+            log.info("member lookup failed: %s", type(error).__name__)
+            return None
+        return member.email if member else None
 
     def _resolve(self, turn: Turn) -> tuple[str, Mapping[str, Any]]:
         if turn.kind is TurnKind.INSTALL:

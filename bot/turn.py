@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -24,6 +24,20 @@ class ConversationKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class MemberInfo:
+    """What Teams knows of the sender beyond the activity: asked for once, when they first register."""
+
+    email: str
+
+
+MemberLookup = Callable[[], Awaitable[MemberInfo | None]]
+
+
+async def _nobody() -> MemberInfo | None:
+    return None
+
+
+@dataclass(frozen=True)
 class Turn:
     activity_id: str
     kind: TurnKind
@@ -33,6 +47,7 @@ class Turn:
     verb: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)  # card data; the router parses it per verb
     is_invoke: bool = False
+    lookup_member: MemberLookup = _nobody
 
 
 @dataclass(frozen=True)

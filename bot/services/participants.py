@@ -48,6 +48,7 @@ class Register:
     after_talk: bool
     organisation: str | None = None  # given on the first registration only
     role: str | None = None
+    email: str | None = None  # from Teams, looked up with the first registration
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ async def register(cmd: Register, person: Person, uow: UnitOfWork, now: datetime
     if cmd.organisation is not None or cmd.role is not None:
         profile = validate_profile(cmd.organisation or "", cmd.role or "", series.organisations)
         person = person.with_profile(profile.organisation, profile.role)
+        if cmd.email and not person.email:
+            person = replace(person, email=clean_text(cmd.email, 320))
         await uow.people.save(person, now)
     existing = await uow.registrations.get(session.id, person.id)
     if not person.has_profile and (existing is None or not existing.is_active):

@@ -13,12 +13,13 @@ from typing import Any, Protocol
 from aiohttp import web
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.domain.model import PersonKey
 from bot.services.participants import Actor
-from bot.turn import ConversationKind, Reply, Turn, TurnKind
+from bot.turn import ConversationKind, MemberInfo, MemberLookup, Reply, Turn, TurnKind
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,18 @@ def clean_text(text: str | None) -> str:
     return " ".join(_TAGS.sub(" ", without_mentions).replace("&nbsp;", " ").split())
 
 
-def to_turn(activity: Activity) -> Turn:
+def member_lookup(context: TurnContext) -> MemberLookup:
+    """Asks the Bot Connector for the sender's e-mail (or UPN); activities do not carry it."""
+
+    async def lookup() -> MemberInfo | None:
+        member = await TeamsInfo.get_member(context, context.activity.from_property.id)
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        return MemberInfo(email=str(email)) if email else None
+
+    return lookup
+
+
+def to_turn(activity: Activity, lookup: MemberLookup | None = None) -> Turn:
     """Everything inward of here sees only our own types."""
     sender = activity.from_property
     actor = Actor(
@@ -73,6 +85,8 @@ def to_turn(activity: Activity) -> Turn:
         "actor": actor,
         "conversation": conversation,
     }
+    if lookup is not None:
+        common["lookup_member"] = lookup
 
     if activity.type == ActivityTypes.invoke:
         value = activity.value if isinstance(activity.value, dict) else {}
@@ -149,12 +163,14 @@ class MessagesEndpoint:
         activity = context.activity
         if self._allowed_tenants and tenant_of(activity) not in self._allowed_tenants:
             raise TenantNotAllowed()
-        turn = to_turn(activity)
+        turn = to_turn(activity, member_lookup(context))
         try:
             reply = await self._router.handle(turn)
         except Exception:
             correlation_id = uuid.uuid4().hex[:12]
-            log.exception("unexpected error while handling a turn", extra={"correlation_id": correlation_id})
+            log.exception(
+                "unexpected error while handling a turn [%s]", correlation_id, extra={"correlation_id": correlation_id}
+            )
             t = self._router.translator_for_locale(activity.locale)
             reply = Reply(self._apology_card(t, correlation_id))
         await self._send(context, turn, reply)

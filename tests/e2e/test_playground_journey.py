@@ -71,6 +71,6 @@ async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo
 
     with sqlite3.connect(demo.database) as db:
         rows = db.execute("SELECT status, absence_reason, after_talk FROM registrations").fetchall()
-        person = db.execute("SELECT organisation, role, language FROM people").fetchall()
+        person = db.execute("SELECT organisation, role, language, email FROM people").fetchall()
     assert rows == [("absent", "Krockar med kommunstyrelsen", 1)]
-    assert person == [("Pajala kommun", "Utvecklingsstrateg", "sv")]
+    assert person == [("Pajala kommun", "Utvecklingsstrateg", "sv", "alexw@example.com")]

@@ -85,12 +85,15 @@ class FakeConnector:
 
     received: list[dict[str, Any]] = field(default_factory=list)
     server: TestServer | None = None
+    member_status: int = 200
+    member_requests: int = 0
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
 
@@ -108,6 +111,20 @@ class FakeConnector:
         body["_conversation"] = request.match_info["conversation"]
         self.received.append(body)
         return web.json_response({"id": f"sent-{len(self.received)}"})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        self.member_requests += 1
+        if self.member_status != 200:
+            return web.json_response({"error": {"code": "NotFound"}}, status=self.member_status)
+        member = request.match_info["member"]
+        return web.json_response(
+            {
+                "id": member,
+                "name": member,
+                "email": f"{member}@example.com",
+                "userPrincipalName": f"{member}@example.com",
+            }
+        )
 
     def cards(self) -> list[dict[str, Any]]:
         return [a["content"] for m in self.received for a in m.get("attachments", [])]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,7 +28,10 @@ async def test_welcome_on_install_lists_the_coming_sessions(bot: BotClient) -> N
     assert "kl. 09.00–11.30" in text
 
 
-async def test_swedish_journey_register_report_absence_and_see_it_in_mina(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_swedish_journey_register_report_absence_and_see_it_in_mina(
+    bot: BotClient, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     ids = await _session_ids(engine)
     card = await bot.say("träffar")
     text = all_text(card)
@@ -71,6 +77,10 @@ async def test_swedish_journey_register_report_absence_and_see_it_in_mina(bot: B
         person = (await conn.execute(select(tables.people))).one()
         registration = (await conn.execute(select(tables.registrations))).one()
     assert (person.organisation, person.role) == ("Pajala kommun", "Utvecklingsstrateg")
+    assert person.email == "user-id-0@example.com", "the e-mail comes from Teams"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for personal in ("Alex Wilber", "example.com", "Krockar", "Utvecklingsstrateg", "Pajala"):
+        assert personal not in logged, "no personal data in logs"
     assert (registration.status, registration.absence_reason, registration.after_talk) == (
         "absent",
         "Krockar med KF-sammanträde",
@@ -182,3 +192,13 @@ async def test_person_is_recorded_from_teams_identity(bot: BotClient, engine: As
     async with engine.connect() as conn:
         person = (await conn.execute(select(tables.people))).one()
     assert (person.aad_object_id, person.name, person.teams_locale) == (ALEX.aad_object_id, ALEX.name, "sv-SE")
+
+
+async def test_registration_works_when_teams_does_not_give_the_email(bot: BotClient, engine: AsyncEngine) -> None:
+    bot.connector.member_status = 404
+    ids = await _session_ids(engine)
+    card = await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Chef"})
+    assert "✅ Du är anmäld" in all_text(card)
+    assert bot.connector.member_requests == 1
+    await bot.click(verbs.REGISTER, {"session": ids[2]})
+    assert bot.connector.member_requests == 1, "asked only with the profile form"
