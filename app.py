@@ -4,6 +4,7 @@ python app.py serve              migrate, then serve the bot (default)
 python app.py migrate            apply database migrations
 python app.py import FILE        create or update a series from a data file
 python app.py demo               the bot on SQLite with demo data, plus Microsoft's Agents Playground
+python app.py package            the Teams app package (zip) for this bot
 """
 
 from __future__ import annotations
@@ -97,6 +98,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    from bot.app_package import PackageError, build
+    from bot.config import Settings
+
+    try:
+        path = build(Settings(), Path(args.output))
+    except PackageError as error:
+        print(f"cannot build the app package: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app) or the Teams admin center")
+    return 0
+
+
 def _build_app(demo: bool) -> tuple[web.Application, str, int]:
     from bot.clock import SystemClock
     from bot.config import Settings
@@ -174,8 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "demo", help="the bot with demo data (when the database is empty) plus the Agents Playground on :56150"
     )
+    package = commands.add_parser(
+        "package", help="write the Teams app package zip (needs MicrosoftAppId, PUBLIC_BASE_URL)"
+    )
+    package.add_argument("--output", default="build/lartraff-teams-app.zip", help="where to write the zip")
     args = parser.parse_args(argv)
-    handlers = {"serve": cmd_serve, "demo": cmd_serve, "migrate": cmd_migrate, "import": cmd_import, None: cmd_serve}
+    handlers = {
+        "serve": cmd_serve,
+        "demo": cmd_serve,
+        "migrate": cmd_migrate,
+        "import": cmd_import,
+        "package": cmd_package,
+        None: cmd_serve,
+    }
     return handlers[args.command](args)
 
 

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     demo_data: str = Field("data/larprojekt-innovation.toml", validation_alias=_env("DEMO_DATA"))
     playground_port: int = Field(56150, ge=1, le=65535, validation_alias=_env("PLAYGROUND_PORT"))
 
+    # The Teams app package (`python app.py package`)
+    public_base_url: str = Field("", validation_alias=_env("PUBLIC_BASE_URL"))
+    teams_app_id: str = Field("", validation_alias=_env("TEAMS_APP_ID"))
+    app_name: str = Field("Lärträff", min_length=1, max_length=30, validation_alias=_env("APP_NAME"))
+    app_developer_name: str = Field(
+        "Lärträff", min_length=1, max_length=32, validation_alias=_env("APP_DEVELOPER_NAME")
+    )
+    app_version: str = Field("1.0.0", pattern=r"^\d+\.\d+\.\d+$", validation_alias=_env("APP_VERSION"))
+
     @field_validator("allowed_tenant_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

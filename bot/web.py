@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import text
@@ -21,6 +22,7 @@ from cards.conversation import apology_card
 
 log = logging.getLogger(__name__)
 
+PAGES = Path(__file__).with_name("pages")
 ENGINE = web.AppKey("engine", AsyncEngine)
 ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
 
@@ -41,7 +43,19 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    # The Teams app manifest links to these; they say what the bot stores and why.
+    app.router.add_get("/privacy", _page("privacy.html"))
+    app.router.add_get("/terms", _page("terms.html"))
     return app
+
+
+def _page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    body = (PAGES / name).read_bytes()
+
+    async def serve(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+    return serve
 
 
 async def _messages(request: web.Request) -> web.Response:

@@ -209,6 +209,14 @@ async def test_health_and_readiness(bot: BotClient) -> None:
         assert (await response.json())["database"] == "ok"
 
 
+@pytest.mark.parametrize("path", ["/privacy", "/terms"])
+async def test_privacy_and_terms_pages_for_the_app_manifest(bot: BotClient, path: str) -> None:
+    async with bot.http.get(bot.server.make_url(path)) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        assert "Lärträff" in await response.text()
+
+
 async def test_readiness_fails_without_database(clock: FakeClock, connector: FakeConnector) -> None:
     settings = Settings(_env_file=None, database_url="postgresql://nobody@127.0.0.1:1/none")  # type: ignore[call-arg]
     async for client in start_bot(settings, clock, connector):
