@@ -1,0 +1,82 @@
+"""The deployment guide, the Bicep and the container image agree with the settings the code reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDE = (ROOT / "infra" / "README.md").read_text(encoding="utf-8")
+BICEP = (ROOT / "infra" / "main.bicep").read_text(encoding="utf-8")
+DOCKERFILE = (ROOT / "infra" / "Dockerfile").read_text(encoding="utf-8")
+SETTING_NAMES = {
+    str(getattr(field.validation_alias, "choices", [field.validation_alias])[0])
+    for field in Settings.model_fields.values()
+}
+# What the deployment must set for the bot to work in a tenant.
+REQUIRED = {
+    "HOST", "PORT", "DATABASE_URL", "MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppType",
+    "MicrosoftAppTenantId", "ALLOWED_TENANT_IDS", "PUBLIC_BASE_URL",
+}  # fmt: skip
+PLATFORM_SETTINGS = {"WEBSITES_PORT"}  # read by App Service, not by the bot
+
+
+def _bicep_app_settings() -> dict[str, str]:
+    return dict(re.findall(r"^\s*\{ name: '([^']+)', value: (.+) \}$", BICEP, flags=re.MULTILINE))
+
+
+def _guide_settings_table() -> set[str]:
+    section = GUIDE.split("## 4. Settings", 1)[1].split("\n## ", 1)[0]
+    names: set[str] = set()
+    for row in re.findall(r"^\| ([^|]+) \|", section, flags=re.MULTILINE):
+        names.update(re.findall(r"`([A-Za-z_]+)`", row))
+    return names
+
+
+def test_bicep_sets_only_settings_the_code_reads() -> None:
+    settings = set(_bicep_app_settings())
+    assert settings - SETTING_NAMES - PLATFORM_SETTINGS == set()
+    assert REQUIRED <= settings
+
+
+def test_secrets_come_from_key_vault() -> None:
+    settings = _bicep_app_settings()
+    for secret in ("DATABASE_URL", "MicrosoftAppPassword"):
+        assert settings[secret].startswith("'@Microsoft.KeyVault(SecretUri=")
+
+
+def test_guide_table_matches_the_bicep() -> None:
+    assert _guide_settings_table() == set(_bicep_app_settings()) - PLATFORM_SETTINGS
+
+
+def test_every_setting_the_guide_names_exists() -> None:
+    named = set(re.findall(r"`((?:Microsoft|[A-Z])[A-Za-z]*_?[A-Z_]*)`", GUIDE))
+    looks_like_setting = {n for n in named if n.isupper() and "_" in n or n.startswith("Microsoft")}
+    assert looks_like_setting - SETTING_NAMES - PLATFORM_SETTINGS == set()
+
+
+def test_every_resource_the_guide_names_is_in_the_bicep() -> None:
+    types = set(re.findall(r"`(Microsoft\.[A-Za-z]+/[A-Za-z]+)`", GUIDE))
+    assert len(types) >= 6
+    declared = set(re.findall(r"^resource \w+ '([^@']+)@", BICEP, flags=re.MULTILINE))
+    assert types <= declared
+    assert "Microsoft.BotService/botServices/channels" in declared
+    assert "MsTeamsChannel" in BICEP
+    assert "msaAppType: 'SingleTenant'" in BICEP
+
+
+def test_container_serves_on_the_port_the_platform_expects() -> None:
+    port = _bicep_app_settings()["WEBSITES_PORT"].strip("'")
+    assert f"PORT={port}" in DOCKERFILE
+    assert f"EXPOSE {port}" in DOCKERFILE
+    assert 'CMD ["python", "app.py", "serve"]' in DOCKERFILE
+    assert "uv sync --frozen --no-dev" in DOCKERFILE
+    assert "USER lartraff" in DOCKERFILE, "the bot does not run as root"
+
+
+def test_container_copies_what_the_app_imports() -> None:
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() or p.name in {"bot", "cards"}}
+    for package in packages - {"tests"}:
+        assert f"COPY {package} ./{package}" in DOCKERFILE
