@@ -25,6 +25,10 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent
 PLAYGROUND_DIR = ROOT / "playground"
 PLAYGROUND_CLI = ROOT / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
+# The Playground's signed-in user and team channel (playground/.m365agentsplayground.yml): in the demo,
+# that user organises the series from that channel unless ORGANISER_IDS / ORGANISER_CHANNEL_ID say otherwise.
+PLAYGROUND_ORGANISER = "00000000-0000-0000-0000-0000000000020"
+PLAYGROUND_CHANNEL = "team-id"
 
 
 def _configure_logging(level: str) -> None:
@@ -57,7 +61,8 @@ async def _import(path: Path, database_url: str, *, shift_to_future: bool, only_
     from bot.storage.engine import create_engine
     from bot.storage.uow import SqlUnitOfWork
 
-    series, sessions = datafile.load(path)
+    loaded = datafile.load_file(path)
+    series, sessions = loaded.series, loaded.sessions
     now = SystemClock().now()
     if shift_to_future:
         weeks = datafile.weeks_to_future(sessions, now)
@@ -67,7 +72,7 @@ async def _import(path: Path, database_url: str, *, shift_to_future: bool, only_
         async with SqlUnitOfWork(engine) as uow:
             if only_if_empty and not await is_empty(uow):
                 return "database already holds a series; demo data not imported"
-            result = await import_series(series, sessions, uow, now)
+            result = await import_series(series, sessions, uow, now, loaded.organisers)
     finally:
         await engine.dispose()
     verb = "created" if result.series_created else "updated"
@@ -119,6 +124,13 @@ def _build_app(demo: bool) -> tuple[web.Application, str, int]:
 
     started = time.perf_counter()
     settings = Settings()
+    if demo:
+        settings = settings.model_copy(
+            update={
+                "organiser_ids": settings.organiser_ids or frozenset({PLAYGROUND_ORGANISER}),
+                "organiser_channel_id": settings.organiser_channel_id or PLAYGROUND_CHANNEL,
+            }
+        )
     _configure_logging(settings.log_level)
     upgrade(settings.database_url)
     if demo:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     allowed_tenant_ids: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("ALLOWED_TENANT_IDS")
     )
+    organiser_ids: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("ORGANISER_IDS"))
+    organiser_channel_id: str = Field("", validation_alias=_env("ORGANISER_CHANNEL_ID"))
     default_language: Language = Field(Language.SV, validation_alias=_env("DEFAULT_LANGUAGE"))
     max_request_bytes: int = Field(256 * 1024, ge=16 * 1024, validation_alias=_env("MAX_REQUEST_BYTES"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("LOG_LEVEL"))
@@ -50,11 +52,11 @@ class Settings(BaseSettings):
     )
     app_version: str = Field("1.0.0", pattern=r"^\d+\.\d+\.\d+$", validation_alias=_env("APP_VERSION"))
 
-    @field_validator("allowed_tenant_ids", mode="before")
+    @field_validator("allowed_tenant_ids", "organiser_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(part.strip() for part in value.split(",") if part.strip())
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
         return value
 
     @property

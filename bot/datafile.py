@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tomllib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
@@ -48,6 +48,9 @@ class _Series(_Strict):
     target_group: str = ""
     organisations: list[str] = Field(default_factory=list)
     contacts: list[_Contact] = Field(default_factory=list)
+    # Entra object ids of the people who run the series from Teams.
+    organisers: list[str] = Field(default_factory=list)
+    organiser_channel_id: str | None = None
 
 
 class _Session(_Strict):
@@ -92,7 +95,19 @@ def _at(day: dt.date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=SERIES_TIMEZONE).astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class SeriesFile:
+    series: Series
+    sessions: list[Session]
+    organisers: list[str]
+
+
 def load(path: Path) -> tuple[Series, list[Session]]:
+    loaded = load_file(path)
+    return loaded.series, loaded.sessions
+
+
+def load_file(path: Path) -> SeriesFile:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         parsed = _File.model_validate(raw)
@@ -116,6 +131,7 @@ def load(path: Path) -> tuple[Series, list[Session]]:
         contacts=tuple(Contact(**c.model_dump()) for c in s.contacts),
         organisations=tuple(s.organisations),
         total_sessions=s.total_sessions,
+        organiser_channel_id=s.organiser_channel_id,
     )
     sessions = [
         Session(
@@ -137,7 +153,7 @@ def load(path: Path) -> tuple[Series, list[Session]]:
         )
         for x in sorted(parsed.sessions, key=lambda x: x.number)
     ]
-    return series, sessions
+    return SeriesFile(series, sessions, [o.strip().lower() for o in s.organisers])
 
 
 def weeks_to_future(sessions: list[Session], now: datetime, lead: timedelta = timedelta(days=14)) -> int:

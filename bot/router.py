@@ -4,240 +4,169 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from enum import Enum, auto
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from bot.actions import organiser as o
+from bot.actions import participant as p
+from bot.actions.context import Context, NoPayload, Payload
 from bot.domain import errors
-from bot.domain.model import Language, Person
+from bot.domain.model import Language
 from bot.i18n import Catalogs, Translator
+from bot.services import organisers as org
 from bot.services import participants as svc
-from bot.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from bot.services.ports import Clock, UnitOfWorkFactory
 from bot.turn import ConversationKind, Reply, Turn, TurnKind
 from cards import verbs
-from cards.conversation import channel_hint_card, error_card, error_message, help_card, welcome_card
+from cards.conversation import channel_hint_card, error_card, help_card
 from cards.elements import Card
-from cards.sessions import (
-    absence_card,
-    confirmation_card,
-    details_card,
-    mine_card,
-    profile_card,
-    sessions_card,
-)
+from cards.organisers import organiser_help_card
 
 log = logging.getLogger(__name__)
 
 MEMBER_LOOKUP_SECONDS = 3.0
-
-
-# --- Card data, parsed at the edge into typed payloads ------------------------------------------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class NoPayload(_Payload):
-    pass
-
-
-class PagePayload(_Payload):
-    page: int = Field(0, ge=0, le=1000)
-
-
-class SessionPayload(_Payload):
-    session: int = Field(ge=1, le=2**31 - 1)
-
-
-class RegisterPayload(SessionPayload):
-    organisation: str | None = Field(None, max_length=300)
-    organisation_other: str | None = Field(None, max_length=300)
-    role: str | None = Field(None, max_length=300)
-    after_talk: bool | None = None
-    # Toggles on list cards carry the session id in their input id.
-    extra_toggles: dict[str, bool] = Field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> RegisterPayload:
-        toggles = {k: v for k, v in data.items() if k.startswith(verbs.AFTER_TALK + "_")}
-        return cls.model_validate({**data, "extra_toggles": toggles})
-
-    def wants_after_talk(self) -> bool:
-        specific = self.extra_toggles.get(verbs.after_talk_input(self.session))
-        if specific is not None:
-            return specific
-        return True if self.after_talk is None else self.after_talk
-
-    def chosen_organisation(self) -> str | None:
-        if self.organisation == verbs.OTHER_ORGANISATION:
-            return self.organisation_other or ""
-        return self.organisation
-
-
-class AbsencePayload(SessionPayload):
-    reason: str = Field("", max_length=2000)
-
-
-class LanguagePayload(_Payload):
-    language: Language
-
-
-# --- Actions ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Context:
-    turn: Turn
-    uow: UnitOfWork
-    person: Person
-    t: Translator
-    now: datetime
-    catalogs: Catalogs
-    member_email: str | None = None
-
-
-async def show_welcome(ctx: Context, _: NoPayload) -> Card:
-    overview = await svc.overview(ctx.person, ctx.uow, ctx.now)
-    return welcome_card(ctx.t, overview.series, overview.standings, ctx.now)
-
-
-async def show_sessions(ctx: Context, payload: PagePayload) -> Card:
-    overview = await svc.overview(ctx.person, ctx.uow, ctx.now)
-    return sessions_card(ctx.t, overview.standings, ctx.now, payload.page)
-
-
-async def show_details(ctx: Context, payload: SessionPayload) -> Card:
-    series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
-    return details_card(ctx.t, series, standing, ctx.now)
-
-
-async def register(ctx: Context, payload: RegisterPayload) -> Card:
-    organisation = payload.chosen_organisation()
-    command = svc.Register(
-        ctx.person.id, payload.session, payload.wants_after_talk(), organisation, payload.role, ctx.member_email
-    )
-    try:
-        outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now)
-    except errors.ProfileIncomplete as problem:
-        await ctx.uow.rollback()
-        series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
-        return profile_card(
-            ctx.t,
-            series,
-            standing.session,
-            ctx.person,
-            payload.wants_after_talk(),
-            problem=error_message(ctx.t, problem),
-        )
-    if isinstance(outcome, svc.ProfileNeeded):
-        return profile_card(ctx.t, outcome.series, outcome.session, outcome.person, outcome.after_talk)
-    return confirmation_card(ctx.t, outcome.series, outcome.standing, ctx.now)
-
-
-async def show_absence_form(ctx: Context, payload: SessionPayload) -> Card:
-    _, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
-    if standing.registration is None or not standing.registration.is_active:
-        raise errors.NotRegistered()
-    return absence_card(ctx.t, standing)
-
-
-async def report_absence(ctx: Context, payload: AbsencePayload) -> Card:
-    series, standing = await svc.report_absence(
-        svc.ReportAbsence(ctx.person.id, payload.session, payload.reason), ctx.person, ctx.uow, ctx.now
-    )
-    return confirmation_card(ctx.t, series, standing, ctx.now)
-
-
-async def withdraw(ctx: Context, payload: SessionPayload) -> Card:
-    series, standing = await svc.withdraw(svc.Withdraw(ctx.person.id, payload.session), ctx.person, ctx.uow, ctx.now)
-    return confirmation_card(ctx.t, series, standing, ctx.now)
-
-
-async def show_mine(ctx: Context, _: NoPayload) -> Card:
-    return mine_card(ctx.t, await svc.my_registrations(ctx.person, ctx.uow, ctx.now), ctx.now)
-
-
-async def show_help(ctx: Context, _: NoPayload) -> Card:
-    return help_card(ctx.t)
-
-
-async def choose_language(ctx: Context, payload: LanguagePayload) -> Card:
-    ctx.person = await svc.set_language(ctx.person, payload.language, ctx.uow, ctx.now)
-    ctx.t = ctx.catalogs.translator(payload.language)
-    return await show_welcome(ctx, NoPayload())
+WELCOME = "welcome"
 
 
 @dataclass(frozen=True)
 class Route:
-    parse: Callable[[Mapping[str, Any]], _Payload]
+    parse: Callable[[Mapping[str, Any]], Payload]
     action: Callable[[Context, Any], Awaitable[Card]]
+    organiser: bool = False  # only organisers, only in their channel or a 1:1 chat
 
 
-def _route(model: type[_Payload], action: Callable[[Context, Any], Awaitable[Card]]) -> Route:
-    return Route(model.model_validate, action)
+def _r(model: type[Payload], action: Callable[[Context, Any], Awaitable[Card]], *, organiser: bool = False) -> Route:
+    return Route(model.model_validate, action, organiser)
 
 
-WELCOME = "welcome"
-
-# The table: every card verb (and every text command, through COMMANDS) lands here.
+# The table: every card verb, and every typed command through COMMANDS, lands here.
 ROUTES: dict[str, Route] = {
-    WELCOME: _route(NoPayload, show_welcome),
-    verbs.SESSIONS: _route(PagePayload, show_sessions),
-    verbs.DETAILS: _route(SessionPayload, show_details),
-    verbs.REGISTER: Route(RegisterPayload.parse, register),
-    verbs.ABSENCE_FORM: _route(SessionPayload, show_absence_form),
-    verbs.ABSENCE: _route(AbsencePayload, report_absence),
-    verbs.WITHDRAW: _route(SessionPayload, withdraw),
-    verbs.MINE: _route(NoPayload, show_mine),
-    verbs.HELP: _route(NoPayload, show_help),
-    verbs.LANGUAGE: _route(LanguagePayload, choose_language),
+    WELCOME: _r(NoPayload, p.show_welcome),
+    verbs.SESSIONS: _r(p.PagePayload, p.show_sessions),
+    verbs.DETAILS: _r(p.SessionPayload, p.show_details),
+    verbs.REGISTER: Route(p.RegisterPayload.parse, p.register),
+    verbs.ABSENCE_FORM: _r(p.SessionPayload, p.show_absence_form),
+    verbs.ABSENCE: _r(p.AbsencePayload, p.report_absence),
+    verbs.WITHDRAW: _r(p.SessionPayload, p.withdraw),
+    verbs.MINE: _r(NoPayload, p.show_mine),
+    verbs.HELP: _r(NoPayload, p.show_help),
+    verbs.LANGUAGE: _r(p.LanguagePayload, p.choose_language),
+    verbs.ORG_HELP: _r(NoPayload, o.help_, organiser=True),
+    verbs.ORG_NEW_SESSION: _r(NoPayload, o.new_session, organiser=True),
+    verbs.ORG_EDIT: _r(o.NumberPayload, o.edit_session, organiser=True),
+    verbs.ORG_SAVE: _r(o.SessionFormPayload, o.save_session, organiser=True),
+    verbs.ORG_SESSION: _r(o.NumberPayload, o.show_session, organiser=True),
+    verbs.ORG_PUBLISH: _r(o.NumberPayload, o.publish, organiser=True),
+    verbs.ORG_CANCEL_FORM: _r(o.NumberPayload, o.cancel_form, organiser=True),
+    verbs.ORG_CANCEL: _r(o.NumberTextPayload, o.cancel, organiser=True),
+    verbs.ORG_PARTICIPANTS: _r(o.PagePayload, o.participants, organiser=True),
+    verbs.ORG_EXPORT: _r(o.OptionalNumberPayload, o.export, organiser=True),
+    verbs.ORG_MESSAGE: _r(o.NumberTextPayload, o.message, organiser=True),
+    verbs.ORG_LINK: _r(o.NumberTextPayload, o.link, organiser=True),
+    verbs.ORG_STATS: _r(NoPayload, o.stats, organiser=True),
+    verbs.ORG_AUDIT: _r(NoPayload, o.audit, organiser=True),
+    verbs.ORG_ORGANISERS: _r(NoPayload, o.list_organisers, organiser=True),
+    verbs.ORG_ADD_ORGANISER: _r(o.TextPayload, o.add_organiser, organiser=True),
+    verbs.ORG_REMOVE_ORGANISER: _r(o.TextPayload, o.remove_organiser, organiser=True),
+    verbs.ORG_BIND_CHANNEL: _r(NoPayload, o.bind_channel, organiser=True),
 }
 
-# Typed commands, Swedish and English, to (verb, data).
-COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
-    "träffar": (verbs.SESSIONS, {}),
-    "traffar": (verbs.SESSIONS, {}),
-    "lärträffar": (verbs.SESSIONS, {}),
-    "sessions": (verbs.SESSIONS, {}),
-    "mina": (verbs.MINE, {}),
-    "mina anmälningar": (verbs.MINE, {}),
-    "my": (verbs.MINE, {}),
-    "mine": (verbs.MINE, {}),
-    "my registrations": (verbs.MINE, {}),
-    "hjälp": (verbs.HELP, {}),
-    "hjalp": (verbs.HELP, {}),
-    "help": (verbs.HELP, {}),
-    "?": (verbs.HELP, {}),
-    "english": (verbs.LANGUAGE, {"language": "en"}),
-    "engelska": (verbs.LANGUAGE, {"language": "en"}),
-    "in english": (verbs.LANGUAGE, {"language": "en"}),
-    "svenska": (verbs.LANGUAGE, {"language": "sv"}),
-    "swedish": (verbs.LANGUAGE, {"language": "sv"}),
-    "på svenska": (verbs.LANGUAGE, {"language": "sv"}),
-    "hej": (WELCOME, {}),
-    "hallå": (WELCOME, {}),
-    "hi": (WELCOME, {}),
-    "hello": (WELCOME, {}),
-    "start": (WELCOME, {}),
+
+class Args(Enum):
+    NONE = auto()  # nothing may follow
+    NUMBER = auto()  # "publicera 3"
+    OPTIONAL_NUMBER = auto()  # "exportera" or "exportera 3"
+    NUMBER_TEXT = auto()  # "ställ in 3 Föreläsaren är sjuk"
+    TEXT = auto()  # "lägg till arrangör <id>"
+
+
+# Typed commands, Swedish and English: the words, then what may follow them.
+COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
+    **{w: (verbs.SESSIONS, Args.NONE, {}) for w in ("träffar", "traffar", "lärträffar", "sessions")},
+    **{w: (verbs.MINE, Args.NONE, {}) for w in ("mina", "mina anmälningar", "my", "mine", "my registrations")},
+    **{w: (verbs.HELP, Args.NONE, {}) for w in ("hjälp", "hjalp", "help", "?")},
+    **{w: (verbs.LANGUAGE, Args.NONE, {"language": "en"}) for w in ("english", "engelska", "in english")},
+    **{w: (verbs.LANGUAGE, Args.NONE, {"language": "sv"}) for w in ("svenska", "swedish", "på svenska")},
+    **{w: (WELCOME, Args.NONE, {}) for w in ("hej", "hallå", "hi", "hello", "start")},
+    # Organisers
+    **{w: (verbs.ORG_HELP, Args.NONE, {}) for w in ("arrangör", "arrangörshjälp", "organiser", "organizer", "admin")},
+    **{w: (verbs.ORG_NEW_SESSION, Args.NONE, {}) for w in ("ny träff", "ny lärträff", "new session")},
+    **{w: (verbs.ORG_EDIT, Args.NUMBER, {}) for w in ("ändra", "redigera", "edit")},
+    **{w: (verbs.ORG_SESSION, Args.NUMBER, {}) for w in ("träff", "session")},
+    **{w: (verbs.ORG_PUBLISH, Args.NUMBER, {}) for w in ("publicera", "publish")},
+    **{w: (verbs.ORG_CANCEL, Args.NUMBER_TEXT, {}) for w in ("ställ in", "cancel")},
+    **{w: (verbs.ORG_PARTICIPANTS, Args.NUMBER, {}) for w in ("deltagare", "participants")},
+    **{w: (verbs.ORG_EXPORT, Args.OPTIONAL_NUMBER, {}) for w in ("exportera", "export")},
+    **{w: (verbs.ORG_MESSAGE, Args.NUMBER_TEXT, {}) for w in ("meddela", "message")},
+    **{w: (verbs.ORG_LINK, Args.NUMBER_TEXT, {}) for w in ("länk", "link")},
+    **{w: (verbs.ORG_STATS, Args.NONE, {}) for w in ("statistik", "stats", "statistics")},
+    **{w: (verbs.ORG_AUDIT, Args.NONE, {}) for w in ("logg", "händelselogg", "audit")},
+    **{w: (verbs.ORG_ORGANISERS, Args.NONE, {}) for w in ("arrangörer", "organisers", "organizers")},
+    **{w: (verbs.ORG_ADD_ORGANISER, Args.TEXT, {}) for w in ("lägg till arrangör", "add organiser", "add organizer")},
+    **{
+        w: (verbs.ORG_REMOVE_ORGANISER, Args.TEXT, {})
+        for w in ("ta bort arrangör", "remove organiser", "remove organizer")
+    },
+    **{w: (verbs.ORG_BIND_CHANNEL, Args.NONE, {}) for w in ("använd den här kanalen", "use this channel")},
 }
+_BY_LENGTH = sorted(COMMANDS, key=len, reverse=True)
 
 
 def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
-    return COMMANDS.get(" ".join(text.casefold().split()).strip(" .!"))
+    """Words first (longest match), then the arguments their command takes; None when nothing fits."""
+    text = text.strip().rstrip(".!")
+    for words in _BY_LENGTH:
+        match = re.fullmatch(rf"\s*{re.escape(words)}(?:\s+(?P<rest>.*))?", text, flags=re.IGNORECASE | re.DOTALL)
+        if match is None:
+            continue
+        verb, args, fixed = COMMANDS[words]
+        rest = (match.group("rest") or "").strip()
+        data = _arguments(args, rest)
+        if data is None:
+            continue
+        return verb, {**fixed, **data}
+    return None
+
+
+def _arguments(args: Args, rest: str) -> dict[str, Any] | None:
+    if args is Args.NONE:
+        return {} if not rest else None
+    if args is Args.TEXT:
+        return {verbs.TEXT: rest}
+    number, _, text = rest.partition(" ")
+    number = number.lstrip("#")
+    if args is Args.OPTIONAL_NUMBER and not number:
+        return {}
+    # A missing or bad number still reaches the action, whose payload check answers with a clear card.
+    data: dict[str, Any] = {verbs.NUMBER: number if number else None}
+    if args is Args.NUMBER_TEXT:
+        data[verbs.TEXT] = text.strip()
+    elif text.strip():
+        data["page"] = text.strip()
+    return data
 
 
 class Router:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, catalogs: Catalogs, default_language: Language
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        catalogs: Catalogs,
+        default_language: Language,
+        policy: org.OrganiserPolicy = org.OrganiserPolicy(),
+        public_base_url: str = "",
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._catalogs = catalogs
         self._default_language = default_language
+        self._policy = policy
+        self._public_base_url = public_base_url
 
     def translator_for_locale(self, locale: str | None) -> Translator:
         """For answers given without a database, such as the apology after an unexpected error."""
@@ -254,33 +183,45 @@ class Router:
             person = await svc.identify(turn.actor, uow, now)
             language = person.effective_language(await svc.series_language(uow, self._default_language))
             t = self._catalogs.translator(language)
+            ctx = Context(turn, uow, person, t, now, self._catalogs, member_email, self._policy, self._public_base_url)
             if not first_delivery:
                 log.info("redelivered activity %s ignored", turn.activity_id)
                 await uow.rollback()
                 # A retried invoke still needs a card; it shows the current state and changes nothing.
-                if turn.is_invoke:
-                    person = await svc.identify(turn.actor, uow, now)
-                    return Reply(await show_sessions(Context(turn, uow, person, t, now, self._catalogs), PagePayload()))
+                if turn.is_invoke and turn.conversation is ConversationKind.PERSONAL:
+                    ctx.person = await svc.identify(turn.actor, uow, now)
+                    return Reply(await p.show_sessions(ctx, p.PagePayload()))
                 return Reply(None)
             verb, data = self._resolve(turn)
-            if turn.conversation is not ConversationKind.PERSONAL:
-                await uow.commit()
-                return Reply(channel_hint_card(t))
             route = ROUTES.get(verb)
-            if route is None:
+            personal = turn.conversation is ConversationKind.PERSONAL
+            if route is None or (not route.organiser and not personal):
                 await uow.commit()
+                if not personal:
+                    return Reply(channel_hint_card(t))
                 return Reply(help_card(t, unknown=turn.text or verb))
-            ctx = Context(turn, uow, person, t, now, self._catalogs, member_email)
             try:
+                if route.organiser:
+                    where = org.Where(turn.conversation, turn.channel_id)
+                    binding = verb == verbs.ORG_BIND_CHANNEL
+                    ctx.organiser = await org.authorize(person, where, uow, self._policy, binding_channel=binding)
                 payload = route.parse(data)
                 card = await route.action(ctx, payload)
             except ValidationError as invalid:
                 await uow.rollback()
-                log.info("card data for %r rejected (%d errors)", verb, invalid.error_count())
+                log.info("input for %r rejected (%d errors)", verb, invalid.error_count())
+                if route.organiser:
+                    return Reply(organiser_help_card(t, problem=True))
                 return Reply(error_card(t, errors.InvalidInput()))
+            except (errors.NotAnOrganiser, errors.NotTheOrganiserChannel) as refused:
+                await uow.rollback()
+                log.warning("organiser command %r refused: %s", verb, type(refused).__name__)
+                return Reply(
+                    error_card(t, refused, organiser=personal and isinstance(refused, errors.NotTheOrganiserChannel))
+                )
             except errors.DomainError as expected:
                 await uow.rollback()
-                return Reply(error_card(ctx.t, expected))
+                return Reply(error_card(ctx.t, expected, organiser=route.organiser))
             await uow.commit()
             return Reply(card)
 

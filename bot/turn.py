@@ -47,6 +47,7 @@ class Turn:
     verb: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)  # card data; the router parses it per verb
     is_invoke: bool = False
+    channel_id: str | None = None
     lookup_member: MemberLookup = _nobody
 
 

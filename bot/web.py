@@ -11,9 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.domain.errors import ExportExpired
 from bot.i18n import Catalogs
 from bot.router import Router
+from bot.services.organisers import OrganiserPolicy, export_data
 from bot.services.ports import Clock
+from bot.spreadsheet import workbook
 from bot.storage.engine import create_engine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.adapter import create_adapter
@@ -31,11 +34,16 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
     app = web.Application(client_max_size=settings.max_request_bytes)
     catalogs = catalogs or Catalogs.load()
 
+    policy = OrganiserPolicy(settings.organiser_ids, settings.organiser_channel_id or None)
+    public_base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+
     async def resources(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         app[ENGINE] = engine
-        router = Router(SqlUnitOfWorkFactory(engine), clock, catalogs, settings.default_language)
+        uow_factory = SqlUnitOfWorkFactory(engine)
+        router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url)
         app[ENDPOINT] = MessagesEndpoint(create_adapter(settings), router, apology_card, settings.allowed_tenant_ids)
+        app[DOWNLOADS] = Downloads(uow_factory, clock, catalogs)
         yield
         await engine.dispose()
 
@@ -46,7 +54,47 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
     # The Teams app manifest links to these; they say what the bot stores and why.
     app.router.add_get("/privacy", _page("privacy.html"))
     app.router.add_get("/terms", _page("terms.html"))
+    app.router.add_get("/exports/{token}", _export)
     return app
+
+
+class Downloads:
+    """Serves the organisers' exports: the token in the link is the only key, and it expires."""
+
+    def __init__(self, uow_factory: SqlUnitOfWorkFactory, clock: Clock, catalogs: Catalogs) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._catalogs = catalogs
+
+    async def get(self, token: str) -> web.Response:
+        try:
+            async with self._uow_factory() as uow:
+                data = await export_data(token[:100], uow, self._clock.now())
+        except ExportExpired:
+            return web.Response(status=410, text=_EXPIRED, content_type="text/html", charset="utf-8")
+        t = self._catalogs.translator(data.series.language)
+        name = f"{data.series.slug}-{self._clock.now().date().isoformat()}.xlsx"
+        return web.Response(
+            body=workbook(data, t),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
+
+
+DOWNLOADS = web.AppKey("downloads", Downloads)
+
+_EXPIRED = (
+    "<!doctype html><meta charset=utf-8><title>Lärträff</title>"
+    "<p>Länken har gått ut. Be om en ny export i Teams.</p><p lang=en>The link has expired. Ask for a new export in Teams.</p>"
+)
+
+
+async def _export(request: web.Request) -> web.Response:
+    return await request.app[DOWNLOADS].get(request.match_info["token"])
 
 
 def _page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -96,14 +96,38 @@ def error_message(t: Translator, error: errors.DomainError) -> str:
             return t.gettext("Please fill in your organisation and your role.")
         case errors.InvalidInput():
             return t.gettext("Something in that request was not right, so nothing was changed. Please try again.")
+        case errors.NotAnOrganiser():
+            return t.gettext("Sorry, only the series' organisers can do that. Nothing was changed.")
+        case errors.NotTheOrganiserChannel():
+            return t.gettext(
+                "Organiser commands are taken in the organisers' channel or in a 1:1 chat with me, not here. "
+                "Nothing was changed."
+            )
+        case errors.UnknownSessionNumber():
+            return t.gettext("There is no session {number} in the series.").format(number=error.number)
+        case errors.NotATeamsMeetingUrl():
+            return t.gettext(
+                "That is not a Teams meeting link. Copy the link from the meeting in Teams: "
+                "it starts with https://teams.microsoft.com/l/meetup-join/ or https://teams.microsoft.com/meet/."
+            )
+        case errors.NothingToSend():
+            return t.gettext("Write the message after the session number, e.g. “message 3 Welcome!”.")
+        case errors.LastOrganiser():
+            return t.gettext("That would leave the series without organisers, so nothing was changed.")
+        case errors.ExportExpired():
+            return t.gettext("That download link has expired. Ask for a new export.")
     return t.gettext("That did not work, and nothing was changed.")
 
 
-def error_card(t: Translator, error: errors.DomainError) -> Card:
-    return card(
-        [text(error_message(t, error), weight="Bolder", color="Attention")],
-        [execute(t.gettext("All sessions"), verbs.SESSIONS), execute(t.gettext("My registrations"), verbs.MINE)],
-    )
+def error_card(t: Translator, error: errors.DomainError, *, organiser: bool = False) -> Card:
+    if organiser:
+        actions = [execute(t.gettext("Organiser commands"), verbs.ORG_HELP)]
+    else:
+        actions = [
+            execute(t.gettext("All sessions"), verbs.SESSIONS),
+            execute(t.gettext("My registrations"), verbs.MINE),
+        ]
+    return card([text(error_message(t, error), weight="Bolder", color="Attention")], actions)
 
 
 def apology_card(t: Translator, correlation_id: str) -> Card:

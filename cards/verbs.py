@@ -25,3 +25,28 @@ OTHER_ORGANISATION: Final = "__other__"
 def after_talk_input(session_id: int) -> str:
     """Per-session toggle id, so that a list of sessions can carry one toggle each."""
     return f"{AFTER_TALK}_{session_id}"
+
+
+# Organisers' verbs (taken only from organisers, in their channel or 1:1 chat)
+ORG_HELP: Final = "org.help"
+ORG_NEW_SESSION: Final = "org.session.new"
+ORG_EDIT: Final = "org.session.edit"
+ORG_SAVE: Final = "org.session.save"
+ORG_SESSION: Final = "org.session"
+ORG_PUBLISH: Final = "org.publish"
+ORG_CANCEL_FORM: Final = "org.cancel.form"
+ORG_CANCEL: Final = "org.cancel"
+ORG_PARTICIPANTS: Final = "org.participants"
+ORG_EXPORT: Final = "org.export"
+ORG_MESSAGE: Final = "org.message"
+ORG_LINK: Final = "org.link"
+ORG_STATS: Final = "org.stats"
+ORG_AUDIT: Final = "org.audit"
+ORG_ORGANISERS: Final = "org.organisers"
+ORG_ADD_ORGANISER: Final = "org.organisers.add"
+ORG_REMOVE_ORGANISER: Final = "org.organisers.remove"
+ORG_BIND_CHANNEL: Final = "org.channel"
+
+# Organisers' inputs
+NUMBER: Final = "number"
+TEXT: Final = "text"

@@ -50,3 +50,41 @@ class ProfileIncomplete(DomainError):
 
 class InvalidInput(DomainError):
     """A card or command carried data we cannot use (tampered, stale or malformed)."""
+
+
+class SessionFormInvalid(DomainError):
+    """(field, problem code) pairs, e.g. ("end", "end_before_start")."""
+
+    def __init__(self, problems: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class NotATeamsMeetingUrl(DomainError):
+    pass
+
+
+class NotAnOrganiser(DomainError):
+    pass
+
+
+class NotTheOrganiserChannel(DomainError):
+    pass
+
+
+class UnknownSessionNumber(DomainError):
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+class NothingToSend(DomainError):
+    pass
+
+
+class LastOrganiser(DomainError):
+    """Removing the last organiser would leave nobody who can run the series."""
+
+
+class ExportExpired(DomainError):
+    pass

@@ -75,6 +75,7 @@ class Series:
     contacts: tuple[Contact, ...] = ()
     organisations: tuple[str, ...] = ()
     total_sessions: int | None = None
+    organiser_channel_id: str | None = None  # the Teams channel where organiser commands are taken
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Session:
     guest: str = ""
     capacity: int | None = None
     join_url: str | None = None
+    cancel_reason: str = ""
 
     @property
     def has_after_talk(self) -> bool:

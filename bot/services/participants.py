@@ -22,7 +22,7 @@ from bot.domain.model import (
     promotions,
     validate_profile,
 )
-from bot.services.ports import UnitOfWork
+from bot.services.ports import ConversationRef, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Actor:
     key: PersonKey
     name: str
     teams_locale: str | None
+    reach: ConversationRef | None = None  # only from a 1:1 chat
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class ProfileNeeded:
 
 
 async def identify(actor: Actor, uow: UnitOfWork, now: datetime) -> Person:
-    return await uow.people.seen(actor.key, actor.name, actor.teams_locale, now)
+    return await uow.people.seen(actor.key, actor.name, actor.teams_locale, now, actor.reach)
 
 
 async def series_language(uow: UnitOfWork, default: Language) -> Language:
@@ -167,13 +168,13 @@ async def _leave(
     if updated != existing:
         updated = await uow.registrations.save(updated)
         if existing.holds_seat:
-            await _fill_freed_seats(session, uow, now)
+            await fill_freed_seats(session, uow, now)
         await uow.commit()
     (result,) = await _standings(person, [session], uow, known={session.id: updated})
     return await _series_of(session, uow), result
 
 
-async def _fill_freed_seats(session: Session, uow: UnitOfWork, now: datetime) -> list[Registration]:
+async def fill_freed_seats(session: Session, uow: UnitOfWork, now: datetime) -> list[Registration]:
     counts = await uow.sessions.registered_counts([session.id])
     promoted = promotions(session, counts.get(session.id, 0), await uow.registrations.waitlist(session.id), now)
     return [await uow.registrations.save(r) for r in promoted]

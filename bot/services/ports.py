@@ -3,11 +3,59 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from bot.domain.model import Person, PersonKey, Registration, Series, Session
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """Enough to write to a person in their 1:1 chat later (a Bot Framework conversation reference)."""
+
+    service_url: str
+    conversation_id: str
+    bot_id: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor_aad_object_id: str
+    actor_name: str
+    action: str
+    subject: str
+    at: datetime
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message the bot will send on its own; the key makes a second enqueue of the same message a no-op."""
+
+    key: str
+    kind: str
+    person_id: int
+    session_id: int | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExportGrant:
+    series_id: int
+    session_id: int | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionCounts:
+    registered: int = 0
+    waitlisted: int = 0
+    absent: int = 0
+    withdrawn: int = 0
+    after_talk: int = 0
 
 
 class SeriesRepository(Protocol):
@@ -39,11 +87,25 @@ class SessionRepository(Protocol):
 
     async def registered_counts(self, session_ids: Sequence[int]) -> dict[int, int]: ...
 
+    async def by_number(self, series_id: int, number: int, *, lock: bool = False) -> Session | None: ...
+
+    async def next_number(self, series_id: int) -> int: ...
+
+    async def counts(self, series_id: int) -> dict[int, SessionCounts]:
+        """Registrations per session of a series, by status."""
+        ...
+
 
 class PersonRepository(Protocol):
-    async def seen(self, key: PersonKey, name: str, teams_locale: str | None, now: datetime) -> Person:
-        """The person behind a Teams user, created on first contact, name and locale kept fresh."""
+    async def seen(
+        self, key: PersonKey, name: str, teams_locale: str | None, now: datetime, reach: ConversationRef | None = None
+    ) -> Person:
+        """The person behind a Teams user, created on first contact; name, locale and 1:1 chat kept fresh."""
         ...
+
+    async def get(self, person_id: int) -> Person | None: ...
+
+    async def by_aad_ids(self, tenant_id: str, aad_object_ids: Sequence[str]) -> list[Person]: ...
 
     async def save(self, person: Person, now: datetime) -> None: ...
 
@@ -58,6 +120,44 @@ class RegistrationRepository(Protocol):
         ...
 
     async def save(self, registration: Registration) -> Registration: ...
+
+    async def entries(self, session_id: int) -> list[tuple[Person, Registration]]:
+        """Everyone with a registration for the session, whatever its status."""
+        ...
+
+    async def series_participants(self, series_id: int) -> list[int]:
+        """Ids of everyone who has registered for any session of the series."""
+        ...
+
+    async def per_organisation(self, series_id: int) -> list[tuple[str, int]]:
+        """Registered places per organisation over the whole series."""
+        ...
+
+
+class OrganiserRepository(Protocol):
+    async def list(self, series_id: int) -> list[str]: ...
+
+    async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime) -> bool: ...
+
+    async def remove(self, series_id: int, aad_object_id: str) -> bool: ...
+
+
+class AuditRepository(Protocol):
+    async def add(self, series_id: int, entry: AuditEntry) -> None: ...
+
+    async def latest(self, series_id: int, limit: int) -> list[AuditEntry]: ...
+
+
+class OutboxRepository(Protocol):
+    async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
+        """Adds the messages not already queued under their key; returns how many were added."""
+        ...
+
+
+class ExportRepository(Protocol):
+    async def add(self, token_hash: str, grant: ExportGrant, created_by: str, now: datetime) -> None: ...
+
+    async def get(self, token_hash: str) -> ExportGrant | None: ...
 
 
 class ActivityLog(Protocol):
@@ -82,6 +182,18 @@ class UnitOfWork(Protocol):
 
     @property
     def activities(self) -> ActivityLog: ...
+
+    @property
+    def organisers(self) -> OrganiserRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def exports(self) -> ExportRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

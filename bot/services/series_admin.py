@@ -18,17 +18,22 @@ class ImportResult:
     sessions_updated: int
 
 
-async def import_series(series: Series, sessions: Sequence[Session], uow: UnitOfWork, now: datetime) -> ImportResult:
+async def import_series(
+    series: Series, sessions: Sequence[Session], uow: UnitOfWork, now: datetime, organisers: Sequence[str] = ()
+) -> ImportResult:
     """Idempotent: importing the same file twice changes nothing the second time.
 
-    Sessions are matched by number; what the organisers set in the bot (meeting link) is kept.
+    Sessions are matched by number; what the organisers did in the bot (status, meeting link) is kept.
     """
     existing = await uow.series.get_by_slug(series.slug)
     if existing is None:
         stored = await uow.series.add(series, now)
     else:
-        stored = replace(series, id=existing.id)
+        channel = series.organiser_channel_id or existing.organiser_channel_id
+        stored = replace(series, id=existing.id, organiser_channel_id=channel)
         await uow.series.update(stored)
+    for aad_object_id in organisers:
+        await uow.organisers.add(stored.id, aad_object_id, "data file", now)
     known = {s.number: s for s in await uow.sessions.list_for_series(stored.id)}
     created = updated = 0
     for session in sessions:
@@ -37,7 +42,15 @@ async def import_series(series: Series, sessions: Sequence[Session], uow: UnitOf
             await uow.sessions.add(replace(session, series_id=stored.id), now)
             created += 1
             continue
-        merged = replace(session, id=previous.id, series_id=stored.id, join_url=previous.join_url)
+        # What organisers did in Teams (publish, cancel, meeting link) wins over the file.
+        merged = replace(
+            session,
+            id=previous.id,
+            series_id=stored.id,
+            status=previous.status,
+            join_url=previous.join_url,
+            cancel_reason=previous.cancel_reason,
+        )
         if merged != previous:
             await uow.sessions.update(merged, now)
             updated += 1

@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,12 +23,20 @@ from bot.domain.model import (
     Session,
     SessionStatus,
 )
+from bot.services.ports import AuditEntry, ConversationRef, ExportGrant, OutgoingMessage, SessionCounts
 from bot.storage import tables as t
 
 
 def _insert(conn: AsyncConnection, table: Any) -> Any:
     """The dialect's own INSERT, which knows ON CONFLICT."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+class _Row:
+    """Attribute access over a dict, for mapping a joined row's columns to one table."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 def _series(row: Row[Any]) -> Series:
@@ -44,6 +52,7 @@ def _series(row: Row[Any]) -> Series:
         contacts=tuple(Contact(**c) for c in row.contacts),
         organisations=tuple(row.organisations),
         total_sessions=row.total_sessions,
+        organiser_channel_id=row.organiser_channel_id,
     )
 
 
@@ -59,6 +68,7 @@ def _series_values(series: Series) -> dict[str, Any]:
         "contacts": [asdict(c) for c in series.contacts],
         "organisations": list(series.organisations),
         "total_sessions": series.total_sessions,
+        "organiser_channel_id": series.organiser_channel_id,
     }
 
 
@@ -79,6 +89,7 @@ def _session(row: Row[Any]) -> Session:
         guest=row.guest,
         capacity=row.capacity,
         join_url=row.join_url,
+        cancel_reason=row.cancel_reason,
     )
 
 
@@ -98,6 +109,7 @@ def _session_values(session: Session) -> dict[str, Any]:
         "guest": session.guest,
         "capacity": session.capacity,
         "join_url": session.join_url,
+        "cancel_reason": session.cancel_reason,
     }
 
 
@@ -190,6 +202,38 @@ class SqlSessionRepository:
             t.sessions.update().where(t.sessions.c.id == session.id).values(**_session_values(session), updated_at=now)
         )
 
+    async def by_number(self, series_id: int, number: int, *, lock: bool = False) -> Session | None:
+        query = select(t.sessions).where(t.sessions.c.series_id == series_id, t.sessions.c.number == number)
+        if lock:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return _session(row) if row else None
+
+    async def next_number(self, series_id: int) -> int:
+        query = select(func.coalesce(func.max(t.sessions.c.number), 0)).where(t.sessions.c.series_id == series_id)
+        return int((await self._conn.execute(query)).scalar_one()) + 1
+
+    async def counts(self, series_id: int) -> dict[int, SessionCounts]:
+        r, s = t.registrations, t.sessions
+        registered = r.c.status == RegistrationStatus.REGISTERED.value
+        rows = await self._conn.execute(
+            select(
+                r.c.session_id,
+                func.count().filter(registered),
+                func.count().filter(r.c.status == RegistrationStatus.WAITLISTED.value),
+                func.count().filter(r.c.status == RegistrationStatus.ABSENT.value),
+                func.count().filter(r.c.status == RegistrationStatus.WITHDRAWN.value),
+                func.sum(case((registered & r.c.after_talk, 1), else_=0)),
+            )
+            .join(s, s.c.id == r.c.session_id)
+            .where(s.c.series_id == series_id)
+            .group_by(r.c.session_id)
+        )
+        return {
+            row[0]: SessionCounts(int(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5] or 0))
+            for row in rows.tuples()
+        }
+
     async def registered_counts(self, session_ids: Sequence[int]) -> dict[int, int]:
         if not session_ids:
             return {}
@@ -206,13 +250,18 @@ class SqlPersonRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def seen(self, key: PersonKey, name: str, teams_locale: str | None, now: datetime) -> Person:
+    async def seen(
+        self, key: PersonKey, name: str, teams_locale: str | None, now: datetime, reach: ConversationRef | None = None
+    ) -> Person:
         p = t.people
         insert = _insert(self._conn, p).values(
             tenant_id=key.tenant_id,
             aad_object_id=key.aad_object_id,
             name=name,
             teams_locale=teams_locale,
+            service_url=reach.service_url if reach else None,
+            conversation_id=reach.conversation_id if reach else None,
+            bot_id=reach.bot_id if reach else None,
             created_at=now,
             updated_at=now,
         )
@@ -223,10 +272,26 @@ class SqlPersonRepository:
             set_={
                 "name": func.coalesce(func.nullif(insert.excluded.name, ""), p.c.name),
                 "teams_locale": func.coalesce(insert.excluded.teams_locale, p.c.teams_locale),
+                "service_url": func.coalesce(insert.excluded.service_url, p.c.service_url),
+                "conversation_id": func.coalesce(insert.excluded.conversation_id, p.c.conversation_id),
+                "bot_id": func.coalesce(insert.excluded.bot_id, p.c.bot_id),
             },
         ).returning(*p.c)
         row = (await self._conn.execute(upsert)).one()
         return _person(row)
+
+    async def get(self, person_id: int) -> Person | None:
+        row = (await self._conn.execute(select(t.people).where(t.people.c.id == person_id))).first()
+        return _person(row) if row else None
+
+    async def by_aad_ids(self, tenant_id: str, aad_object_ids: Sequence[str]) -> list[Person]:
+        if not aad_object_ids:
+            return []
+        p = t.people
+        rows = await self._conn.execute(
+            select(p).where(p.c.aad_object_id.in_(list(aad_object_ids)), p.c.tenant_id == tenant_id)
+        )
+        return [_person(r) for r in rows]
 
     async def save(self, person: Person, now: datetime) -> None:
         await self._conn.execute(
@@ -286,6 +351,150 @@ class SqlRegistrationRepository:
             return replace(registration, id=new_id)
         await self._conn.execute(r.update().where(r.c.id == registration.id).values(**values))
         return registration
+
+    async def entries(self, session_id: int) -> list[tuple[Person, Registration]]:
+        r, p = t.registrations, t.people
+        columns = [c.label(f"p_{c.name}") for c in p.c] + [c.label(f"r_{c.name}") for c in r.c]
+        rows = await self._conn.execute(
+            select(*columns)
+            .join_from(p, r, r.c.person_id == p.c.id)
+            .where(r.c.session_id == session_id)
+            .order_by(r.c.id)
+        )
+        result = []
+        for row in rows.mappings():
+            person = _Row({c.name: row[f"p_{c.name}"] for c in p.c})
+            registration = _Row({c.name: row[f"r_{c.name}"] for c in r.c})
+            result.append((_person(person), _registration(registration)))  # type: ignore[arg-type]
+        return result
+
+    async def series_participants(self, series_id: int) -> list[int]:
+        r, s = t.registrations, t.sessions
+        rows = await self._conn.execute(
+            select(r.c.person_id).join(s, s.c.id == r.c.session_id).where(s.c.series_id == series_id).distinct()
+        )
+        return sorted(rows.scalars())
+
+    async def per_organisation(self, series_id: int) -> list[tuple[str, int]]:
+        r, s, p = t.registrations, t.sessions, t.people
+        rows = await self._conn.execute(
+            select(p.c.organisation, func.count())
+            .select_from(r.join(s, s.c.id == r.c.session_id).join(p, p.c.id == r.c.person_id))
+            .where(s.c.series_id == series_id, r.c.status == RegistrationStatus.REGISTERED.value)
+            .group_by(p.c.organisation)
+            .order_by(func.count().desc(), p.c.organisation)
+        )
+        return [(organisation or "–", int(count)) for organisation, count in rows.tuples()]
+
+
+class SqlOrganiserRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def list(self, series_id: int) -> list[str]:
+        o = t.organisers
+        rows = await self._conn.execute(select(o.c.aad_object_id).where(o.c.series_id == series_id).order_by(o.c.id))
+        return list(rows.scalars())
+
+    async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime) -> bool:
+        o = t.organisers
+        statement = (
+            _insert(self._conn, o)
+            .values(series_id=series_id, aad_object_id=aad_object_id, added_by=added_by, added_at=now)
+            .on_conflict_do_nothing(index_elements=[o.c.series_id, o.c.aad_object_id])
+            .returning(o.c.id)
+        )
+        return (await self._conn.execute(statement)).first() is not None
+
+    async def remove(self, series_id: int, aad_object_id: str) -> bool:
+        o = t.organisers
+        result = await self._conn.execute(
+            delete(o).where(o.c.series_id == series_id, o.c.aad_object_id == aad_object_id).returning(o.c.id)
+        )
+        return result.first() is not None
+
+
+class SqlAuditRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, series_id: int, entry: AuditEntry) -> None:
+        await self._conn.execute(
+            t.audit_log.insert().values(
+                series_id=series_id,
+                actor_aad_object_id=entry.actor_aad_object_id,
+                actor_name=entry.actor_name,
+                action=entry.action,
+                subject=entry.subject,
+                before=entry.before,
+                after=entry.after,
+                at=entry.at,
+            )
+        )
+
+    async def latest(self, series_id: int, limit: int) -> list[AuditEntry]:
+        a = t.audit_log
+        rows = await self._conn.execute(
+            select(a).where(a.c.series_id == series_id).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit)
+        )
+        return [
+            AuditEntry(r.actor_aad_object_id, r.actor_name, r.action, r.subject, r.at, r.before, r.after) for r in rows
+        ]
+
+
+class SqlOutboxRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
+        if not messages:
+            return 0
+        o = t.outbox
+        rows = [
+            {
+                "idempotency_key": m.key[:200],
+                "kind": m.kind,
+                "person_id": m.person_id,
+                "session_id": m.session_id,
+                "payload": m.payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": "",
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        # One multi-row INSERT; a key already queued (a repeated command) is skipped, not an error.
+        statement = (
+            _insert(self._conn, o)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[o.c.idempotency_key])
+            .returning(o.c.id)
+        )
+        return len((await self._conn.execute(statement)).fetchall())
+
+
+class SqlExportRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, token_hash: str, grant: ExportGrant, created_by: str, now: datetime) -> None:
+        await self._conn.execute(
+            t.exports.insert().values(
+                token_hash=token_hash,
+                series_id=grant.series_id,
+                session_id=grant.session_id,
+                created_by=created_by,
+                created_at=now,
+                expires_at=grant.expires_at,
+            )
+        )
+
+    async def get(self, token_hash: str) -> ExportGrant | None:
+        e = t.exports
+        row = (await self._conn.execute(select(e).where(e.c.token_hash == token_hash))).first()
+        return ExportGrant(row.series_id, row.session_id, row.expires_at) if row else None
 
 
 class SqlActivityLog:

@@ -69,6 +69,7 @@ series = Table(
     Column("contacts", JSON, nullable=False),
     Column("organisations", JSON, nullable=False),
     Column("total_sessions", Integer, nullable=True),
+    Column("organiser_channel_id", String(300), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -90,6 +91,7 @@ sessions = Table(
     Column("guest", String(300), nullable=False, default=""),
     Column("capacity", Integer, nullable=True),
     Column("join_url", Text, nullable=True),
+    Column("cancel_reason", Text, nullable=False, server_default=""),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("series_id", "number", name="uq_sessions_series_number"),
     CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -110,6 +112,10 @@ people = Table(
     Column("role", String(200), nullable=False, default=""),
     Column("language", String(5), nullable=True),
     Column("teams_locale", String(20), nullable=True),
+    # Where to reach the person in a 1:1 chat (a conversation reference), kept fresh on every turn.
+    Column("service_url", String(500), nullable=True),
+    Column("conversation_id", String(500), nullable=True),
+    Column("bot_id", String(200), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id", "aad_object_id", name="uq_people_identity"),
@@ -140,4 +146,63 @@ processed_activities = Table(
     metadata,
     Column("activity_id", String(200), primary_key=True),
     Column("processed_at", UTCDateTime, nullable=False),
+)
+
+organisers = Table(
+    "organisers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
+    Column("aad_object_id", String(64), nullable=False),
+    Column("added_by", String(64), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    UniqueConstraint("series_id", "aad_object_id", name="uq_organisers_series_person"),
+)
+
+# Every organiser action: who, what, when, before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_aad_object_id", String(64), nullable=False),
+    Column("actor_name", String(200), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+)
+Index("ix_audit_log_series_at", audit_log.c.series_id, audit_log.c.at)
+
+# Messages the bot will send on its own, written in the same transaction as the change that causes them.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("kind", String(50), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", String(300), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+)
+Index("ix_outbox_status_next", outbox.c.status, outbox.c.next_attempt_at)
+
+# Download links for exports: only a hash of the random token is stored; the link expires.
+exports = Table(
+    "exports",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )

@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.repositories import (
     SqlActivityLog,
+    SqlAuditRepository,
+    SqlExportRepository,
+    SqlOrganiserRepository,
+    SqlOutboxRepository,
     SqlPersonRepository,
     SqlRegistrationRepository,
     SqlSeriesRepository,
@@ -22,6 +26,10 @@ class SqlUnitOfWork:
     people: SqlPersonRepository
     registrations: SqlRegistrationRepository
     activities: SqlActivityLog
+    organisers: SqlOrganiserRepository
+    audit: SqlAuditRepository
+    outbox: SqlOutboxRepository
+    exports: SqlExportRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -35,6 +43,10 @@ class SqlUnitOfWork:
         self.people = SqlPersonRepository(conn)
         self.registrations = SqlRegistrationRepository(conn)
         self.activities = SqlActivityLog(conn)
+        self.organisers = SqlOrganiserRepository(conn)
+        self.audit = SqlAuditRepository(conn)
+        self.outbox = SqlOutboxRepository(conn)
+        self.exports = SqlExportRepository(conn)
         return self
 
     async def __aexit__(

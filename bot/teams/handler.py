@@ -19,6 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot.domain.model import PersonKey
 from bot.services.participants import Actor
+from bot.services.ports import ConversationRef
 from bot.turn import ConversationKind, MemberInfo, MemberLookup, Reply, Turn, TurnKind
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,15 @@ def tenant_of(activity: Activity) -> str:
     return str(tenant_id or getattr(activity.conversation, "tenant_id", None) or "")
 
 
+def channel_of(activity: Activity) -> str | None:
+    """The Teams channel id; conversation.id also carries ';messageid=' in a thread."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    channel = channel_data.get("channel")
+    if isinstance(channel, dict) and channel.get("id"):
+        return str(channel["id"])
+    return None
+
+
 def clean_text(text: str | None) -> str:
     """Remove @mentions and markup; Teams wraps a mention of the bot in <at>…</at>."""
     without_mentions = _MENTION.sub(" ", text or "")
@@ -70,20 +80,25 @@ def member_lookup(context: TurnContext) -> MemberLookup:
 def to_turn(activity: Activity, lookup: MemberLookup | None = None) -> Turn:
     """Everything inward of here sees only our own types."""
     sender = activity.from_property
-    actor = Actor(
-        key=PersonKey(tenant_of(activity), str(sender.aad_object_id or sender.id)),
-        name=str(sender.name or ""),
-        teams_locale=activity.locale,
-    )
     conversation_type = getattr(activity.conversation, "conversation_type", None) or "personal"
     try:
         conversation = ConversationKind(conversation_type)
     except ValueError:
         conversation = ConversationKind.GROUP
+    reach = None
+    if conversation is ConversationKind.PERSONAL and activity.recipient is not None:
+        reach = ConversationRef(str(activity.service_url), str(activity.conversation.id), str(activity.recipient.id))
+    actor = Actor(
+        key=PersonKey(tenant_of(activity), str(sender.aad_object_id or sender.id)),
+        name=str(sender.name or ""),
+        teams_locale=activity.locale,
+        reach=reach,
+    )
     common: dict[str, Any] = {
         "activity_id": str(activity.id or uuid.uuid4()),
         "actor": actor,
         "conversation": conversation,
+        "channel_id": channel_of(activity),
     }
     if lookup is not None:
         common["lookup_member"] = lookup
@@ -161,7 +176,7 @@ class MessagesEndpoint:
 
     async def _on_turn(self, context: TurnContext) -> None:
         activity = context.activity
-        if self._allowed_tenants and tenant_of(activity) not in self._allowed_tenants:
+        if self._allowed_tenants and tenant_of(activity).lower() not in self._allowed_tenants:
             raise TenantNotAllowed()
         turn = to_turn(activity, member_lookup(context))
         try:

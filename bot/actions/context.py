@@ -1,0 +1,43 @@
+"""What every action gets: the turn, the Unit of Work, the person, their language, the clock's now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.model import Person
+from bot.i18n import Catalogs, Translator
+from bot.services.organisers import Organiser, OrganiserPolicy
+from bot.services.ports import UnitOfWork
+from bot.turn import Turn
+
+
+class Payload(BaseModel):
+    """Card data or command arguments, parsed at the edge; unknown keys (other inputs) are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class NoPayload(Payload):
+    pass
+
+
+@dataclass
+class Context:
+    turn: Turn
+    uow: UnitOfWork
+    person: Person
+    t: Translator
+    now: datetime
+    catalogs: Catalogs
+    member_email: str | None = None
+    policy: OrganiserPolicy = OrganiserPolicy()
+    public_base_url: str = ""
+    organiser: Organiser | None = None
+
+    @property
+    def who(self) -> Organiser:
+        assert self.organiser is not None, "an organiser route ran without authorisation"
+        return self.organiser

@@ -1,0 +1,197 @@
+"""Organiser actions: sessions from form to cancellation, participants, exports, messages, organisers."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.actions.context import Context, NoPayload, Payload
+from bot.domain import errors
+from bot.domain.organising import SessionForm
+from bot.i18n import SERIES_TIMEZONE
+from bot.services import organisers as org
+from bot.services.ports import SessionCounts
+from cards.elements import Card
+from cards.organisers import (
+    audit_card,
+    cancel_form_card,
+    export_card,
+    notice_card,
+    organiser_help_card,
+    organisers_card,
+    participants_card,
+    session_admin_card,
+    session_form_card,
+    stats_card,
+)
+
+Number = Field(ge=1, le=10_000)
+
+
+class NumberPayload(Payload):
+    number: int = Number
+
+
+class OptionalNumberPayload(Payload):
+    number: int | None = Field(None, ge=1, le=10_000)
+
+
+class PagePayload(NumberPayload):
+    page: int = Field(0, ge=0, le=1000)
+
+
+class TextPayload(Payload):
+    text: str = Field("", max_length=4000)
+
+
+class NumberTextPayload(NumberPayload, TextPayload):
+    pass
+
+
+class SessionFormPayload(Payload):
+    """The organisers' session card; number 0 is a new session."""
+
+    number: int = Field(0, ge=0, le=10_000)
+    title: str = Field("", max_length=1000)
+    date: str = Field("", max_length=40)
+    start: str = Field("", max_length=20)
+    end: str = Field("", max_length=20)
+    after_talk_end: str = Field("", max_length=20)
+    deadline: str = Field("", max_length=40)
+    capacity: str = Field("", max_length=20)
+    place: str = Field("Teams", max_length=1000)
+    guest: str = Field("", max_length=1000)
+    description: str = Field("", max_length=8000)
+    programme: str = Field("", max_length=8000)
+
+    def form(self) -> SessionForm:
+        return SessionForm(**self.model_dump(exclude={"number"}))
+
+
+async def _counts(ctx: Context, session_id: int) -> SessionCounts:
+    return (await ctx.uow.sessions.counts(ctx.who.series.id)).get(session_id, SessionCounts())
+
+
+async def help_(ctx: Context, _: NoPayload) -> Card:
+    return organiser_help_card(ctx.t)
+
+
+async def new_session(ctx: Context, _: NoPayload) -> Card:
+    return session_form_card(ctx.t, SessionForm(start="09:00", end="11:30", after_talk_end="12:00"), None)
+
+
+async def edit_session(ctx: Context, payload: NumberPayload) -> Card:
+    session = await ctx.uow.sessions.by_number(ctx.who.series.id, payload.number)
+    if session is None:
+        raise errors.UnknownSessionNumber(payload.number)
+    return session_form_card(ctx.t, SessionForm.of(session, SERIES_TIMEZONE), payload.number)
+
+
+async def save_session(ctx: Context, payload: SessionFormPayload) -> Card:
+    form = payload.form()
+    try:
+        if payload.number:
+            session = await org.edit_session(payload.number, form, ctx.who, ctx.uow, SERIES_TIMEZONE, ctx.now)
+            notice = ctx.t.gettext("Changes saved.")
+        else:
+            session = await org.create_session(form, ctx.who, ctx.uow, SERIES_TIMEZONE, ctx.now)
+            notice = ctx.t.gettext("Draft saved. Participants see it when you publish it.")
+    except errors.SessionFormInvalid as invalid:
+        await ctx.uow.rollback()
+        return session_form_card(ctx.t, form, payload.number or None, invalid.problems)
+    return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice)
+
+
+async def show_session(ctx: Context, payload: NumberPayload) -> Card:
+    session = await ctx.uow.sessions.by_number(ctx.who.series.id, payload.number)
+    if session is None:
+        raise errors.UnknownSessionNumber(payload.number)
+    return session_admin_card(ctx.t, session, await _counts(ctx, session.id))
+
+
+async def publish(ctx: Context, payload: NumberPayload) -> Card:
+    session, announced = await org.publish_session(payload.number, ctx.who, ctx.uow, ctx.now)
+    notice = ctx.t.ngettext(
+        "Published. {n} earlier participant will be told.",
+        "Published. {n} earlier participants will be told.",
+        announced,
+    ).format(n=announced)
+    return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice)
+
+
+async def cancel_form(ctx: Context, payload: NumberPayload) -> Card:
+    session = await ctx.uow.sessions.by_number(ctx.who.series.id, payload.number)
+    if session is None:
+        raise errors.UnknownSessionNumber(payload.number)
+    return cancel_form_card(ctx.t, session)
+
+
+async def cancel(ctx: Context, payload: NumberTextPayload) -> Card:
+    if not payload.text.strip():
+        session = await ctx.uow.sessions.by_number(ctx.who.series.id, payload.number)
+        if session is None:
+            raise errors.UnknownSessionNumber(payload.number)
+        return cancel_form_card(ctx.t, session)
+    session, told = await org.cancel_session(payload.number, payload.text, ctx.who, ctx.uow, ctx.now)
+    notice = ctx.t.ngettext("Cancelled. {n} person will be told.", "Cancelled. {n} people will be told.", told)
+    return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice.format(n=told))
+
+
+async def participants(ctx: Context, payload: PagePayload) -> Card:
+    session, people = await org.participants(payload.number, ctx.who, ctx.uow)
+    return participants_card(ctx.t, session, people, payload.page)
+
+
+async def export(ctx: Context, payload: OptionalNumberPayload) -> Card:
+    token = await org.create_export(payload.number, ctx.who, ctx.uow, ctx.now)
+    url = f"{ctx.public_base_url.rstrip('/')}/exports/{token}"
+    return export_card(ctx.t, url, ctx.now + org.EXPORT_LIFETIME)
+
+
+async def message(ctx: Context, payload: NumberTextPayload) -> Card:
+    session, told = await org.message_registrants(
+        payload.number, payload.text, ctx.who, ctx.uow, ctx.now, ctx.turn.activity_id
+    )
+    notice = ctx.t.ngettext(
+        "Your message goes to {n} registered person.", "Your message goes to {n} registered people.", told
+    )
+    return notice_card(ctx.t, notice.format(n=told), session)
+
+
+async def link(ctx: Context, payload: NumberTextPayload) -> Card:
+    session, told = await org.set_link(payload.number, payload.text, ctx.who, ctx.uow, ctx.now)
+    notice = ctx.t.ngettext(
+        "Meeting link saved; {n} registered person gets it.", "Meeting link saved; {n} registered people get it.", told
+    )
+    return notice_card(ctx.t, notice.format(n=told), session)
+
+
+async def stats(ctx: Context, _: NoPayload) -> Card:
+    result = await org.stats(ctx.who, ctx.uow)
+    return stats_card(ctx.t, ctx.who.series, result.sessions, result.per_organisation)
+
+
+async def audit(ctx: Context, _: NoPayload) -> Card:
+    return audit_card(ctx.t, await org.audit_log(ctx.who, ctx.uow))
+
+
+async def list_organisers(ctx: Context, _: NoPayload) -> Card:
+    return organisers_card(ctx.t, await org.organisers(ctx.who, ctx.uow, ctx.policy))
+
+
+async def add_organiser(ctx: Context, payload: TextPayload) -> Card:
+    added = await org.add_organiser(payload.text, ctx.who, ctx.uow, ctx.now)
+    message = ctx.t.gettext("Organiser added.") if added else ctx.t.gettext("Already an organiser.")
+    return notice_card(ctx.t, message)
+
+
+async def remove_organiser(ctx: Context, payload: TextPayload) -> Card:
+    removed = await org.remove_organiser(payload.text, ctx.who, ctx.uow, ctx.policy, ctx.now)
+    message = ctx.t.gettext("Organiser removed.") if removed else ctx.t.gettext("That id was not an organiser.")
+    return notice_card(ctx.t, message)
+
+
+async def bind_channel(ctx: Context, _: NoPayload) -> Card:
+    if ctx.turn.channel_id is None:
+        raise errors.NotTheOrganiserChannel()
+    await org.bind_channel(ctx.turn.channel_id, ctx.who, ctx.uow, ctx.now)
+    return notice_card(ctx.t, ctx.t.gettext("From now on, organiser commands are taken in this channel."))

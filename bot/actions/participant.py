@@ -1,0 +1,136 @@
+"""Participant actions: browse, register, report absence, withdraw, choose a language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field
+
+from bot.actions.context import Context, NoPayload, Payload
+from bot.domain import errors
+from bot.domain.model import Language
+from bot.services import participants as svc
+from cards import verbs
+from cards.conversation import error_message, help_card, welcome_card
+from cards.elements import Card
+from cards.sessions import (
+    absence_card,
+    confirmation_card,
+    details_card,
+    mine_card,
+    profile_card,
+    sessions_card,
+)
+
+
+class PagePayload(Payload):
+    page: int = Field(0, ge=0, le=1000)
+
+
+class SessionPayload(Payload):
+    session: int = Field(ge=1, le=2**31 - 1)
+
+
+class RegisterPayload(SessionPayload):
+    organisation: str | None = Field(None, max_length=300)
+    organisation_other: str | None = Field(None, max_length=300)
+    role: str | None = Field(None, max_length=300)
+    after_talk: bool | None = None
+    # Toggles on list cards carry the session id in their input id.
+    extra_toggles: dict[str, bool] = Field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> RegisterPayload:
+        toggles = {k: v for k, v in data.items() if k.startswith(verbs.AFTER_TALK + "_")}
+        return cls.model_validate({**data, "extra_toggles": toggles})
+
+    def wants_after_talk(self) -> bool:
+        specific = self.extra_toggles.get(verbs.after_talk_input(self.session))
+        if specific is not None:
+            return specific
+        return True if self.after_talk is None else self.after_talk
+
+    def chosen_organisation(self) -> str | None:
+        if self.organisation == verbs.OTHER_ORGANISATION:
+            return self.organisation_other or ""
+        return self.organisation
+
+
+class AbsencePayload(SessionPayload):
+    reason: str = Field("", max_length=2000)
+
+
+class LanguagePayload(Payload):
+    language: Language
+
+
+async def show_welcome(ctx: Context, _: NoPayload) -> Card:
+    overview = await svc.overview(ctx.person, ctx.uow, ctx.now)
+    return welcome_card(ctx.t, overview.series, overview.standings, ctx.now)
+
+
+async def show_sessions(ctx: Context, payload: PagePayload) -> Card:
+    overview = await svc.overview(ctx.person, ctx.uow, ctx.now)
+    return sessions_card(ctx.t, overview.standings, ctx.now, payload.page)
+
+
+async def show_details(ctx: Context, payload: SessionPayload) -> Card:
+    series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
+    return details_card(ctx.t, series, standing, ctx.now)
+
+
+async def register(ctx: Context, payload: RegisterPayload) -> Card:
+    organisation = payload.chosen_organisation()
+    command = svc.Register(
+        ctx.person.id, payload.session, payload.wants_after_talk(), organisation, payload.role, ctx.member_email
+    )
+    try:
+        outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now)
+    except errors.ProfileIncomplete as problem:
+        await ctx.uow.rollback()
+        series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
+        return profile_card(
+            ctx.t,
+            series,
+            standing.session,
+            ctx.person,
+            payload.wants_after_talk(),
+            problem=error_message(ctx.t, problem),
+        )
+    if isinstance(outcome, svc.ProfileNeeded):
+        return profile_card(ctx.t, outcome.series, outcome.session, outcome.person, outcome.after_talk)
+    return confirmation_card(ctx.t, outcome.series, outcome.standing, ctx.now)
+
+
+async def show_absence_form(ctx: Context, payload: SessionPayload) -> Card:
+    _, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
+    if standing.registration is None or not standing.registration.is_active:
+        raise errors.NotRegistered()
+    return absence_card(ctx.t, standing)
+
+
+async def report_absence(ctx: Context, payload: AbsencePayload) -> Card:
+    series, standing = await svc.report_absence(
+        svc.ReportAbsence(ctx.person.id, payload.session, payload.reason), ctx.person, ctx.uow, ctx.now
+    )
+    return confirmation_card(ctx.t, series, standing, ctx.now)
+
+
+async def withdraw(ctx: Context, payload: SessionPayload) -> Card:
+    series, standing = await svc.withdraw(svc.Withdraw(ctx.person.id, payload.session), ctx.person, ctx.uow, ctx.now)
+    return confirmation_card(ctx.t, series, standing, ctx.now)
+
+
+async def show_mine(ctx: Context, _: NoPayload) -> Card:
+    return mine_card(ctx.t, await svc.my_registrations(ctx.person, ctx.uow, ctx.now), ctx.now)
+
+
+async def show_help(ctx: Context, _: NoPayload) -> Card:
+    return help_card(ctx.t)
+
+
+async def choose_language(ctx: Context, payload: LanguagePayload) -> Card:
+    ctx.person = await svc.set_language(ctx.person, payload.language, ctx.uow, ctx.now)
+    ctx.t = ctx.catalogs.translator(payload.language)
+    return await show_welcome(ctx, NoPayload())

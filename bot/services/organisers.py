@@ -1,0 +1,328 @@
+"""Organiser use cases: who may organise, sessions from form to cancellation, lists, exports, the audit log."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain import errors, organising
+from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
+from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.services.participants import fill_freed_seats
+from bot.services.ports import AuditEntry, ExportGrant, OutgoingMessage, SessionCounts, UnitOfWork
+from bot.turn import ConversationKind
+
+EXPORT_LIFETIME = timedelta(hours=1)
+AUDIT_PAGE = 15
+
+
+@dataclass(frozen=True)
+class OrganiserPolicy:
+    """From the settings: organisers of every series, and the channel where commands are taken."""
+
+    organiser_ids: frozenset[str] = frozenset()
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Organiser:
+    """An organiser, checked, acting on one series."""
+
+    person: Person
+    series: Series
+
+
+@dataclass(frozen=True)
+class Where:
+    conversation: ConversationKind
+    channel_id: str | None
+
+
+async def authorize(
+    person: Person, where: Where, uow: UnitOfWork, policy: OrganiserPolicy, *, binding_channel: bool = False
+) -> Organiser:
+    """The organiser behind a command, or NotAnOrganiser / NotTheOrganiserChannel."""
+    all_series = await uow.series.list_all()
+    if not all_series:
+        raise errors.NotAnOrganiser()
+    series = next((s for s in all_series if where.channel_id and s.organiser_channel_id == where.channel_id), None)
+    series = series or all_series[0]
+    allowed = policy.organiser_ids | set(await uow.organisers.list(series.id))
+    if person.key.aad_object_id.lower() not in {a.lower() for a in allowed}:
+        raise errors.NotAnOrganiser()
+    if where.conversation is ConversationKind.GROUP:
+        raise errors.NotTheOrganiserChannel()
+    if where.conversation is ConversationKind.CHANNEL and not binding_channel:
+        expected = series.organiser_channel_id or policy.channel_id
+        if not expected or expected != where.channel_id:
+            raise errors.NotTheOrganiserChannel()
+    return Organiser(person, series)
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """A session as the audit log keeps it."""
+    return {
+        "number": session.number,
+        "title": session.title,
+        "status": session.status.value,
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "after_talk_ends_at": session.after_talk_ends_at.isoformat() if session.after_talk_ends_at else None,
+        "registration_deadline": session.registration_deadline.isoformat(),
+        "capacity": session.capacity,
+        "place": session.place,
+        "guest": session.guest,
+        "join_url": session.join_url,
+        "cancel_reason": session.cancel_reason or None,
+        "programme": [dataclasses.asdict(p) for p in session.programme],
+    }
+
+
+async def _audit(
+    uow: UnitOfWork,
+    who: Organiser,
+    action: str,
+    subject: str,
+    now: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    entry = AuditEntry(who.person.key.aad_object_id, who.person.name, action, subject, now, before, after)
+    await uow.audit.add(who.series.id, entry)
+
+
+async def _session(uow: UnitOfWork, who: Organiser, number: int, *, lock: bool = False) -> Session:
+    session = await uow.sessions.by_number(who.series.id, number, lock=lock)
+    if session is None:
+        raise errors.UnknownSessionNumber(number)
+    return session
+
+
+async def create_session(form: SessionForm, who: Organiser, uow: UnitOfWork, zone: ZoneInfo, now: datetime) -> Session:
+    fields = organising.validate_session_form(form, zone, now)
+    number = await uow.sessions.next_number(who.series.id)
+    draft = Session(
+        id=0,
+        series_id=who.series.id,
+        number=number,
+        title=fields.title,
+        starts_at=fields.starts_at,
+        ends_at=fields.ends_at,
+        registration_deadline=fields.registration_deadline,
+    )
+    session = await uow.sessions.add(organising.apply_fields(draft, fields), now)
+    await _audit(uow, who, "create", f"session {number}", now, after=snapshot(session))
+    await uow.commit()
+    return session
+
+
+async def edit_session(
+    number: int, form: SessionForm, who: Organiser, uow: UnitOfWork, zone: ZoneInfo, now: datetime
+) -> Session:
+    before = await _session(uow, who, number, lock=True)
+    if before.status is SessionStatus.CANCELLED:
+        raise errors.SessionCancelled(number)
+    registered = (await uow.sessions.registered_counts([before.id])).get(before.id, 0)
+    after = organising.apply_fields(before, organising.validate_session_form(form, zone, now, registered))
+    if after == before:
+        return before
+    await uow.sessions.update(after, now)
+    if after.capacity is None or (before.capacity is not None and after.capacity > before.capacity):
+        await fill_freed_seats(after, uow, now)
+    if before.status is SessionStatus.PUBLISHED and organising.time_changed(before, after):
+        await _tell_registrants(uow, after, "session_changed", f"changed:{after.id}:{now.isoformat()}", {}, now)
+    await _audit(uow, who, "edit", f"session {number}", now, snapshot(before), snapshot(after))
+    await uow.commit()
+    return after
+
+
+async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: datetime) -> tuple[Session, int]:
+    """Publishes and queues an announcement to everyone who has taken part in the series before."""
+    before = await _session(uow, who, number, lock=True)
+    if before.status is SessionStatus.PUBLISHED:
+        return before, 0
+    after = organising.publish(before, now)
+    await uow.sessions.update(after, now)
+    earlier = await uow.registrations.series_participants(who.series.id)
+    queued = await uow.outbox.enqueue(
+        [OutgoingMessage(f"announce:{after.id}:{pid}", "announcement", pid, after.id) for pid in earlier], now
+    )
+    await _audit(uow, who, "publish", f"session {number}", now, snapshot(before), snapshot(after))
+    await uow.commit()
+    return after, queued
+
+
+async def cancel_session(
+    number: int, reason: str, who: Organiser, uow: UnitOfWork, now: datetime
+) -> tuple[Session, int]:
+    before = await _session(uow, who, number, lock=True)
+    after = organising.cancel(before, reason, now)
+    await uow.sessions.update(after, now)
+    told = await _tell_registrants(
+        uow, after, "session_cancelled", f"cancelled:{after.id}", {"reason": after.cancel_reason}, now, waitlist=True
+    )
+    await _audit(uow, who, "cancel", f"session {number}", now, snapshot(before), snapshot(after))
+    await uow.commit()
+    return after, told
+
+
+async def set_link(number: int, url: str, who: Organiser, uow: UnitOfWork, now: datetime) -> tuple[Session, int]:
+    url = organising.validate_meeting_url(url)
+    before = await _session(uow, who, number, lock=True)
+    if before.status is SessionStatus.CANCELLED:
+        raise errors.SessionCancelled(number)
+    if before.join_url == url:
+        return before, 0
+    after = dataclasses.replace(before, join_url=url)
+    await uow.sessions.update(after, now)
+    told = 0
+    if after.status is SessionStatus.PUBLISHED:
+        key = f"link:{after.id}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+        told = await _tell_registrants(uow, after, "join_link", key, {}, now)
+    await _audit(uow, who, "link", f"session {number}", now, {"join_url": before.join_url}, {"join_url": url})
+    await uow.commit()
+    return after, told
+
+
+async def message_registrants(
+    number: int, text: str, who: Organiser, uow: UnitOfWork, now: datetime, message_id: str
+) -> tuple[Session, int]:
+    text = text.strip()[:2000]
+    if not clean_text(text):
+        raise errors.NothingToSend()
+    session = await _session(uow, who, number)
+    told = await _tell_registrants(
+        uow, session, "organiser_message", f"message:{message_id}", {"text": text, "from": who.person.name}, now
+    )
+    await _audit(uow, who, "message", f"session {number}", now, after={"text": text, "recipients": told})
+    await uow.commit()
+    return session, told
+
+
+async def _tell_registrants(
+    uow: UnitOfWork,
+    session: Session,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    waitlist: bool = False,
+) -> int:
+    """Queues one message per registered (and, if asked, waitlisted) person; returns how many."""
+    statuses = {RegistrationStatus.REGISTERED} | ({RegistrationStatus.WAITLISTED} if waitlist else set())
+    people = [p.id for p, r in await uow.registrations.entries(session.id) if r.status in statuses]
+    messages = [OutgoingMessage(f"{key}:{pid}", kind, pid, session.id, payload) for pid in people]
+    await uow.outbox.enqueue(messages, now)
+    return len(messages)
+
+
+async def participants(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Session, ParticipantList]:
+    session = await _session(uow, who, number)
+    entries = [Entry(p, r) for p, r in await uow.registrations.entries(session.id)]
+    return session, ParticipantList.of(entries)
+
+
+@dataclass(frozen=True)
+class Stats:
+    sessions: tuple[tuple[Session, SessionCounts], ...]
+    per_organisation: tuple[tuple[str, int], ...]
+
+
+async def stats(who: Organiser, uow: UnitOfWork) -> Stats:
+    sessions = await uow.sessions.list_for_series(who.series.id)
+    counts = await uow.sessions.counts(who.series.id)
+    return Stats(
+        tuple((s, counts.get(s.id, SessionCounts())) for s in sessions),
+        tuple(await uow.registrations.per_organisation(who.series.id)),
+    )
+
+
+async def audit_log(who: Organiser, uow: UnitOfWork) -> list[AuditEntry]:
+    return await uow.audit.latest(who.series.id, AUDIT_PAGE)
+
+
+async def organisers(who: Organiser, uow: UnitOfWork, policy: OrganiserPolicy) -> list[tuple[str, Person | None]]:
+    ids = list(dict.fromkeys([*sorted(policy.organiser_ids), *await uow.organisers.list(who.series.id)]))
+    known = {p.key.aad_object_id: p for p in await uow.people.by_aad_ids(who.person.key.tenant_id, ids)}
+    return [(aad, known.get(aad)) for aad in ids]
+
+
+async def add_organiser(aad_object_id: str, who: Organiser, uow: UnitOfWork, now: datetime) -> bool:
+    aad_object_id = validate_object_id(aad_object_id)
+    added = await uow.organisers.add(who.series.id, aad_object_id, who.person.key.aad_object_id, now)
+    if added:
+        await _audit(uow, who, "add_organiser", aad_object_id, now)
+        await uow.commit()
+    return added
+
+
+async def remove_organiser(
+    aad_object_id: str, who: Organiser, uow: UnitOfWork, policy: OrganiserPolicy, now: datetime
+) -> bool:
+    aad_object_id = validate_object_id(aad_object_id)
+    remaining = (policy.organiser_ids | set(await uow.organisers.list(who.series.id))) - {aad_object_id}
+    if not remaining:
+        raise errors.LastOrganiser()
+    removed = await uow.organisers.remove(who.series.id, aad_object_id)
+    if removed:
+        await _audit(uow, who, "remove_organiser", aad_object_id, now)
+        await uow.commit()
+    return removed
+
+
+def validate_object_id(value: str) -> str:
+    value = value.strip().lower()
+    parts = value.split("-")
+    if [len(p) for p in parts] != [8, 4, 4, 4, 12] or not all(c in "0123456789abcdef-" for c in value):
+        raise errors.InvalidInput()
+    return value
+
+
+async def bind_channel(channel_id: str, who: Organiser, uow: UnitOfWork, now: datetime) -> Series:
+    before = who.series.organiser_channel_id
+    series = dataclasses.replace(who.series, organiser_channel_id=channel_id)
+    await uow.series.update(series)
+    await _audit(uow, who, "bind_channel", series.slug, now, {"channel": before}, {"channel": channel_id})
+    await uow.commit()
+    return series
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_export(number: int | None, who: Organiser, uow: UnitOfWork, now: datetime) -> str:
+    """A random download token; only its hash is stored, and it expires."""
+    session = await _session(uow, who, number) if number is not None else None
+    token = secrets.token_urlsafe(32)
+    grant = ExportGrant(who.series.id, session.id if session else None, now + EXPORT_LIFETIME)
+    await uow.exports.add(_token_hash(token), grant, who.person.key.aad_object_id, now)
+    await _audit(uow, who, "export", f"session {number}" if number else who.series.slug, now)
+    await uow.commit()
+    return token
+
+
+@dataclass(frozen=True)
+class ExportData:
+    series: Series
+    rows: tuple[tuple[Session, Person, Any], ...]
+
+
+async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
+    grant = await uow.exports.get(_token_hash(token)) if token else None
+    if grant is None or grant.expires_at <= now:
+        raise errors.ExportExpired()
+    series = await uow.series.get(grant.series_id)
+    if series is None:
+        raise errors.ExportExpired()
+    sessions = [s for s in await uow.sessions.list_for_series(series.id) if grant.session_id in (None, s.id)]
+    rows: list[tuple[Session, Person, Any]] = []
+    for session in sessions:
+        rows.extend((session, p, r) for p, r in await uow.registrations.entries(session.id))
+    return ExportData(series, tuple(rows))

@@ -1,0 +1,329 @@
+"""Cards for organisers: the session form, a session's page, participant lists, statistics, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.domain import organising as f
+from bot.domain.model import Person, Series, Session, SessionStatus
+from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.i18n import Translator
+from bot.services.ports import AuditEntry, SessionCounts
+from cards import verbs
+from cards.elements import Card, Element, card, container, execute, facts, heading, text, text_input
+from cards.sessions import session_title
+
+PARTICIPANTS_PAGE = 25
+
+
+def _field_label(t: Translator, field: str) -> str:
+    return {
+        f.TITLE: t.gettext("Title or theme"),
+        f.DATE: t.gettext("Date"),
+        f.START: t.gettext("Starts"),
+        f.END: t.gettext("Ends"),
+        f.AFTER_TALK_END: t.gettext("After-talk ends (optional)"),
+        f.DEADLINE: t.gettext("Registration deadline (default: a week before)"),
+        f.CAPACITY: t.gettext("Seats (empty: no limit)"),
+        f.PLACE: t.gettext("Place"),
+        f.GUEST: t.gettext("Invited guest"),
+        f.DESCRIPTION: t.gettext("Description"),
+        f.PROGRAMME: t.gettext("Programme: one item a line, “Title | Speakers”"),
+    }[field]
+
+
+def problem_text(t: Translator, field: str, code: str) -> str:
+    messages = {
+        "missing": t.gettext("{field}: please fill this in."),
+        "bad_date": t.gettext("{field}: write the date as YYYY-MM-DD."),
+        "bad_time": t.gettext("{field}: write the time as HH:MM."),
+        "bad_number": t.gettext("{field}: a whole number from 1 to 10000."),
+        "below_registered": t.gettext("{field}: more people have already registered than that."),
+        "end_before_start": t.gettext("{field}: the session must end after it starts."),
+        "in_the_past": t.gettext("{field}: the session must lie in the future."),
+        "after_talk_before_end": t.gettext("{field}: the after-talk must end after the session."),
+        "deadline_after_start": t.gettext("{field}: the deadline must not be after the session."),
+    }
+    return messages.get(code, t.gettext("{field}: please check this.")).format(
+        field=_field_label(t, field).split(" (")[0]
+    )
+
+
+def session_form_card(
+    t: Translator, form: SessionForm, number: int | None, problems: Sequence[tuple[str, str]] = ()
+) -> Card:
+    title = t.gettext("Edit session {number}").format(number=number) if number else t.gettext("New session")
+    body: list[Element] = [heading(title, size="Medium")]
+    if problems:
+        body.append(
+            container(
+                [text(problem_text(t, field, code), color="Attention", weight="Bolder") for field, code in problems],
+                style="attention",
+            )
+        )
+    body += [
+        text_input(f.TITLE, _field_label(t, f.TITLE), value=form.title, required=True,
+                   error=t.gettext("A title is needed"), max_length=300),
+        {"type": "Input.Date", "id": f.DATE, "label": _field_label(t, f.DATE), "value": form.date,
+         "isRequired": True, "errorMessage": t.gettext("A date is needed")},
+        {"type": "ColumnSet", "columns": [
+            {"type": "Column", "width": "stretch", "items": [
+                {"type": "Input.Time", "id": f.START, "label": _field_label(t, f.START), "value": form.start,
+                 "isRequired": True, "errorMessage": t.gettext("A start time is needed")}]},
+            {"type": "Column", "width": "stretch", "items": [
+                {"type": "Input.Time", "id": f.END, "label": _field_label(t, f.END), "value": form.end,
+                 "isRequired": True, "errorMessage": t.gettext("An end time is needed")}]},
+            {"type": "Column", "width": "stretch", "items": [
+                {"type": "Input.Time", "id": f.AFTER_TALK_END, "label": _field_label(t, f.AFTER_TALK_END),
+                 "value": form.after_talk_end}]},
+        ]},
+        {"type": "Input.Date", "id": f.DEADLINE, "label": _field_label(t, f.DEADLINE), "value": form.deadline},
+        text_input(f.CAPACITY, _field_label(t, f.CAPACITY), value=form.capacity, max_length=5),
+        text_input(f.PLACE, _field_label(t, f.PLACE), value=form.place, max_length=200),
+        text_input(f.GUEST, _field_label(t, f.GUEST), value=form.guest, max_length=300),
+        text_input(f.DESCRIPTION, _field_label(t, f.DESCRIPTION), value=form.description, multiline=True,
+                   max_length=4000),
+        text_input(f.PROGRAMME, _field_label(t, f.PROGRAMME), value=form.programme, multiline=True,
+                   max_length=4000),
+    ]  # fmt: skip
+    save = t.gettext("Save changes") if number else t.gettext("Create draft")
+    return card(body, [execute(save, verbs.ORG_SAVE, {verbs.NUMBER: number or 0}, style="positive")])
+
+
+def session_admin_card(t: Translator, session: Session, counts: SessionCounts, notice: str = "") -> Card:
+    """One session as organisers see it, with what they can do next."""
+    status = {
+        SessionStatus.DRAFT: t.gettext("Draft: not visible to participants"),
+        SessionStatus.PUBLISHED: t.gettext("Published"),
+        SessionStatus.CANCELLED: t.gettext("Cancelled"),
+    }[session.status]
+    body: list[Element] = []
+    if notice:
+        body.append(text(notice, color="Good", weight="Bolder"))
+    body += [
+        heading(session_title(t, session), size="Medium"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
+        facts(
+            [
+                (t.gettext("Status"), status),
+                (
+                    t.gettext("Registration"),
+                    t.gettext("by {date}").format(date=t.moment(session.registration_deadline)),
+                ),
+                (t.gettext("Registered"), _seats(t, session, counts)),
+                (t.gettext("Waiting list"), str(counts.waitlisted)),
+                (t.gettext("Can't come"), str(counts.absent)),
+                (t.gettext("After-talk"), str(counts.after_talk) if session.has_after_talk else ""),
+                (t.gettext("Meeting link"), t.gettext("set") if session.join_url else t.gettext("not set yet")),
+                (t.gettext("Reason"), session.cancel_reason),
+            ]
+        ),
+    ]
+    data = {verbs.NUMBER: session.number}
+    actions: list[Element] = []
+    if session.status is SessionStatus.DRAFT:
+        actions.append(execute(t.gettext("Publish"), verbs.ORG_PUBLISH, data, style="positive"))
+    if session.status is not SessionStatus.CANCELLED:
+        actions.append(execute(t.gettext("Edit"), verbs.ORG_EDIT, data))
+    actions.append(execute(t.gettext("Participants"), verbs.ORG_PARTICIPANTS, data))
+    actions.append(execute(t.gettext("Export"), verbs.ORG_EXPORT, data))
+    if session.status is not SessionStatus.CANCELLED:
+        actions.append(execute(t.gettext("Cancel session"), verbs.ORG_CANCEL_FORM, data, style="destructive"))
+    return card(body, actions)
+
+
+def _seats(t: Translator, session: Session, counts: SessionCounts) -> str:
+    if session.capacity is None:
+        return str(counts.registered)
+    return t.gettext("{registered} of {capacity}").format(registered=counts.registered, capacity=session.capacity)
+
+
+def cancel_form_card(t: Translator, session: Session) -> Card:
+    body: list[Element] = [
+        heading(t.gettext("Cancel {title}?").format(title=session_title(t, session)), size="Medium"),
+        text(t.gettext("Everyone registered or on the waiting list is told, with your reason.")),
+        text_input(verbs.TEXT, t.gettext("Reason"), required=True, error=t.gettext("Give a reason"), multiline=True,
+                   max_length=500),
+    ]  # fmt: skip
+    actions = [
+        execute(t.gettext("Cancel the session"), verbs.ORG_CANCEL, {verbs.NUMBER: session.number}, style="destructive"),
+        execute(t.gettext("Back"), verbs.ORG_SESSION, {verbs.NUMBER: session.number}),
+    ]
+    return card(body, actions)
+
+
+def _person_line(t: Translator, entry: Entry, position: int | None = None) -> str:
+    person, registration = entry.person, entry.registration
+    parts = [person.name or "–", person.organisation, person.role]
+    line = " · ".join(p for p in parts if p)
+    if position is not None:
+        line = f"{position}. {line}"
+    if registration.after_talk and registration.status.value == "registered":
+        line += " · " + t.gettext("after-talk")
+    if registration.absence_reason:
+        line += " · " + t.gettext("“{reason}”").format(reason=registration.absence_reason)
+    return line
+
+
+def participants_card(t: Translator, session: Session, people: ParticipantList, page: int = 0) -> Card:
+    sections: list[tuple[str, Sequence[Entry], bool]] = [
+        (t.gettext("Registered"), people.registered, False),
+        (t.gettext("Waiting list, in order"), people.waitlisted, True),
+        (t.gettext("Can't come"), people.absent, False),
+        (t.gettext("Withdrawn"), people.withdrawn, False),
+    ]
+    lines: list[tuple[str, str]] = []  # (section, line), flattened so that pages cut anywhere
+    for title, entries, numbered in sections:
+        for i, entry in enumerate(entries, start=1):
+            lines.append((title, _person_line(t, entry, i if numbered else None)))
+    pages = max((len(lines) + PARTICIPANTS_PAGE - 1) // PARTICIPANTS_PAGE, 1)
+    page = min(max(page, 0), pages - 1)
+    body: list[Element] = [
+        heading(t.gettext("Participants: {title}").format(title=session_title(t, session)), size="Medium"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="None", isSubtle=True),
+        facts(
+            [
+                (t.gettext("Registered"), str(len(people.registered))),
+                (t.gettext("Waiting list"), str(len(people.waitlisted))),
+                (t.gettext("Can't come"), str(len(people.absent))),
+                (t.gettext("Withdrawn"), str(len(people.withdrawn))),
+                (t.gettext("After-talk"), str(people.after_talk) if session.has_after_talk else ""),
+            ]
+        ),
+    ]
+    if page == 0 and people.registered:
+        body.append(text(t.gettext("Registered per organisation"), weight="Bolder"))
+        body.append(facts([(org, str(n)) for org, n in people.per_organisation()]))
+    current = ""
+    for section, line in lines[page * PARTICIPANTS_PAGE : (page + 1) * PARTICIPANTS_PAGE]:
+        if section != current:
+            body.append(text(section, weight="Bolder", size="Medium", separator=True))
+            current = section
+        body.append(text(line, spacing="None"))
+    if not lines:
+        body.append(text(t.gettext("Nobody has registered yet.")))
+    if pages > 1:
+        body.append(text(t.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages), isSubtle=True))
+    actions: list[Element] = []
+    data = {verbs.NUMBER: session.number}
+    if page > 0:
+        actions.append(execute(t.gettext("Previous"), verbs.ORG_PARTICIPANTS, {**data, "page": page - 1}))
+    if page + 1 < pages:
+        actions.append(execute(t.gettext("Next"), verbs.ORG_PARTICIPANTS, {**data, "page": page + 1}))
+    actions.append(execute(t.gettext("Export"), verbs.ORG_EXPORT, data))
+    actions.append(execute(t.gettext("Session"), verbs.ORG_SESSION, data))
+    return card(body, actions)
+
+
+def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, SessionCounts]],
+               per_organisation: Sequence[tuple[str, int]]) -> Card:  # fmt: skip
+    header = {"type": "TableRow", "style": "accent", "cells": [_cell(h, bold=True) for h in (
+        t.gettext("Session"), t.gettext("Registered"), t.gettext("Waiting list"), t.gettext("Can't come"),
+        t.gettext("After-talk"))]}  # fmt: skip
+    rows = [header]
+    for session, counts in sessions:
+        label = f"{session.number}. {t.short_date(session.starts_at)}"
+        if session.status is not SessionStatus.PUBLISHED:
+            label += (
+                " (" + (t.gettext("draft") if session.status is SessionStatus.DRAFT else t.gettext("cancelled")) + ")"
+            )
+        rows.append({"type": "TableRow", "cells": [_cell(label)] + [_cell(str(n)) for n in (
+            counts.registered, counts.waitlisted, counts.absent, counts.after_talk)]})  # fmt: skip
+    body: list[Element] = [
+        heading(t.gettext("Statistics: {title}").format(title=series.title), size="Medium"),
+        {"type": "Table", "firstRowAsHeader": True, "showGridLines": True,
+         "columns": [{"width": 3}, {"width": 2}, {"width": 2}, {"width": 2}, {"width": 2}], "rows": rows},
+        text(t.gettext("Registered places per organisation"), weight="Bolder"),
+    ]  # fmt: skip
+    body.append(facts([(org, str(n)) for org, n in per_organisation]) if per_organisation else text("–"))
+    return card(body, [execute(t.gettext("Export the series"), verbs.ORG_EXPORT)])
+
+
+def _cell(value: str, *, bold: bool = False) -> dict[str, Any]:
+    block = text(value, weight="Bolder") if bold else text(value)
+    return {"type": "TableCell", "items": [block]}
+
+
+def _audit_action(t: Translator, action: str) -> str:
+    return {
+        "create": t.gettext("created"),
+        "edit": t.gettext("changed"),
+        "publish": t.gettext("published"),
+        "cancel": t.gettext("cancelled"),
+        "link": t.gettext("set the meeting link of"),
+        "message": t.gettext("sent a message about"),
+        "export": t.gettext("exported"),
+        "add_organiser": t.gettext("added the organiser"),
+        "remove_organiser": t.gettext("removed the organiser"),
+        "bind_channel": t.gettext("chose this channel for"),
+    }.get(action, action)
+
+
+def audit_card(t: Translator, entries: Sequence[AuditEntry]) -> Card:
+    body: list[Element] = [heading(t.gettext("Latest organiser actions"), size="Medium")]
+    if not entries:
+        body.append(text(t.gettext("Nothing yet.")))
+    for entry in entries:
+        what = _audit_action(t, entry.action)
+        line = f"{t.short_date(entry.at)} {t.time(entry.at)} · {entry.actor_name or entry.actor_aad_object_id} {what} {entry.subject}"
+        body.append(text(line, spacing="Small"))
+    return card(body)
+
+
+def organisers_card(t: Translator, organisers: Sequence[tuple[str, Person | None]]) -> Card:
+    body: list[Element] = [heading(t.gettext("Organisers"), size="Medium")]
+    for aad, person in organisers:
+        body.append(text(f"{person.name} · {aad}" if person and person.name else aad, spacing="Small"))
+    body.append(
+        text(
+            t.gettext("Add or remove with “add organiser <Entra object id>” / “remove organiser <Entra object id>”."),
+            isSubtle=True,
+        )
+    )
+    return card(body)
+
+
+def notice_card(t: Translator, message: str, session: Session | None = None) -> Card:
+    actions = [execute(t.gettext("Session"), verbs.ORG_SESSION, {verbs.NUMBER: session.number})] if session else []
+    return card([text(message, weight="Bolder", color="Good")], actions)
+
+
+def export_card(t: Translator, url: str, expires: datetime) -> Card:
+    body: list[Element] = [
+        heading(t.gettext("Export ready"), size="Medium"),
+        text(t.gettext("The link works until {time} and only for whoever has it. Do not forward it.").format(
+            time=t.time(expires))),
+    ]  # fmt: skip
+    return card(body, [{"type": "Action.OpenUrl", "title": t.gettext("Download Excel file"), "url": url}])
+
+
+def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
+    rows = [
+        (t.gettext("new session"), t.gettext("a form for a new session (saved as a draft)")),
+        (t.gettext("edit 3"), t.gettext("change session 3")),
+        (t.gettext("publish 3"), t.gettext("show session 3 to participants and announce it")),
+        (t.gettext("cancel 3 <reason>"), t.gettext("cancel session 3 and tell those registered")),
+        (t.gettext("participants 3"), t.gettext("who comes, the waiting list, absences with reasons")),
+        (t.gettext("export 3 / export"), t.gettext("an Excel file of session 3 or of the whole series")),
+        (t.gettext("message 3 <text>"), t.gettext("a message to everyone registered for session 3")),
+        (t.gettext("link 3 <Teams link>"), t.gettext("set the meeting link of session 3")),
+        (t.gettext("stats"), t.gettext("numbers per session and organisation")),
+        (t.gettext("audit"), t.gettext("the latest organiser actions")),
+        (t.gettext("organisers"), t.gettext("who may organise; add organiser / remove organiser <id>")),
+        (t.gettext("use this channel"), t.gettext("take organiser commands in this channel")),
+    ]
+    body: list[Element] = []
+    if problem:
+        body.append(text(t.gettext("I could not read that command. The session number comes first, e.g. “publish 3”."),
+                         color="Attention", weight="Bolder"))  # fmt: skip
+    body += [
+        heading(t.gettext("Organiser commands"), size="Medium"),
+        text(t.gettext("Mention me in the organisers' channel, or write to me in a 1:1 chat."), isSubtle=True),
+        {"type": "FactSet", "facts": [{"title": c, "value": d} for c, d in rows]},
+    ]
+    return card(
+        body,
+        [execute(t.gettext("New session"), verbs.ORG_NEW_SESSION), execute(t.gettext("Statistics"), verbs.ORG_STATS)],
+    )
