@@ -158,14 +158,14 @@ class Router:
         clock: Clock,
         catalogs: Catalogs,
         default_language: Language,
-        policy: org.OrganiserPolicy = org.OrganiserPolicy(),
+        policy: org.OrganiserPolicy | None = None,
         public_base_url: str = "",
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._catalogs = catalogs
         self._default_language = default_language
-        self._policy = policy
+        self._policy = policy or org.OrganiserPolicy()
         self._public_base_url = public_base_url
 
     def translator_for_locale(self, locale: str | None) -> Translator:

@@ -89,7 +89,8 @@ DOWNLOADS = web.AppKey("downloads", Downloads)
 
 _EXPIRED = (
     "<!doctype html><meta charset=utf-8><title>Lärträff</title>"
-    "<p>Länken har gått ut. Be om en ny export i Teams.</p><p lang=en>The link has expired. Ask for a new export in Teams.</p>"
+    "<p>Länken har gått ut. Be om en ny export i Teams.</p>"
+    "<p lang=en>The link has expired. Ask for a new export in Teams.</p>"
 )
 
 

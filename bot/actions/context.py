@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -33,7 +33,7 @@ class Context:
     now: datetime
     catalogs: Catalogs
     member_email: str | None = None
-    policy: OrganiserPolicy = OrganiserPolicy()
+    policy: OrganiserPolicy = field(default_factory=OrganiserPolicy)
     public_base_url: str = ""
     organiser: Organiser | None = None
 

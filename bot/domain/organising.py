@@ -99,7 +99,7 @@ def parse_programme(text: str) -> tuple[ProgrammeItem, ...]:
         if "|" in line:
             title, _, speakers = line.partition("|")
         else:
-            title, speakers = (_PROGRAMME_SEPARATOR.split(line, maxsplit=1) + [""])[:2]
+            title, speakers = [*_PROGRAMME_SEPARATOR.split(line, maxsplit=1), ""][:2]
         items.append(ProgrammeItem(title.strip(), speakers.strip()))
     return tuple(items[:30])
 
@@ -170,7 +170,9 @@ def validate_session_form(form: SessionForm, zone: ZoneInfo, now: datetime, regi
         deadline = min(deadline, starts_at)
     if problems:
         raise errors.SessionFormInvalid(tuple(problems))
-    assert starts_at and ends_at and deadline
+    assert starts_at is not None
+    assert ends_at is not None
+    assert deadline is not None
     return SessionFields(
         title=title,
         starts_at=starts_at,
