@@ -267,7 +267,8 @@ def audit_card(t: Translator, entries: Sequence[AuditEntry]) -> Card:
         body.append(text(t.gettext("Nothing yet.")))
     for entry in entries:
         what = _audit_action(t, entry.action)
-        line = f"{t.short_date(entry.at)} {t.time(entry.at)} · {entry.actor_name or entry.actor_aad_object_id} {what} {entry.subject}"
+        who = entry.actor_name or entry.actor_aad_object_id
+        line = f"{t.short_date(entry.at)} {t.time(entry.at)} · {who} {what} {entry.subject}"
         body.append(text(line, spacing="Small"))
     return card(body)
 
