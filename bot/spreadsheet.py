@@ -24,10 +24,10 @@ def _cell(value: str) -> str:
 
 def status_label(t: Translator, status: RegistrationStatus) -> str:
     return {
-        RegistrationStatus.REGISTERED: t.gettext("Registered"),
-        RegistrationStatus.WAITLISTED: t.gettext("Waiting list"),
-        RegistrationStatus.ABSENT: t.gettext("Can't come"),
-        RegistrationStatus.WITHDRAWN: t.gettext("Withdrawn"),
+        RegistrationStatus.REGISTERED: t.gettext("registered"),
+        RegistrationStatus.WAITLISTED: t.gettext("on the waiting list"),
+        RegistrationStatus.ABSENT: t.gettext("absent"),
+        RegistrationStatus.WITHDRAWN: t.gettext("withdrawn"),
     }[status]
 
 

@@ -114,7 +114,7 @@ def session_admin_card(t: Translator, session: Session, counts: SessionCounts, n
                 ),
                 (t.gettext("Registered"), _seats(t, session, counts)),
                 (t.gettext("Waiting list"), str(counts.waitlisted)),
-                (t.gettext("Can't come"), str(counts.absent)),
+                (t.gettext("Absent"), str(counts.absent)),
                 (t.gettext("After-talk"), str(counts.after_talk) if session.has_after_talk else ""),
                 (t.gettext("Meeting link"), t.gettext("set") if session.join_url else t.gettext("not set yet")),
                 (t.gettext("Reason"), session.cancel_reason),
@@ -171,7 +171,7 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
     sections: list[tuple[str, Sequence[Entry], bool]] = [
         (t.gettext("Registered"), people.registered, False),
         (t.gettext("Waiting list, in order"), people.waitlisted, True),
-        (t.gettext("Can't come"), people.absent, False),
+        (t.gettext("Absent"), people.absent, False),
         (t.gettext("Withdrawn"), people.withdrawn, False),
     ]
     lines: list[tuple[str, str]] = []  # (section, line), flattened so that pages cut anywhere
@@ -187,7 +187,7 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
             [
                 (t.gettext("Registered"), str(len(people.registered))),
                 (t.gettext("Waiting list"), str(len(people.waitlisted))),
-                (t.gettext("Can't come"), str(len(people.absent))),
+                (t.gettext("Absent"), str(len(people.absent))),
                 (t.gettext("Withdrawn"), str(len(people.withdrawn))),
                 (t.gettext("After-talk"), str(people.after_talk) if session.has_after_talk else ""),
             ]
@@ -220,7 +220,7 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
 def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, SessionCounts]],
                per_organisation: Sequence[tuple[str, int]]) -> Card:  # fmt: skip
     header = {"type": "TableRow", "style": "accent", "cells": [_cell(h, bold=True) for h in (
-        t.gettext("Session"), t.gettext("Registered"), t.gettext("Waiting list"), t.gettext("Can't come"),
+        t.gettext("Session"), t.gettext("Registered"), t.gettext("Waiting list"), t.gettext("Absent"),
         t.gettext("After-talk"))]}  # fmt: skip
     rows = [header]
     for session, counts in sessions:
@@ -268,7 +268,10 @@ def audit_card(t: Translator, entries: Sequence[AuditEntry]) -> Card:
     for entry in entries:
         what = _audit_action(t, entry.action)
         who = entry.actor_name or entry.actor_aad_object_id
-        line = f"{t.short_date(entry.at)} {t.time(entry.at)} · {who} {what} {entry.subject}"
+        subject = entry.subject
+        if subject.startswith("session ") and subject[8:].isdigit():
+            subject = t.gettext("session {number}").format(number=subject[8:])
+        line = f"{t.short_date(entry.at)} {t.time(entry.at)} · {who} {what} {subject}"
         body.append(text(line, spacing="Small"))
     return card(body)
 

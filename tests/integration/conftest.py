@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.web import create_app
 from tests.conftest import FakeClock, seed_demo
-from tests.integration.harness import Activities, BotClient, FakeConnector
+from tests.integration.harness import ALEX, Activities, BotClient, FakeConnector
+
+ORGANISER_CHANNEL = "team-id"
 
 
 @pytest.fixture
@@ -31,7 +33,13 @@ async def start_bot(settings: Settings, clock: FakeClock, connector: FakeConnect
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, app_id="", _env_file=None)  # type: ignore[call-arg]
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        app_id="",
+        organiser_ids=ALEX.aad_object_id,
+        organiser_channel_id=ORGANISER_CHANNEL,
+    )
 
 
 @pytest.fixture

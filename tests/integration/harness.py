@@ -60,9 +60,19 @@ class Activities:
         activity["text"] = text
         return activity
 
-    def channel_message(self, text: str, user: User = ALEX) -> dict[str, Any]:
-        activity = self._base("channel-message", user, conversation_id="team-id;messageid=1")
+    def channel_message(self, text: str, user: User = ALEX, channel: str = "team-id") -> dict[str, Any]:
+        activity = self._base("channel-message", user, conversation_id=f"{channel};messageid=1")
         activity["text"] = f"<at>Test Bot</at> {text}"
+        activity["channelData"]["channel"]["id"] = channel
+        activity["channelData"]["teamsChannelId"] = channel
+        return activity
+
+    def channel_invoke(
+        self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX, channel: str = "team-id"
+    ) -> dict[str, Any]:
+        activity = self._base("channel-invoke-adaptiveCard-action", user, conversation_id=f"{channel};messageid=1")
+        activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **(data or {})}}}
+        activity["channelData"]["channel"]["id"] = channel
         return activity
 
     def invoke(self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX) -> dict[str, Any]:
@@ -158,8 +168,23 @@ class BotClient:
         assert len(self.connector.received) == before + 1, "expected exactly one reply"
         return self.connector.last_card()
 
+    async def say_in_channel(self, text: str, user: User = ALEX, channel: str = "team-id") -> dict[str, Any]:
+        before = len(self.connector.received)
+        status, _ = await self.post(self.activities.channel_message(text, user, channel))
+        assert status == 200
+        assert len(self.connector.received) == before + 1, "expected exactly one reply"
+        return self.connector.last_card()
+
+    async def click_in_channel(
+        self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX, channel: str = "team-id"
+    ) -> dict[str, Any]:
+        return await self._invoke(self.activities.channel_invoke(verb, data, user, channel))
+
     async def click(self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX) -> dict[str, Any]:
-        status, body = await self.post(self.activities.invoke(verb, data, user))
+        return await self._invoke(self.activities.invoke(verb, data, user))
+
+    async def _invoke(self, activity: dict[str, Any]) -> dict[str, Any]:
+        status, body = await self.post(activity)
         assert status == 200, body
         assert body["statusCode"] == 200
         assert body["type"] == "application/vnd.microsoft.card.adaptive"
