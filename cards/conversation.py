@@ -68,6 +68,7 @@ def channel_hint_card(t: Translator) -> Card:
                     "Registrations are personal: open a 1:1 chat with me and write “sessions” to see what is coming."
                 )
             ),
+            text(t.gettext("Organisers: mention me with “organiser” to see your commands."), isSubtle=True),
         ]
     )
 

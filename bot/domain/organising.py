@@ -120,12 +120,12 @@ def _time(value: str, field: str, problems: list[tuple[str, str]], *, required: 
     value = value.strip()
     if not value and not required:
         return None
-    try:
-        # Teams sends HH:MM; people type 09.00 as often as 09:00.
-        return time.fromisoformat(value.replace(".", ":"))
-    except ValueError:
+    # Teams sends HH:MM; people type 9.00 as often as 09:00.
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})(?::00)?", value)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
         problems.append((field, "missing" if not value else "bad_time"))
         return None
+    return time(int(match[1]), int(match[2]))
 
 
 def validate_session_form(form: SessionForm, zone: ZoneInfo, now: datetime, registered: int = 0) -> SessionFields:

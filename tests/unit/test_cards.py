@@ -13,10 +13,32 @@ import pytest
 
 from bot import datafile
 from bot.domain import errors
-from bot.domain.model import Language, Person, PersonKey, Registration, RegistrationStatus, SessionStanding
-from bot.i18n import Catalogs
+from bot.domain.model import (
+    Language,
+    Person,
+    PersonKey,
+    Registration,
+    RegistrationStatus,
+    SessionStanding,
+    SessionStatus,
+)
+from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.i18n import SERIES_TIMEZONE, Catalogs
+from bot.services.ports import AuditEntry, SessionCounts
 from cards import verbs
 from cards.conversation import apology_card, channel_hint_card, error_card, help_card, welcome_card
+from cards.organisers import (
+    audit_card,
+    cancel_form_card,
+    export_card,
+    notice_card,
+    organiser_help_card,
+    organisers_card,
+    participants_card,
+    session_admin_card,
+    session_form_card,
+    stats_card,
+)
 from cards.sessions import (
     absence_card,
     confirmation_card,
@@ -97,9 +119,48 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
     for error in (
         errors.SessionNotFound(), errors.SessionCancelled(1), errors.SessionAlreadyStarted(1),
         errors.SessionAlreadyOver(1), errors.RegistrationClosed(1, NOW), errors.NotRegistered(),
-        errors.ProfileIncomplete(("role",)), errors.InvalidInput(),
+        errors.ProfileIncomplete(("role",)), errors.InvalidInput(), errors.NotAnOrganiser(),
+        errors.NotTheOrganiserChannel(), errors.UnknownSessionNumber(7), errors.NotATeamsMeetingUrl(),
+        errors.NothingToSend(), errors.LastOrganiser(), errors.ExportExpired(),
     ):  # fmt: skip
         cards.append((f"error-{type(error).__name__}", error_card(t, error)))
+        cards.append((f"organiser-error-{type(error).__name__}", error_card(t, error, organiser=True)))
+    return cards + _organiser_cards(t)
+
+
+def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
+    series, sessions = _demo()
+    person = Person(1, PersonKey("t", "a"), "Alex", organisation="Luleå kommun", role="Strateg")
+    entries = [
+        Entry(replace(person, id=n, name=f"P{n}"), Registration(n, 1, n, status, True, NOW, NOW, NOW, "Sjuk"))
+        for n, status in enumerate(list(RegistrationStatus) * 15)
+    ]
+    people = ParticipantList.of(entries)
+    counts = SessionCounts(3, 1, 1, 0, 2)
+    logged = ("create", "edit", "publish", "cancel", "link", "message", "export", "add_organiser", "bind_channel")
+    audit = [AuditEntry("aad", "Alex", action, "session 1", NOW, {"a": 1}, {"a": 2}) for action in logged]
+    form = SessionForm.of(sessions[0], SERIES_TIMEZONE)
+    cards = [
+        ("org-help", organiser_help_card(t)),
+        ("org-help-problem", organiser_help_card(t, problem=True)),
+        ("org-form-new", session_form_card(t, SessionForm(), None)),
+        ("org-form-edit", session_form_card(t, form, 1)),
+        ("org-form-problems", session_form_card(t, form, 1, [("end", "end_before_start"), ("title", "missing")])),
+        ("org-cancel", cancel_form_card(t, sessions[0])),
+        ("org-participants", participants_card(t, sessions[0], people)),
+        ("org-participants-2", participants_card(t, sessions[0], people, 1)),
+        ("org-participants-empty", participants_card(t, sessions[0], ParticipantList.of([]))),
+        ("org-stats", stats_card(t, series, [(s, counts) for s in sessions], [("Luleå kommun", 3)])),
+        ("org-stats-empty", stats_card(t, series, [], [])),
+        ("org-audit", audit_card(t, audit)),
+        ("org-audit-empty", audit_card(t, [])),
+        ("org-organisers", organisers_card(t, [("aad-1", person), ("aad-2", None)])),
+        ("org-notice", notice_card(t, "Klart", sessions[0])),
+        ("org-export", export_card(t, "https://lartraff.example.se/exports/token", NOW)),
+    ]
+    for status in SessionStatus:
+        session = replace(sessions[0], status=status, cancel_reason="Sjuk" if status is SessionStatus.CANCELLED else "")
+        cards.append((f"org-session-{status}", session_admin_card(t, session, counts, "Sparat")))
     return cards
 
 
