@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     organiser_ids: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("ORGANISER_IDS"))
     organiser_channel_id: str = Field("", validation_alias=_env("ORGANISER_CHANNEL_ID"))
+    background_jobs: bool = Field(True, validation_alias=_env("BACKGROUND_JOBS"))
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = Field((7, 1), validation_alias=_env("REMINDER_DAYS"))
+    digest_minutes: int = Field(60, ge=1, le=7 * 24 * 60, validation_alias=_env("DIGEST_MINUTES"))
     default_language: Language = Field(Language.SV, validation_alias=_env("DEFAULT_LANGUAGE"))
     max_request_bytes: int = Field(256 * 1024, ge=16 * 1024, validation_alias=_env("MAX_REQUEST_BYTES"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("LOG_LEVEL"))
@@ -57,6 +60,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
         return value
 
     @property

@@ -56,6 +56,8 @@ ROUTES: dict[str, Route] = {
     verbs.MINE: _r(NoPayload, p.show_mine),
     verbs.HELP: _r(NoPayload, p.show_help),
     verbs.LANGUAGE: _r(p.LanguagePayload, p.choose_language),
+    verbs.FEEDBACK: _r(p.FeedbackPayload, p.give_feedback),
+    verbs.SUBSCRIBE: _r(p.SubscribePayload, p.subscribe),
     verbs.ORG_HELP: _r(NoPayload, o.help_, organiser=True),
     verbs.ORG_NEW_SESSION: _r(NoPayload, o.new_session, organiser=True),
     verbs.ORG_EDIT: _r(o.NumberPayload, o.edit_session, organiser=True),
@@ -93,6 +95,8 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     **{w: (verbs.LANGUAGE, Args.NONE, {"language": "en"}) for w in ("english", "engelska", "in english")},
     **{w: (verbs.LANGUAGE, Args.NONE, {"language": "sv"}) for w in ("svenska", "swedish", "på svenska")},
     **{w: (WELCOME, Args.NONE, {}) for w in ("hej", "hallå", "hi", "hello", "start")},
+    **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": False}) for w in ("avsluta", "sluta", "unsubscribe", "stop")},
+    **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": True}) for w in ("prenumerera", "subscribe")},
     # Organisers
     **{w: (verbs.ORG_HELP, Args.NONE, {}) for w in ("arrangör", "arrangörshjälp", "organiser", "organizer", "admin")},
     **{w: (verbs.ORG_NEW_SESSION, Args.NONE, {}) for w in ("ny träff", "ny lärträff", "new session")},
@@ -160,6 +164,7 @@ class Router:
         default_language: Language,
         policy: org.OrganiserPolicy | None = None,
         public_base_url: str = "",
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -167,6 +172,7 @@ class Router:
         self._default_language = default_language
         self._policy = policy or org.OrganiserPolicy()
         self._public_base_url = public_base_url
+        self._after_commit = after_commit or (lambda: None)
 
     def translator_for_locale(self, locale: str | None) -> Translator:
         """For answers given without a database, such as the apology after an unexpected error."""
@@ -174,6 +180,11 @@ class Router:
 
     async def handle(self, turn: Turn) -> Reply:
         if turn.kind is TurnKind.IGNORED:
+            return Reply(None)
+        if turn.kind is TurnKind.UNINSTALL:
+            async with self._uow_factory() as uow:
+                await uow.people.set_unreachable(turn.actor.key, self._clock.now())
+                await uow.commit()
             return Reply(None)
         # Asked before the transaction opens, so no lock is held while Teams answers.
         member_email = await self._member_email(turn) if self._is_profile_form(turn) else None
@@ -205,6 +216,10 @@ class Router:
                     where = org.Where(turn.conversation, turn.channel_id)
                     binding = verb == verbs.ORG_BIND_CHANNEL
                     ctx.organiser = await org.authorize(person, where, uow, self._policy, binding_channel=binding)
+                    if turn.conversation is ConversationKind.CHANNEL and turn.service_url:
+                        ctx.organiser = await org.note_channel(
+                            ctx.organiser, where, turn.service_url, uow, self._policy
+                        )
                 payload = route.parse(data)
                 card = await route.action(ctx, payload)
             except ValidationError as invalid:
@@ -223,6 +238,7 @@ class Router:
                 await uow.rollback()
                 return Reply(error_card(ctx.t, expected, organiser=route.organiser))
             await uow.commit()
+            self._after_commit()  # messages this turn queued leave now, after the commit, off the reply path
             return Reply(card)
 
     @staticmethod

@@ -14,6 +14,7 @@ class TurnKind(StrEnum):
     MESSAGE = "message"  # typed text
     CARD_ACTION = "card_action"  # Action.Execute invoke, or an Action.Submit message
     INSTALL = "install"  # the app was added to a chat or team
+    UNINSTALL = "uninstall"  # removed: no more proactive messages until the person writes again
     IGNORED = "ignored"
 
 
@@ -48,6 +49,7 @@ class Turn:
     data: Mapping[str, Any] = field(default_factory=dict)  # card data; the router parses it per verb
     is_invoke: bool = False
     channel_id: str | None = None
+    service_url: str = ""
     lookup_member: MemberLookup = _nobody
 
 

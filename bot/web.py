@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.domain.errors import ExportExpired
 from bot.i18n import Catalogs
+from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.ratelimit import TeamsRateLimiter
+from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.router import Router
 from bot.services.organisers import OrganiserPolicy, export_data
 from bot.services.ports import Clock
@@ -21,6 +27,7 @@ from bot.storage.engine import create_engine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.adapter import create_adapter
 from bot.teams.handler import MessagesEndpoint
+from bot.teams.messenger import Messenger
 from cards.conversation import apology_card
 
 log = logging.getLogger(__name__)
@@ -28,6 +35,7 @@ log = logging.getLogger(__name__)
 PAGES = Path(__file__).with_name("pages")
 ENGINE = web.AppKey("engine", AsyncEngine)
 ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
+WORKER = web.AppKey("worker", DeliveryWorker)
 
 
 def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = None) -> web.Application:
@@ -41,10 +49,29 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
         engine = create_engine(settings.database_url)
         app[ENGINE] = engine
         uow_factory = SqlUnitOfWorkFactory(engine)
-        router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url)
+        http = aiohttp.ClientSession()
+        worker = DeliveryWorker(
+            uow_factory, Messenger(settings, http), clock, TeamsRateLimiter(), catalogs, settings.default_language
+        )
+        app[WORKER] = worker
+        schedule = ScheduleSettings(
+            reminders=tuple(timedelta(days=d) for d in settings.reminder_days),
+            digest_every=timedelta(minutes=settings.digest_minutes),
+        )
+        scheduler = Scheduler(uow_factory, clock, schedule)
+        router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url, worker.wake)
         app[ENDPOINT] = MessagesEndpoint(create_adapter(settings), router, apology_card, settings.allowed_tenant_ids)
         app[DOWNLOADS] = Downloads(uow_factory, clock, catalogs)
+        stop = asyncio.Event()
+        jobs = (
+            [asyncio.create_task(worker.run(stop)), asyncio.create_task(scheduler.run(stop))]
+            if settings.background_jobs
+            else []
+        )
         yield
+        stop.set()
+        await asyncio.gather(*jobs, return_exceptions=True)
+        await http.close()
         await engine.dispose()
 
     app.cleanup_ctx.append(resources)

@@ -50,3 +50,9 @@ ORG_BIND_CHANNEL: Final = "org.channel"
 # Organisers' inputs
 NUMBER: Final = "number"
 TEXT: Final = "text"
+
+# Proactive messages
+FEEDBACK: Final = "feedback"
+SUBSCRIBE: Final = "subscribe"
+RATING: Final = "rating"
+COMMENT: Final = "comment"

@@ -193,5 +193,5 @@ async def remove_organiser(ctx: Context, payload: TextPayload) -> Card:
 async def bind_channel(ctx: Context, _: NoPayload) -> Card:
     if ctx.turn.channel_id is None:
         raise errors.NotTheOrganiserChannel()
-    await org.bind_channel(ctx.turn.channel_id, ctx.who, ctx.uow, ctx.now)
+    await org.bind_channel(ctx.turn.channel_id, ctx.turn.service_url, ctx.who, ctx.uow, ctx.now)
     return notice_card(ctx.t, ctx.t.gettext("From now on, organiser commands are taken in this channel."))

@@ -14,6 +14,7 @@ from bot.services import participants as svc
 from cards import verbs
 from cards.conversation import error_message, help_card, welcome_card
 from cards.elements import Card
+from cards.notifications import feedback_thanks, subscription_card
 from cards.sessions import (
     absence_card,
     confirmation_card,
@@ -134,3 +135,24 @@ async def choose_language(ctx: Context, payload: LanguagePayload) -> Card:
     ctx.person = await svc.set_language(ctx.person, payload.language, ctx.uow, ctx.now)
     ctx.t = ctx.catalogs.translator(payload.language)
     return await show_welcome(ctx, NoPayload())
+
+
+class FeedbackPayload(SessionPayload):
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=4000)
+
+
+class SubscribePayload(Payload):
+    wanted: bool
+
+
+async def give_feedback(ctx: Context, payload: FeedbackPayload) -> Card:
+    await svc.give_feedback(
+        svc.GiveFeedback(payload.session, payload.rating, payload.comment), ctx.person, ctx.uow, ctx.now
+    )
+    return feedback_thanks(ctx.t)
+
+
+async def subscribe(ctx: Context, payload: SubscribePayload) -> Card:
+    ctx.person = await svc.set_announcements(ctx.person, payload.wanted, ctx.uow, ctx.now)
+    return subscription_card(ctx.t, payload.wanted)

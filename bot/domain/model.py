@@ -76,6 +76,8 @@ class Series:
     organisations: tuple[str, ...] = ()
     total_sessions: int | None = None
     organiser_channel_id: str | None = None  # the Teams channel where organiser commands are taken
+    organiser_service_url: str | None = None  # how to post in that channel (the organisers' digest)
+    last_digest_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ class Person:
     role: str = ""
     language: Language | None = None  # chosen by the person; wins over the Teams locale
     teams_locale: str | None = None
+    reachable: bool = True
+    announcements_opt_out: bool = False
 
     @property
     def has_profile(self) -> bool:

@@ -65,6 +65,20 @@ async def authorize(
     return Organiser(person, series)
 
 
+async def note_channel(
+    who: Organiser, where: Where, service_url: str, uow: UnitOfWork, policy: OrganiserPolicy
+) -> Organiser:
+    """Remembers how to post in the organisers' channel (for the digest); the channel's service URL can change."""
+    channel = who.series.organiser_channel_id or policy.channel_id
+    if where.channel_id is None or where.channel_id != channel:
+        return who
+    if who.series.organiser_service_url == service_url and who.series.organiser_channel_id == channel:
+        return who
+    series = dataclasses.replace(who.series, organiser_service_url=service_url, organiser_channel_id=channel)
+    await uow.series.update(series)
+    return Organiser(who.person, series)
+
+
 def snapshot(session: Session) -> dict[str, Any]:
     """A session as the audit log keeps it."""
     return {
@@ -150,6 +164,7 @@ async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: dat
     after = organising.publish(before, now)
     await uow.sessions.update(after, now)
     earlier = await uow.registrations.series_participants(who.series.id)
+    # Opted-out people are skipped again at send time, in case they opt out while the row waits.
     queued = await uow.outbox.enqueue(
         [OutgoingMessage(f"announce:{after.id}:{pid}", "announcement", pid, after.id) for pid in earlier], now
     )
@@ -285,9 +300,9 @@ def validate_object_id(value: str) -> str:
     return value
 
 
-async def bind_channel(channel_id: str, who: Organiser, uow: UnitOfWork, now: datetime) -> Series:
+async def bind_channel(channel_id: str, service_url: str, who: Organiser, uow: UnitOfWork, now: datetime) -> Series:
     before = who.series.organiser_channel_id
-    series = dataclasses.replace(who.series, organiser_channel_id=channel_id)
+    series = dataclasses.replace(who.series, organiser_channel_id=channel_id, organiser_service_url=service_url or None)
     await uow.series.update(series)
     await _audit(uow, who, "bind_channel", series.slug, now, {"channel": before}, {"channel": channel_id})
     await uow.commit()

@@ -22,7 +22,7 @@ from bot.domain.model import (
     promotions,
     validate_profile,
 )
-from bot.services.ports import ConversationRef, UnitOfWork
+from bot.services.ports import ConversationRef, Feedback, OutgoingMessage, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,10 @@ async def register(cmd: Register, person: Person, uow: UnitOfWork, now: datetime
     registration = decision.registration
     if decision.changed:
         registration = await uow.registrations.save(registration)
+        if existing is None or not existing.is_active:
+            # A confirmation that stays in the chat, whatever later clicks do to the card.
+            key = f"confirmation:{registration.id}:{registration.status_changed_at.isoformat()}"
+            await uow.outbox.enqueue([OutgoingMessage(key, "confirmation", person.id, session.id)], now)
         await uow.commit()
     (result,) = await _standings(person, [session], uow, known={session.id: registration})
     return Registered(person, series, result, decision.changed)
@@ -175,9 +179,45 @@ async def _leave(
 
 
 async def fill_freed_seats(session: Session, uow: UnitOfWork, now: datetime) -> list[Registration]:
+    """Moves people up from the waiting list into free seats, and tells them."""
     counts = await uow.sessions.registered_counts([session.id])
     promoted = promotions(session, counts.get(session.id, 0), await uow.registrations.waitlist(session.id), now)
-    return [await uow.registrations.save(r) for r in promoted]
+    saved = [await uow.registrations.save(r) for r in promoted]
+    await uow.outbox.enqueue(
+        [OutgoingMessage(f"promoted:{r.id}:{now.isoformat()}", "promoted", r.person_id, session.id) for r in saved], now
+    )
+    return saved
+
+
+async def standing_of(person: Person, session: Session, uow: UnitOfWork) -> SessionStanding:
+    (result,) = await _standings(person, [session], uow)
+    return result
+
+
+async def set_announcements(person: Person, wanted: bool, uow: UnitOfWork, now: datetime) -> Person:
+    updated = replace(person, announcements_opt_out=not wanted)
+    await uow.people.save(updated, now)
+    await uow.commit()
+    return updated
+
+
+@dataclass(frozen=True)
+class GiveFeedback:
+    session_id: int
+    rating: int
+    comment: str
+
+
+async def give_feedback(cmd: GiveFeedback, person: Person, uow: UnitOfWork, now: datetime) -> None:
+    """Only those who were registered for a session that has ended may rate it; a second answer replaces the first."""
+    session = await uow.sessions.get(cmd.session_id)
+    registration = await uow.registrations.get(cmd.session_id, person.id) if session else None
+    if session is None or registration is None or registration.status is not RegistrationStatus.REGISTERED:
+        raise errors.NotRegistered()
+    if now < session.starts_at:
+        raise errors.InvalidInput()
+    await uow.feedback.save(session.id, person.id, Feedback(cmd.rating, clean_text(cmd.comment, 2000)), now)
+    await uow.commit()
 
 
 async def _visible_session(session_id: int, uow: UnitOfWork, now: datetime, *, lock: bool = False) -> Session:

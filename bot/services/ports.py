@@ -37,9 +37,28 @@ class OutgoingMessage:
 
     key: str
     kind: str
-    person_id: int
+    person_id: int | None  # None: a channel named in the payload (the organisers' digest)
     session_id: int | None
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A claimed outbox row, ready to be rendered and sent."""
+
+    id: int
+    key: str
+    kind: str
+    person_id: int | None
+    session_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Feedback:
+    rating: int
+    comment: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,14 @@ class SessionRepository(Protocol):
         """Registrations per session of a series, by status."""
         ...
 
+    async def starting_between(self, start: datetime, end: datetime) -> list[Session]:
+        """Published sessions that start in [start, end)."""
+        ...
+
+    async def ended_between(self, start: datetime, end: datetime) -> list[Session]:
+        """Published sessions that ended in [start, end)."""
+        ...
+
 
 class PersonRepository(Protocol):
     async def seen(
@@ -106,6 +133,10 @@ class PersonRepository(Protocol):
     async def get(self, person_id: int) -> Person | None: ...
 
     async def by_aad_ids(self, tenant_id: str, aad_object_ids: Sequence[str]) -> list[Person]: ...
+
+    async def reach(self, person_id: int) -> ConversationRef | None: ...
+
+    async def set_unreachable(self, key: PersonKey, now: datetime) -> None: ...
 
     async def save(self, person: Person, now: datetime) -> None: ...
 
@@ -133,6 +164,12 @@ class RegistrationRepository(Protocol):
         """Registered places per organisation over the whole series."""
         ...
 
+    async def absences_since(
+        self, series_id: int, since: datetime | None, until: datetime
+    ) -> list[tuple[Session, Person, Registration]]:
+        """Absences reported in (since, until], for the organisers' digest."""
+        ...
+
 
 class OrganiserRepository(Protocol):
     async def list(self, series_id: int) -> list[str]: ...
@@ -152,6 +189,28 @@ class OutboxRepository(Protocol):
     async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
         """Adds the messages not already queued under their key; returns how many were added."""
         ...
+
+    async def claim(self, now: datetime, limit: int, lease: datetime) -> list[OutboxItem]:
+        """Due rows, marked 'sending' until `lease`; rows another worker holds are skipped."""
+        ...
+
+    async def sent(self, item_id: int, now: datetime) -> None: ...
+
+    async def retry(self, item_id: int, at: datetime, error: str) -> None: ...
+
+    async def failed(self, item_id: int, error: str) -> None: ...
+
+    async def abandon_expired(self, now: datetime) -> int:
+        """Rows whose worker died while sending: maybe delivered, so they are marked failed, never resent."""
+        ...
+
+    async def counts(self) -> dict[str, int]: ...
+
+
+class FeedbackRepository(Protocol):
+    async def save(self, session_id: int, person_id: int, feedback: Feedback, now: datetime) -> None: ...
+
+    async def for_session(self, session_id: int) -> list[Feedback]: ...
 
 
 class ExportRepository(Protocol):
@@ -194,6 +253,9 @@ class UnitOfWork(Protocol):
 
     @property
     def exports(self) -> ExportRepository: ...
+
+    @property
+    def feedback(self) -> FeedbackRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -23,7 +23,15 @@ from bot.domain.model import (
     Session,
     SessionStatus,
 )
-from bot.services.ports import AuditEntry, ConversationRef, ExportGrant, OutgoingMessage, SessionCounts
+from bot.services.ports import (
+    AuditEntry,
+    ConversationRef,
+    ExportGrant,
+    Feedback,
+    OutboxItem,
+    OutgoingMessage,
+    SessionCounts,
+)
 from bot.storage import tables as t
 
 
@@ -53,6 +61,8 @@ def _series(row: Row[Any]) -> Series:
         organisations=tuple(row.organisations),
         total_sessions=row.total_sessions,
         organiser_channel_id=row.organiser_channel_id,
+        organiser_service_url=row.organiser_service_url,
+        last_digest_at=row.last_digest_at,
     )
 
 
@@ -69,6 +79,8 @@ def _series_values(series: Series) -> dict[str, Any]:
         "organisations": list(series.organisations),
         "total_sessions": series.total_sessions,
         "organiser_channel_id": series.organiser_channel_id,
+        "organiser_service_url": series.organiser_service_url,
+        "last_digest_at": series.last_digest_at,
     }
 
 
@@ -123,6 +135,8 @@ def _person(row: Row[Any]) -> Person:
         role=row.role,
         language=Language(row.language) if row.language else None,
         teams_locale=row.teams_locale,
+        reachable=row.reachable,
+        announcements_opt_out=row.announcements_opt_out,
     )
 
 
@@ -234,6 +248,20 @@ class SqlSessionRepository:
             for row in rows.tuples()
         }
 
+    async def starting_between(self, start: datetime, end: datetime) -> list[Session]:
+        s = t.sessions
+        rows = await self._conn.execute(
+            select(s).where(s.c.status == SessionStatus.PUBLISHED.value, s.c.starts_at >= start, s.c.starts_at < end)
+        )
+        return [_session(r) for r in rows]
+
+    async def ended_between(self, start: datetime, end: datetime) -> list[Session]:
+        s = t.sessions
+        rows = await self._conn.execute(
+            select(s).where(s.c.status == SessionStatus.PUBLISHED.value, s.c.ends_at >= start, s.c.ends_at < end)
+        )
+        return [_session(r) for r in rows]
+
     async def registered_counts(self, session_ids: Sequence[int]) -> dict[int, int]:
         if not session_ids:
             return {}
@@ -275,6 +303,8 @@ class SqlPersonRepository:
                 "service_url": func.coalesce(insert.excluded.service_url, p.c.service_url),
                 "conversation_id": func.coalesce(insert.excluded.conversation_id, p.c.conversation_id),
                 "bot_id": func.coalesce(insert.excluded.bot_id, p.c.bot_id),
+                # Writing from the 1:1 chat again makes an uninstalled or blocked person reachable again.
+                "reachable": p.c.reachable | (insert.excluded.conversation_id.is_not(None)),
             },
         ).returning(*p.c)
         row = (await self._conn.execute(upsert)).one()
@@ -293,6 +323,25 @@ class SqlPersonRepository:
         )
         return [_person(r) for r in rows]
 
+    async def reach(self, person_id: int) -> ConversationRef | None:
+        p = t.people
+        row = (
+            await self._conn.execute(
+                select(p.c.service_url, p.c.conversation_id, p.c.bot_id).where(p.c.id == person_id)
+            )
+        ).first()
+        if row is None or not (row.service_url and row.conversation_id):
+            return None
+        return ConversationRef(row.service_url, row.conversation_id, row.bot_id or "")
+
+    async def set_unreachable(self, key: PersonKey, now: datetime) -> None:
+        p = t.people
+        await self._conn.execute(
+            p.update()
+            .where(p.c.tenant_id == key.tenant_id, p.c.aad_object_id == key.aad_object_id)
+            .values(reachable=False, updated_at=now)
+        )
+
     async def save(self, person: Person, now: datetime) -> None:
         await self._conn.execute(
             t.people.update()
@@ -304,6 +353,8 @@ class SqlPersonRepository:
                 role=person.role,
                 language=person.language.value if person.language else None,
                 teams_locale=person.teams_locale,
+                reachable=person.reachable,
+                announcements_opt_out=person.announcements_opt_out,
                 updated_at=now,
             )
         )
@@ -386,6 +437,36 @@ class SqlRegistrationRepository:
         )
         return [(organisation or "–", int(count)) for organisation, count in rows.tuples()]
 
+    async def absences_since(
+        self, series_id: int, since: datetime | None, until: datetime
+    ) -> list[tuple[Session, Person, Registration]]:
+        r, s, p = t.registrations, t.sessions, t.people
+        columns = (
+            [c.label(f"s_{c.name}") for c in s.c]
+            + [c.label(f"p_{c.name}") for c in p.c]
+            + [c.label(f"r_{c.name}") for c in r.c]
+        )
+        query = (
+            select(*columns)
+            .select_from(r.join(s, s.c.id == r.c.session_id).join(p, p.c.id == r.c.person_id))
+            .where(
+                s.c.series_id == series_id,
+                r.c.status == RegistrationStatus.ABSENT.value,
+                r.c.status_changed_at <= until,
+            )
+            .order_by(s.c.number, r.c.status_changed_at)
+        )
+        if since is not None:
+            query = query.where(r.c.status_changed_at > since)
+        result = []
+        for row in (await self._conn.execute(query)).mappings():
+
+            def part(prefix: str, table: Any, row: Any = row) -> Any:
+                return _Row({c.name: row[f"{prefix}_{c.name}"] for c in table.c})
+
+            result.append((_session(part("s", s)), _person(part("p", p)), _registration(part("r", r))))
+        return result
+
 
 class SqlOrganiserRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -442,7 +523,79 @@ class SqlAuditRepository:
         ]
 
 
-class SqlOutboxRepository:
+class SqlOutboxClaims:
+    """Claiming, leasing and settling outbox rows, for the delivery worker."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def claim(self, now: datetime, limit: int, lease: datetime) -> list[OutboxItem]:
+        o = t.outbox
+        query = (
+            select(o.c.id, o.c.idempotency_key, o.c.kind, o.c.person_id, o.c.session_id, o.c.payload, o.c.attempts)
+            .where(o.c.status == "pending", o.c.next_attempt_at <= now)
+            .order_by(o.c.next_attempt_at, o.c.id)
+            .limit(limit)
+        )
+        if self._conn.dialect.name == "postgresql":
+            # Several instances: each takes rows no other worker holds, without waiting for them.
+            query = query.with_for_update(skip_locked=True)
+        rows = (await self._conn.execute(query)).all()
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        await self._conn.execute(o.update().where(o.c.id.in_(ids)).values(status="sending", lease_until=lease))
+        return [
+            OutboxItem(r.id, r.idempotency_key, r.kind, r.person_id, r.session_id, r.payload, r.attempts) for r in rows
+        ]
+
+    async def sent(self, item_id: int, now: datetime) -> None:
+        o = t.outbox
+        await self._conn.execute(
+            o.update()
+            .where(o.c.id == item_id)
+            .values(status="sent", sent_at=now, lease_until=None, attempts=o.c.attempts + 1)
+        )
+
+    async def retry(self, item_id: int, at: datetime, error: str) -> None:
+        o = t.outbox
+        await self._conn.execute(
+            o.update()
+            .where(o.c.id == item_id)
+            .values(
+                status="pending",
+                next_attempt_at=at,
+                lease_until=None,
+                attempts=o.c.attempts + 1,
+                last_error=error[:300],
+            )
+        )
+
+    async def failed(self, item_id: int, error: str) -> None:
+        o = t.outbox
+        await self._conn.execute(
+            o.update()
+            .where(o.c.id == item_id)
+            .values(status="failed", lease_until=None, attempts=o.c.attempts + 1, last_error=error[:300])
+        )
+
+    async def abandon_expired(self, now: datetime) -> int:
+        o = t.outbox
+        result = await self._conn.execute(
+            o.update()
+            .where(o.c.status == "sending", o.c.lease_until < now)
+            .values(status="failed", lease_until=None, last_error="interrupted while sending; not resent")
+            .returning(o.c.id)
+        )
+        return len(result.fetchall())
+
+    async def counts(self) -> dict[str, int]:
+        o = t.outbox
+        rows = await self._conn.execute(select(o.c.status, func.count()).group_by(o.c.status))
+        return {status: int(n) for status, n in rows.tuples()}
+
+
+class SqlOutboxRepository(SqlOutboxClaims):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
@@ -473,6 +626,30 @@ class SqlOutboxRepository:
             .returning(o.c.id)
         )
         return len((await self._conn.execute(statement)).fetchall())
+
+
+class SqlFeedbackRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def save(self, session_id: int, person_id: int, feedback: Feedback, now: datetime) -> None:
+        f = t.feedback
+        insert = _insert(self._conn, f).values(
+            session_id=session_id, person_id=person_id, rating=feedback.rating, comment=feedback.comment, created_at=now
+        )
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[f.c.session_id, f.c.person_id],
+                set_={"rating": insert.excluded.rating, "comment": insert.excluded.comment, "created_at": now},
+            )
+        )
+
+    async def for_session(self, session_id: int) -> list[Feedback]:
+        f = t.feedback
+        rows = await self._conn.execute(
+            select(f.c.rating, f.c.comment).where(f.c.session_id == session_id).order_by(f.c.id)
+        )
+        return [Feedback(r.rating, r.comment) for r in rows]
 
 
 class SqlExportRepository:

@@ -70,6 +70,9 @@ series = Table(
     Column("organisations", JSON, nullable=False),
     Column("total_sessions", Integer, nullable=True),
     Column("organiser_channel_id", String(300), nullable=True),
+    # Where the organisers' digest is posted (the channel's service URL), and when it last was.
+    Column("organiser_service_url", String(500), nullable=True),
+    Column("last_digest_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -116,6 +119,9 @@ people = Table(
     Column("service_url", String(500), nullable=True),
     Column("conversation_id", String(500), nullable=True),
     Column("bot_id", String(200), nullable=True),
+    # False after an uninstall or a 403 from Teams; true again when the person writes to the bot.
+    Column("reachable", Boolean, nullable=False, server_default="1"),
+    Column("announcements_opt_out", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("tenant_id", "aad_object_id", name="uq_people_identity"),
@@ -182,16 +188,19 @@ outbox = Table(
     Column("id", Integer, primary_key=True),
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Column("kind", String(50), nullable=False),
-    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    # A person's 1:1 chat, or (person_id empty) a channel named in the payload.
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=True),
     Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True),
     Column("payload", JSON, nullable=False),
     Column("status", String(20), nullable=False),
+    # A claimed row is 'sending' until this time; a worker that dies leaves it to be marked, never resent.
+    Column("lease_until", UTCDateTime, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", String(300), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
-    CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+    CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
 )
 Index("ix_outbox_status_next", outbox.c.status, outbox.c.next_attempt_at)
 
@@ -205,4 +214,18 @@ exports = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# "How was it?": one answer per person and session.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("session_id", "person_id", name="uq_feedback_session_person"),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
 )

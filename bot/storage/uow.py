@@ -11,6 +11,7 @@ from bot.storage.repositories import (
     SqlActivityLog,
     SqlAuditRepository,
     SqlExportRepository,
+    SqlFeedbackRepository,
     SqlOrganiserRepository,
     SqlOutboxRepository,
     SqlPersonRepository,
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
     audit: SqlAuditRepository
     outbox: SqlOutboxRepository
     exports: SqlExportRepository
+    feedback: SqlFeedbackRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.exports = SqlExportRepository(conn)
+        self.feedback = SqlFeedbackRepository(conn)
         return self
 
     async def __aexit__(

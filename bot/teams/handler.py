@@ -99,6 +99,7 @@ def to_turn(activity: Activity, lookup: MemberLookup | None = None) -> Turn:
         "actor": actor,
         "conversation": conversation,
         "channel_id": channel_of(activity),
+        "service_url": str(activity.service_url or ""),
     }
     if lookup is not None:
         common["lookup_member"] = lookup
@@ -119,6 +120,8 @@ def to_turn(activity: Activity, lookup: MemberLookup | None = None) -> Turn:
         return Turn(kind=TurnKind.MESSAGE, text=clean_text(activity.text), **common)
     if activity.type == ActivityTypes.installation_update and (activity.action or "").startswith("add"):
         return Turn(kind=TurnKind.INSTALL, **common)
+    if activity.type == ActivityTypes.installation_update and (activity.action or "").startswith("remove"):
+        return Turn(kind=TurnKind.UNINSTALL, **common)
     # Teams sends conversationUpdate (bot added) as well as installationUpdate on install: welcome once.
     return Turn(kind=TurnKind.IGNORED, **common)
 

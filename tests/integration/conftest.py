@@ -39,6 +39,8 @@ def settings(database_url: str) -> Settings:
         app_id="",
         organiser_ids=ALEX.aad_object_id,
         organiser_channel_id=ORGANISER_CHANNEL,
+        # Tests that deliver messages run the worker themselves, step by step.
+        background_jobs=False,
     )
 
 

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.domain.model import Person, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus
+from bot.services.ports import AuditEntry, OutgoingMessage
 
 
 class FakeSeries:
@@ -71,7 +72,9 @@ class FakePeople:
     def __init__(self) -> None:
         self.rows: dict[int, Person] = {}
 
-    async def seen(self, key: PersonKey, name: str, teams_locale: str | None, now: datetime) -> Person:
+    async def seen(
+        self, key: PersonKey, name: str, teams_locale: str | None, now: datetime, reach: object = None
+    ) -> Person:
         for person in self.rows.values():
             if person.key == key:
                 updated = replace(person, name=name or person.name, teams_locale=teams_locale or person.teams_locale)
@@ -110,6 +113,52 @@ class FakeRegistrations:
         return registration
 
 
+class FakeOutbox:
+    def __init__(self) -> None:
+        self.messages: dict[str, OutgoingMessage] = {}
+
+    async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
+        added = [m for m in messages if m.key not in self.messages]
+        self.messages.update({m.key: m for m in added})
+        return len(added)
+
+    def kinds(self) -> list[str]:
+        return sorted(m.kind for m in self.messages.values())
+
+
+class FakeOrganisers:
+    def __init__(self) -> None:
+        self.ids: dict[int, list[str]] = {}
+
+    async def list(self, series_id: int) -> list[str]:
+        return list(self.ids.get(series_id, []))
+
+    async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime) -> bool:
+        ids = self.ids.setdefault(series_id, [])
+        if aad_object_id in ids:
+            return False
+        ids.append(aad_object_id)
+        return True
+
+    async def remove(self, series_id: int, aad_object_id: str) -> bool:
+        ids = self.ids.setdefault(series_id, [])
+        if aad_object_id not in ids:
+            return False
+        ids.remove(aad_object_id)
+        return True
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, AuditEntry]] = []
+
+    async def add(self, series_id: int, entry: AuditEntry) -> None:
+        self.entries.append((series_id, entry))
+
+    async def latest(self, series_id: int, limit: int) -> list[AuditEntry]:
+        return [e for s, e in reversed(self.entries) if s == series_id][:limit]
+
+
 class FakeActivities:
     def __init__(self) -> None:
         self.seen: set[str] = set()
@@ -128,6 +177,9 @@ class FakeUnitOfWork:
         self.sessions = FakeSessions(self.registrations)
         self.people = FakePeople()
         self.activities = FakeActivities()
+        self.outbox = FakeOutbox()
+        self.organisers = FakeOrganisers()
+        self.audit = FakeAudit()
         self.commits = 0
 
     async def __aenter__(self) -> Self:

@@ -1,0 +1,155 @@
+"""Delivers the outbox: claims due rows, renders them from current state, sends within Teams' limits.
+
+Retries 429/412/502/503/504 and network failures with Retry-After or exponential backoff with jitter;
+a 403 or 404 means the person removed or blocked the app: they are marked unreachable. A worker that
+dies while sending leaves its rows 'sending'; once their lease has run out they are marked failed and
+never resent, because they may have arrived: no duplicates, and the loss is visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.domain.model import Language
+from bot.i18n import Catalogs
+from bot.jobs.ratelimit import TeamsRateLimiter
+from bot.services import notifications
+from bot.services.ports import Clock, ConversationRef, OutboxItem, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({0, 408, 412, 429, 500, 502, 503, 504})
+UNREACHABLE = frozenset({403, 404})
+
+
+class SendOutcome(Protocol):
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def retry_after(self) -> float | None: ...
+
+
+class Sender(Protocol):
+    async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendOutcome: ...
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    batch: int = 50
+    concurrency: int = 16
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 8
+    base_backoff: float = 2.0
+    max_backoff: float = 15 * 60.0
+    idle_poll: float = 1.0
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        sender: Sender,
+        clock: Clock,
+        limiter: TeamsRateLimiter,
+        catalogs: Catalogs,
+        default_language: Language,
+        settings: DeliverySettings = DeliverySettings(),
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._sender = sender
+        self._clock = clock
+        self._limiter = limiter
+        self._catalogs = catalogs
+        self._default_language = default_language
+        self._settings = settings
+        self._jitter = jitter
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that queued messages, so they leave at once instead of at the next poll."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One batch; returns how many rows it settled."""
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            abandoned = await uow.outbox.abandon_expired(now)
+            items = await uow.outbox.claim(now, self._settings.batch, now + self._settings.lease)
+            await uow.commit()
+        if abandoned:
+            log.warning("%d outbox rows were interrupted while sending and are not resent", abandoned)
+        if not items:
+            return 0
+        slots = asyncio.Semaphore(self._settings.concurrency)
+
+        async def bounded(item: OutboxItem) -> None:
+            async with slots:
+                try:
+                    await self._deliver(item)
+                except Exception:
+                    # A bug in rendering must not strand the row as 'sending': it is tried again later.
+                    log.exception("outbox row %d could not be delivered", item.id)
+                    async with self._uow_factory() as uow:
+                        await uow.outbox.retry(item.id, self._clock.now() + timedelta(minutes=5), "internal error")
+                        await uow.commit()
+
+        await asyncio.gather(*(bounded(item) for item in items))
+        return len(items)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("outbox delivery failed; retrying shortly")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                waits: list[Awaitable[Any]] = [self._wake.wait(), stop.wait()]
+                tasks = [asyncio.ensure_future(w) for w in waits]
+                try:
+                    await asyncio.wait(tasks, timeout=self._settings.idle_poll, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in tasks:
+                        task.cancel()
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        async with self._uow_factory() as uow:
+            prepared = await notifications.prepare(item, uow, self._clock.now(), self._catalogs, self._default_language)
+        if isinstance(prepared, notifications.Skip):
+            async with self._uow_factory() as uow:
+                await uow.outbox.failed(item.id, f"skipped: {prepared.reason}")
+                await uow.commit()
+            return
+        await self._limiter.acquire(prepared.to.conversation_id)
+        result = await self._sender.send(prepared.to, prepared.card)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            if 200 <= result.status < 300:
+                await uow.outbox.sent(item.id, now)
+            elif result.status in UNREACHABLE:
+                await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable")
+                if prepared.person is not None:
+                    await uow.people.set_unreachable(prepared.person, now)
+            elif result.status in RETRYABLE and item.attempts + 1 < self._settings.max_attempts:
+                delay = self._backoff(item.attempts, result.retry_after)
+                if result.status == 429:
+                    self._limiter.back_off(prepared.to.conversation_id, delay)
+                await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {result.status}")
+            else:
+                await uow.outbox.failed(item.id, f"HTTP {result.status}")
+            await uow.commit()
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        exponential = min(self._settings.max_backoff, self._settings.base_backoff * 2**attempts)
+        # Full jitter spreads many retries of one burst; Retry-After is a floor, never shortened.
+        delay: float = exponential * (0.5 + 0.5 * self._jitter())
+        return max(delay, retry_after or 0.0)

@@ -1,0 +1,106 @@
+"""Queues the messages that time brings: reminders, "how was it?" after a session, the organisers' digest.
+
+Driven by database state and idempotency keys, so it may run in every instance at once and after any
+downtime: each message is queued once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.model import RegistrationStatus
+from bot.services import notifications
+from bot.services.ports import Clock, OutgoingMessage, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    reminders: tuple[timedelta, ...] = (timedelta(days=7), timedelta(days=1))
+    feedback_window: timedelta = timedelta(days=3)  # after a session, how long "how was it?" may still go out
+    digest_every: timedelta = timedelta(hours=1)
+    poll: float = 60.0
+
+
+class Scheduler:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, settings: ScheduleSettings = ScheduleSettings()
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._settings = settings
+
+    async def run_once(self) -> int:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            queued = await self._reminders(uow, now) + await self._feedback(uow, now) + await self._digests(uow, now)
+            await uow.commit()
+        return queued
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("scheduler run failed; trying again at the next poll")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._settings.poll)
+
+    async def _reminders(self, uow: UnitOfWork, now: datetime) -> int:
+        offsets: Sequence[timedelta] = sorted(self._settings.reminders, reverse=True)
+        if not offsets:
+            return 0
+        messages = []
+        for session in await uow.sessions.starting_between(now, now + offsets[0]):
+            for i, offset in enumerate(offsets):
+                due = session.starts_at - offset
+                until = session.starts_at - offsets[i + 1] if i + 1 < len(offsets) else session.starts_at
+                if not due <= now < until:
+                    continue
+                days = max(1, round(offset / timedelta(days=1)))
+                for person, registration in await uow.registrations.entries(session.id):
+                    # Registered after the reminder was due: the confirmation just told them.
+                    if registration.status is RegistrationStatus.REGISTERED and registration.status_changed_at <= due:
+                        key = f"reminder:{session.id}:{person.id}:{int(offset.total_seconds())}"
+                        messages.append(
+                            OutgoingMessage(key, notifications.REMINDER, person.id, session.id, {"days": days})
+                        )
+        return await uow.outbox.enqueue(messages, now)
+
+    async def _feedback(self, uow: UnitOfWork, now: datetime) -> int:
+        messages = []
+        for session in await uow.sessions.ended_between(now - self._settings.feedback_window, now):
+            for person, registration in await uow.registrations.entries(session.id):
+                if registration.status is RegistrationStatus.REGISTERED:
+                    key = f"feedback:{session.id}:{person.id}"
+                    messages.append(OutgoingMessage(key, notifications.FEEDBACK, person.id, session.id))
+        return await uow.outbox.enqueue(messages, now)
+
+    async def _digests(self, uow: UnitOfWork, now: datetime) -> int:
+        every = self._settings.digest_every
+        # Windows fixed on the clock, so that instances running at once compute the same window and key.
+        bucket = int(now.timestamp() // every.total_seconds())
+        window_end = datetime.fromtimestamp(bucket * every.total_seconds(), UTC)
+        queued = 0
+        for series in await uow.series.list_all():
+            if not (series.organiser_service_url and series.organiser_channel_id):
+                continue
+            since = series.last_digest_at or window_end - every
+            if since >= window_end:
+                continue
+            absences = await uow.registrations.absences_since(series.id, since, window_end)
+            if absences:
+                lines = [(s.number, p.name, p.organisation, r.absence_reason) for s, p, r in absences]
+                key = f"digest:{series.id}:{bucket}"
+                payload = {"series": series.id, "lines": [list(line) for line in lines]}
+                queued += await uow.outbox.enqueue(
+                    [OutgoingMessage(key, notifications.DIGEST, None, None, payload)], now
+                )
+            await uow.series.update(replace(series, last_digest_at=window_end))
+        return queued

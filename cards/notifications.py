@@ -1,0 +1,135 @@
+"""Cards the bot sends on its own: confirmations, reminders, changes, announcements, feedback, the digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.model import RegistrationStatus, Series, SessionStanding
+from bot.i18n import Translator
+from cards import verbs
+from cards.elements import Card, Element, card, choice_input, execute, heading, text, text_input
+from cards.sessions import session_title, standing_actions, status_line
+
+
+def _header(t: Translator, title: str, standing: SessionStanding) -> list[Element]:
+    session = standing.session
+    return [
+        heading(title, size="Medium"),
+        text(session_title(t, session), weight="Bolder"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
+    ]
+
+
+def _link(t: Translator, standing: SessionStanding) -> list[Element]:
+    registration = standing.registration
+    if registration is None or registration.status is not RegistrationStatus.REGISTERED:
+        return []
+    if standing.session.join_url:
+        return [text(t.gettext("[Join the meeting in Teams]({url})").format(url=standing.session.join_url))]
+    return [text(t.gettext("The Teams link will be sent to you before the session."), isSubtle=True)]
+
+
+def _actions(t: Translator, standing: SessionStanding, now: datetime) -> list[Element]:
+    return [*standing_actions(t, standing, now, details=True), execute(t.gettext("My registrations"), verbs.MINE)]
+
+
+def confirmation_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
+    body = [*_header(t, t.gettext("Your registration"), standing), status_line(t, standing), *_link(t, standing)]
+    return card(body, _actions(t, standing, now))
+
+
+def promoted_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
+    body = _header(t, t.gettext("A seat became free: you are registered"), standing) + _link(t, standing)
+    body.append(text(t.gettext("Can't come after all? Tell us, so that the seat goes to the next person.")))
+    return card(body, _actions(t, standing, now))
+
+
+def reminder_message(t: Translator, standing: SessionStanding, days: int, now: datetime) -> Card:
+    title = (
+        t.gettext("Reminder: tomorrow")
+        if days <= 1
+        else t.ngettext("Reminder: in {n} day", "Reminder: in {n} days", days).format(n=days)
+    )
+    body = [*_header(t, title, standing), status_line(t, standing), *_link(t, standing)]
+    return card(body, _actions(t, standing, now))
+
+
+def join_link_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
+    return card(
+        _header(t, t.gettext("The meeting link is here"), standing) + _link(t, standing), _actions(t, standing, now)
+    )
+
+
+def changed_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
+    body = _header(t, t.gettext("The session has changed"), standing)
+    body.append(text(t.gettext("Check the new time above. Your registration stands.")))
+    return card(body + _link(t, standing), _actions(t, standing, now))
+
+
+def cancelled_message(t: Translator, standing: SessionStanding, reason: str) -> Card:
+    body = _header(t, t.gettext("The session is cancelled"), standing)
+    if reason:
+        body.append(text(t.gettext("Reason: {reason}").format(reason=reason)))
+    body.append(text(t.gettext("You don't need to do anything.")))
+    return card(body, [execute(t.gettext("All sessions"), verbs.SESSIONS)])
+
+
+def announcement_message(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
+    body = _header(t, t.gettext("New session in {series}").format(series=series.title), standing)
+    if standing.session.description:
+        body.append(text(standing.session.description, maxLines=4))
+    body.append(
+        text(t.gettext("You get this because you have taken part in the series. Write “unsubscribe” to stop."),
+             isSubtle=True, size="Small")
+    )  # fmt: skip
+    return card(body, standing_actions(t, standing, now, details=True))
+
+
+def organiser_message(t: Translator, standing: SessionStanding, sender: str, message: str, now: datetime) -> Card:
+    body = _header(t, t.gettext("Message from {sender}").format(sender=sender or t.gettext("the organisers")), standing)
+    body.append(text(message))
+    return card(body, _actions(t, standing, now))
+
+
+def feedback_message(t: Translator, standing: SessionStanding) -> Card:
+    body = _header(t, t.gettext("How was it?"), standing)
+    body.append(
+        choice_input(
+            verbs.RATING,
+            t.gettext("Your rating, 1 (poor) to 5 (very good)"),
+            [(str(n), str(n)) for n in range(5, 0, -1)],
+            required=True,
+            error=t.gettext("Choose a rating"),
+        )
+    )
+    body.append(text_input(verbs.COMMENT, t.gettext("Anything to tell the organisers? (optional)"), multiline=True))
+    return card(body, [execute(t.gettext("Send"), verbs.FEEDBACK, {"session": standing.session.id})])
+
+
+def feedback_thanks(t: Translator) -> Card:
+    return card([text(t.gettext("Thank you! The organisers will read it."), weight="Bolder", color="Good")])
+
+
+def digest_message(t: Translator, lines: Sequence[tuple[int, str, str, str]]) -> Card:
+    """(session number, name, organisation, reason) for the absences since the last digest."""
+    body: list[Element] = [heading(t.gettext("New absences"), size="Medium")]
+    current = None
+    for number, name, organisation, reason in lines:
+        if number != current:
+            body.append(text(t.gettext("Session {number}").format(number=number), weight="Bolder", separator=True))
+            current = number
+        line = " · ".join(x for x in (name, organisation) if x)
+        if reason:
+            line += " · " + t.gettext("“{reason}”").format(reason=reason)
+        body.append(text(line, spacing="None"))
+    return card(body, [execute(t.gettext("Statistics"), verbs.ORG_STATS)])
+
+
+def subscription_card(t: Translator, subscribed: bool) -> Card:
+    message = (
+        t.gettext("You will hear about new sessions again.")
+        if subscribed
+        else t.gettext("You will no longer hear about new sessions. Reminders for your registrations still come.")
+    )
+    return card([text(message, weight="Bolder")], [execute(t.gettext("All sessions"), verbs.SESSIONS)])
