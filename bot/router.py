@@ -123,9 +123,10 @@ _BY_LENGTH = sorted(COMMANDS, key=len, reverse=True)
 
 def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
     """Words first (longest match), then the arguments their command takes; None when nothing fits."""
-    text = text.strip().rstrip(".!")
+    text = text.strip()
     for words in _BY_LENGTH:
-        match = re.fullmatch(rf"\s*{re.escape(words)}(?:\s+(?P<rest>.*))?", text, flags=re.IGNORECASE | re.DOTALL)
+        pattern = rf"{re.escape(words)}(?:[.!?]*|\s+(?P<rest>.*))"
+        match = re.fullmatch(pattern, text, flags=re.IGNORECASE | re.DOTALL)
         if match is None:
             continue
         verb, args, fixed = COMMANDS[words]
@@ -139,11 +140,11 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
 
 def _arguments(args: Args, rest: str) -> dict[str, Any] | None:
     if args is Args.NONE:
-        return {} if not rest else None
+        return {} if not rest.strip(".!? ") else None
     if args is Args.TEXT:
         return {verbs.TEXT: rest}
     number, _, text = rest.partition(" ")
-    number = number.lstrip("#")
+    number = number.lstrip("#").rstrip(".!?")
     if args is Args.OPTIONAL_NUMBER and not number:
         return {}
     # A missing or bad number still reaches the action, whose payload check answers with a clear card.

@@ -89,20 +89,28 @@ class DeliveryWorker:
         if not items:
             return 0
         slots = asyncio.Semaphore(self._settings.concurrency)
+        # One person's messages go one after another, in the order they were queued; people in parallel.
+        queues: dict[object, list[OutboxItem]] = {}
+        for item in items:
+            queues.setdefault(item.person_id if item.person_id is not None else ("channel", item.id), []).append(item)
 
-        async def bounded(item: OutboxItem) -> None:
+        async def in_order(queue: list[OutboxItem]) -> None:
             async with slots:
-                try:
-                    await self._deliver(item)
-                except Exception:
-                    # A bug in rendering must not strand the row as 'sending': it is tried again later.
-                    log.exception("outbox row %d could not be delivered", item.id)
-                    async with self._uow_factory() as uow:
-                        await uow.outbox.retry(item.id, self._clock.now() + timedelta(minutes=5), "internal error")
-                        await uow.commit()
+                for item in queue:
+                    await self._deliver_safely(item)
 
-        await asyncio.gather(*(bounded(item) for item in items))
+        await asyncio.gather(*(in_order(queue) for queue in queues.values()))
         return len(items)
+
+    async def _deliver_safely(self, item: OutboxItem) -> None:
+        try:
+            await self._deliver(item)
+        except Exception:
+            # A bug in rendering must not strand the row as 'sending': it is tried again later.
+            log.exception("outbox row %d could not be delivered", item.id)
+            async with self._uow_factory() as uow:
+                await uow.outbox.retry(item.id, self._clock.now() + timedelta(minutes=5), "internal error")
+                await uow.commit()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

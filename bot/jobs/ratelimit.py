@@ -13,10 +13,14 @@ TENANT_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 40),)
 
 
 class SlidingWindows:
-    """At most `count` events in any `seconds`-long window, for every (seconds, count) pair, per key."""
+    """At most `count` events in any `seconds`-long window, for every (seconds, count) pair, per key.
 
-    def __init__(self, limits: Sequence[tuple[float, int]]) -> None:
-        self._limits = tuple(sorted(limits))
+    Each window is held `margin` seconds longer than Teams' own: Teams counts on arrival, and network
+    jitter between our send and its arrival may bunch messages together.
+    """
+
+    def __init__(self, limits: Sequence[tuple[float, int]], margin: float = 0.25) -> None:
+        self._limits = tuple(sorted((seconds + margin, count) for seconds, count in limits))
         self._longest = max(seconds for seconds, _ in self._limits)
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._blocked_until: dict[str, float] = {}

@@ -167,7 +167,7 @@ class RegistrationRepository(Protocol):
     async def absences_since(
         self, series_id: int, since: datetime | None, until: datetime
     ) -> list[tuple[Session, Person, Registration]]:
-        """Absences reported in (since, until], for the organisers' digest."""
+        """Absences reported in [since, until), for the organisers' digest."""
         ...
 
 

@@ -452,12 +452,12 @@ class SqlRegistrationRepository:
             .where(
                 s.c.series_id == series_id,
                 r.c.status == RegistrationStatus.ABSENT.value,
-                r.c.status_changed_at <= until,
+                r.c.status_changed_at < until,
             )
             .order_by(s.c.number, r.c.status_changed_at)
         )
         if since is not None:
-            query = query.where(r.c.status_changed_at > since)
+            query = query.where(r.c.status_changed_at >= since)
         result = []
         for row in (await self._conn.execute(query)).mappings():
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,10 +98,14 @@ class FakeConnector:
     server: TestServer | None = None
     member_status: int = 200
     member_requests: int = 0
+    # Scripted answers for proactive sends, per conversation id: status codes used up in order, then 201.
+    scripted: dict[str, list[int]] = field(default_factory=dict)
+    retry_after: str = "1"
+    proactive: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (time, conversation, activity)
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._proactive)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
@@ -121,6 +126,26 @@ class FakeConnector:
         body["_conversation"] = request.match_info["conversation"]
         self.received.append(body)
         return web.json_response({"id": f"sent-{len(self.received)}"})
+
+    async def _proactive(self, request: web.Request) -> web.Response:
+        """A new message to a conversation: what the bot sends on its own."""
+        conversation = request.match_info["conversation"]
+        script = self.scripted.get(conversation)
+        if script:
+            status = script.pop(0)
+            headers = {"Retry-After": self.retry_after} if status == 429 else {}
+            return web.json_response({"error": {"code": "Scripted"}}, status=status, headers=headers)
+        body = await request.json()
+        self.proactive.append((time.monotonic(), conversation, body))
+        return web.json_response({"id": f"sent-{len(self.proactive)}"}, status=201)
+
+    def proactive_cards(self, conversation: str | None = None) -> list[dict[str, Any]]:
+        return [
+            a["content"]
+            for _, c, body in self.proactive
+            if conversation in (None, c)
+            for a in body.get("attachments", [])
+        ]
 
     async def _member(self, request: web.Request) -> web.Response:
         self.member_requests += 1
