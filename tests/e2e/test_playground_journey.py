@@ -51,6 +51,8 @@ async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo
     await form.get_by_role("button", name="Anmäl mig").click()
     confirmed = _last_card(page)
     await expect(confirmed).to_contain_text("Du är anmäld, även till eftersnacket", timeout=TIMEOUT)
+    # The confirmation that stays in the chat arrives as a message of its own, through the outbox.
+    await expect(page.locator(".ac-adaptiveCard").filter(has_text="Din anmälan")).to_be_visible(timeout=TIMEOUT)
     await _shot(page, "3-anmald")
 
     await confirmed.get_by_role("button", name="Meddela förhinder").click()
