@@ -76,7 +76,8 @@ async def seed(url: str, people: int, service_url: str) -> int:
             series = await uow.series.add(Series(0, "bench", "Bench", "Bench", "", "", Language.SV), now)
             start = now + timedelta(days=30)
             session = await uow.sessions.add(
-                Session(0, series.id, 1, "Bench", start, start + timedelta(hours=2), start, SessionStatus.PUBLISHED), now
+                Session(0, series.id, 1, "Bench", start, start + timedelta(hours=2), start, SessionStatus.PUBLISHED),
+                now,
             )
             messages = []
             for n in range(people):

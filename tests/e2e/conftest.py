@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
+
+from tests.processes import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -40,25 +40,6 @@ def _missing() -> str:
     return ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"demo exited early:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"port {port} did not open:\n{log.read_text()}")
-
-
 @dataclass(frozen=True)
 class Demo:
     playground_url: str
@@ -76,7 +57,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     workdir = tmp_path_factory.mktemp("demo")
     database = workdir / "demo.db"
     log = workdir / "demo.log"
-    bot_port, playground_port = _free_port(), _free_port()
+    bot_port, playground_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
@@ -89,8 +70,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             [sys.executable, "app.py", "demo"], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
     try:
-        _wait_for_port(bot_port, process, log)
-        _wait_for_port(playground_port, process, log)
+        wait_for_port(bot_port, process, log)
+        wait_for_port(playground_port, process, log)
         yield Demo(f"http://127.0.0.1:{playground_port}/", database, log)
     finally:
         process.terminate()

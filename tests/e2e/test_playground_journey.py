@@ -5,71 +5,55 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, Demo
+from tests.e2e.chat import TIMEOUT, last_card, say, shot
+from tests.e2e.conftest import Demo
 
 pytestmark = pytest.mark.e2e
-TIMEOUT = 20_000
-
-
-async def _say(page: Page, text: str) -> None:
-    composer = page.locator('[data-lexical-editor="true"]')
-    await composer.click()
-    await page.keyboard.type(text)
-    await page.keyboard.press("Enter")
-
-
-def _last_card(page: Page) -> Locator:
-    return page.locator(".ac-adaptiveCard").last
-
-
-async def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo) -> None:
     # The Playground always says en-US: the welcome is in English until the person chooses Swedish.
-    await expect(_last_card(page)).to_contain_text("Welcome to Lärprojekt innovation", timeout=TIMEOUT)
-    await _last_card(page).get_by_role("button", name="På svenska").click()
-    await expect(_last_card(page)).to_contain_text("Välkommen till Lärprojekt innovation", timeout=TIMEOUT)
+    await expect(last_card(page)).to_contain_text("Welcome to Lärprojekt innovation", timeout=TIMEOUT)
+    await last_card(page).get_by_role("button", name="På svenska").click()
+    await expect(last_card(page)).to_contain_text("Välkommen till Lärprojekt innovation", timeout=TIMEOUT)
 
-    await _say(page, "träffar")
-    sessions = _last_card(page)
+    await say(page, "träffar")
+    sessions = last_card(page)
     await expect(sessions).to_contain_text("Kommande lärträffar", timeout=TIMEOUT)
     await expect(sessions).to_contain_text("kl. 09.00–11.30")
-    await _shot(page, "1-traffar")
+    await shot(page, "1-traffar")
 
     await sessions.get_by_role("button", name="Anmäl mig").first.click()
-    form = _last_card(page)
+    form = last_card(page)
     await expect(form).to_contain_text("Första gången berättar du var du arbetar", timeout=TIMEOUT)
     await form.get_by_role("combobox").click()
     await page.get_by_role("option", name="Pajala kommun").click()
     await form.get_by_label("Din roll").fill("Utvecklingsstrateg")
-    await _shot(page, "2-profil")
+    await shot(page, "2-profil")
     await form.get_by_role("button", name="Anmäl mig").click()
-    confirmed = _last_card(page)
+    confirmed = last_card(page)
     await expect(confirmed).to_contain_text("Du är anmäld, även till eftersnacket", timeout=TIMEOUT)
     # The confirmation that stays in the chat arrives as a message of its own, through the outbox.
     await expect(page.locator(".ac-adaptiveCard").filter(has_text="Din anmälan")).to_be_visible(timeout=TIMEOUT)
-    await _shot(page, "3-anmald")
+    await shot(page, "3-anmald")
 
     await confirmed.get_by_role("button", name="Meddela förhinder").click()
-    absence = _last_card(page)
+    absence = last_card(page)
     await expect(absence).to_contain_text("Anledning (frivilligt)", timeout=TIMEOUT)
     await absence.get_by_label("Anledning (frivilligt)").fill("Krockar med kommunstyrelsen")
     await absence.get_by_role("button", name="Skicka").click()
-    await expect(_last_card(page)).to_contain_text(
+    await expect(last_card(page)).to_contain_text(
         "Du har meddelat förhinder. Anledning: Krockar med kommunstyrelsen", timeout=TIMEOUT
     )
 
-    await _say(page, "mina")
-    mine = _last_card(page)
+    await say(page, "mina")
+    mine = last_card(page)
     await expect(mine).to_contain_text("Mina anmälningar", timeout=TIMEOUT)
     await expect(mine).to_contain_text("Lärträff 1")
     await expect(mine).to_contain_text("Krockar med kommunstyrelsen")
-    await _shot(page, "4-mina")
+    await shot(page, "4-mina")
 
     with sqlite3.connect(demo.database) as db:
         rows = db.execute("SELECT status, absence_reason, after_talk FROM registrations").fetchall()

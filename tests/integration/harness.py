@@ -260,3 +260,25 @@ def action_titled(card: dict[str, Any], title: str) -> dict[str, Any]:
         if action["title"] == title:
             return action
     raise AssertionError(f"no action {title!r} in {[a['title'] for a in actions(card)]}")
+
+
+def inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def form_values(card: dict[str, Any]) -> dict[str, Any]:
+    """What Teams would send back from the card's inputs, unchanged."""
+    return {element["id"]: element.get("value") for element in inputs(card)}

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,32 +19,14 @@ from bot.storage import tables
 from cards import verbs
 from tests.conftest import seed_demo
 from tests.integration.harness import Activities, numbered_user
+from tests.processes import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"bot process exited: {log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError("bot did not start")
-
-
 @pytest.fixture
 def two_bots(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     processes = []
     logs = [tmp_path / f"bot-{port}.log" for port in ports]
     for port, log in zip(ports, logs, strict=True):
@@ -62,7 +42,7 @@ def two_bots(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
             processes.append(subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=env, stderr=sink))
     try:
         for port, process, log in zip(ports, processes, logs, strict=True):
-            _wait_healthy(port, process, log)
+            wait_for_port(port, process, log)
         yield [f"http://127.0.0.1:{port}/api/messages" for port in ports]
     finally:
         for process in processes:

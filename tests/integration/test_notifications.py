@@ -25,7 +25,7 @@ from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.messenger import Messenger, SendResult
 from cards import verbs
 from tests.conftest import FakeClock
-from tests.integration.harness import MEGAN, BotClient, User, all_text, numbered_user
+from tests.integration.harness import MEGAN, BotClient, User, all_text, form_values, numbered_user
 
 
 def _chat(user: User) -> str:
@@ -141,7 +141,7 @@ async def test_promotion_change_cancellation_and_announcement(
     bot: BotClient, engine: AsyncEngine, worker: DeliveryWorker
 ) -> None:
     edit = await bot.say_in_channel("ändra 2")
-    values = {e["id"]: e.get("value") for e in _inputs(edit)}
+    values = form_values(edit)
     await bot.click_in_channel(verbs.ORG_SAVE, {**values, verbs.NUMBER: 2, "capacity": "1"})
     await _register(bot, MEGAN, 2, engine)
     await _register(bot, numbered_user(1), 2, engine)  # waitlisted
@@ -167,23 +167,6 @@ async def test_promotion_change_cancellation_and_announcement(
         card = bot.connector.proactive_cards(_chat(user))[-1]
         assert "Ny lärträff i Lärprojekt innovation" in all_text(card)
         assert any(a.get("verb") == verbs.REGISTER for a in card["actions"]), "register from the message itself"
-
-
-def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 async def test_429_and_503_are_retried_after_the_wait(

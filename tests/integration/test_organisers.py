@@ -16,7 +16,17 @@ from bot.domain import organising as f
 from bot.storage import tables
 from cards import verbs
 from tests.conftest import FakeClock
-from tests.integration.harness import ALEX, MEGAN, BotClient, User, action_titled, actions, all_text, numbered_user
+from tests.integration.harness import (
+    ALEX,
+    MEGAN,
+    BotClient,
+    User,
+    action_titled,
+    actions,
+    all_text,
+    form_values,
+    numbered_user,
+)
 
 FORM: dict[str, Any] = {
     f.TITLE: "Lärträff 9 – digital välfärd",
@@ -66,7 +76,7 @@ async def test_create_edit_publish_and_participants_see_it(bot: BotClient, engin
     assert "digital välfärd" not in all_text(await bot.say("träffar", MEGAN)), "a draft is not shown"
 
     edit = await bot.say_in_channel("ändra 9")
-    values = {e["id"]: e.get("value") for e in _inputs(edit)}
+    values = form_values(edit)
     assert values[f.TITLE] == FORM[f.TITLE]
     assert values[f.DATE] == "2027-03-05"
     assert values[f.PROGRAMME].splitlines()[1] == "Digital välfärd | Anna Andersson, Digg"
@@ -88,23 +98,6 @@ async def test_create_edit_publish_and_participants_see_it(bot: BotClient, engin
     assert edit_row.before["title"] == "Lärträff 9 – digital välfärd"
     assert edit_row.after["title"] == "Digital välfärd"
     assert edit_row.actor_aad_object_id == ALEX.aad_object_id
-
-
-def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 async def test_publishing_announces_to_earlier_participants(bot: BotClient, engine: AsyncEngine) -> None:
@@ -154,7 +147,7 @@ async def test_capacity_below_the_registered_is_refused(bot: BotClient, engine: 
     for n in range(3):
         await _register(bot, numbered_user(n), 1, engine)
     edit = await bot.say_in_channel("ändra 1")
-    values = {e["id"]: e.get("value") for e in _inputs(edit)}
+    values = form_values(edit)
     card = await bot.click_in_channel(verbs.ORG_SAVE, {**values, verbs.NUMBER: 1, f.CAPACITY: "2"})
     assert "Antal platser: fler än så har redan anmält sig." in all_text(card)
     ok = await bot.click_in_channel(verbs.ORG_SAVE, {**values, verbs.NUMBER: 1, f.CAPACITY: "3"})
@@ -189,7 +182,7 @@ async def test_participants_list_is_complete_and_paginated(
     bot: BotClient, engine: AsyncEngine, clock: FakeClock
 ) -> None:
     edit = await bot.say_in_channel("ändra 1")
-    values = {e["id"]: e.get("value") for e in _inputs(edit)}
+    values = form_values(edit)
     await bot.click_in_channel(verbs.ORG_SAVE, {**values, verbs.NUMBER: 1, f.CAPACITY: "30"})
     for n in range(40):
         clock.current += timedelta(seconds=1)
