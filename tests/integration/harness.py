@@ -6,6 +6,7 @@ import copy
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,12 +238,13 @@ def all_text(card: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+def _elements(card: dict[str, Any], wanted: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Every element of the card that `wanted` picks, in order; fallbacks are not walked into."""
     found: list[dict[str, Any]] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
+            if wanted(node):
                 found.append(node)
             for key, value in node.items():
                 if key != "fallback" and isinstance(value, (dict, list)):
@@ -255,6 +257,10 @@ def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return _elements(card, lambda node: node.get("type") == "Action.Execute")
+
+
 def action_titled(card: dict[str, Any], title: str) -> dict[str, Any]:
     for action in actions(card):
         if action["title"] == title:
@@ -263,20 +269,7 @@ def action_titled(card: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 def inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return _elements(card, lambda node: str(node.get("type", "")).startswith("Input."))
 
 
 def form_values(card: dict[str, Any]) -> dict[str, Any]:
