@@ -76,6 +76,7 @@ ROUTES: dict[str, Route] = {
     verbs.ORG_ADD_ORGANISER: _r(o.TextPayload, o.add_organiser, organiser=True),
     verbs.ORG_REMOVE_ORGANISER: _r(o.TextPayload, o.remove_organiser, organiser=True),
     verbs.ORG_BIND_CHANNEL: _r(NoPayload, o.bind_channel, organiser=True),
+    verbs.ORG_FEEDBACK: _r(o.NumberPayload, o.feedback, organiser=True),
 }
 
 
@@ -109,6 +110,7 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     **{w: (verbs.ORG_MESSAGE, Args.NUMBER_TEXT, {}) for w in ("meddela", "message")},
     **{w: (verbs.ORG_LINK, Args.NUMBER_TEXT, {}) for w in ("länk", "link")},
     **{w: (verbs.ORG_STATS, Args.NONE, {}) for w in ("statistik", "stats", "statistics")},
+    **{w: (verbs.ORG_FEEDBACK, Args.NUMBER, {}) for w in ("omdömen", "utvärdering", "feedback")},
     **{w: (verbs.ORG_AUDIT, Args.NONE, {}) for w in ("logg", "händelselogg", "audit")},
     **{w: (verbs.ORG_ORGANISERS, Args.NONE, {}) for w in ("arrangörer", "organisers", "organizers")},
     **{w: (verbs.ORG_ADD_ORGANISER, Args.TEXT, {}) for w in ("lägg till arrangör", "add organiser", "add organizer")},

@@ -10,7 +10,7 @@ from bot.domain import organising as f
 from bot.domain.model import Person, Series, Session, SessionStatus
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.i18n import Translator
-from bot.services.ports import AuditEntry, SessionCounts
+from bot.services.ports import AuditEntry, Feedback, SessionCounts
 from cards import verbs
 from cards.elements import Card, Element, card, container, execute, facts, heading, text, text_input
 from cards.sessions import session_title
@@ -129,6 +129,7 @@ def session_admin_card(t: Translator, session: Session, counts: SessionCounts, n
         actions.append(execute(t.gettext("Edit"), verbs.ORG_EDIT, data))
     actions.append(execute(t.gettext("Participants"), verbs.ORG_PARTICIPANTS, data))
     actions.append(execute(t.gettext("Export"), verbs.ORG_EXPORT, data))
+    actions.append(execute(t.gettext("Feedback"), verbs.ORG_FEEDBACK, data))
     if session.status is not SessionStatus.CANCELLED:
         actions.append(execute(t.gettext("Cancel session"), verbs.ORG_CANCEL_FORM, data, style="destructive"))
     return card(body, actions)
@@ -314,6 +315,7 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
         (t.gettext("message 3 <text>"), t.gettext("a message to everyone registered for session 3")),
         (t.gettext("link 3 <Teams link>"), t.gettext("set the meeting link of session 3")),
         (t.gettext("stats"), t.gettext("numbers per session and organisation")),
+        (t.gettext("feedback 3"), t.gettext("what participants said about session 3, without names")),
         (t.gettext("audit"), t.gettext("the latest organiser actions")),
         (t.gettext("organisers"), t.gettext("who may organise; add organiser / remove organiser <id>")),
         (t.gettext("use this channel"), t.gettext("take organiser commands in this channel")),
@@ -331,3 +333,29 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
         body,
         [execute(t.gettext("New session"), verbs.ORG_NEW_SESSION), execute(t.gettext("Statistics"), verbs.ORG_STATS)],
     )
+
+
+def feedback_card(t: Translator, session: Session, answers: Sequence[Feedback]) -> Card:
+    body: list[Element] = [
+        heading(t.gettext("Feedback: {title}").format(title=session_title(t, session)), size="Medium")
+    ]
+    if not answers:
+        body.append(
+            text(t.gettext("No answers yet. “How was it?” goes to those registered when the session has ended."))
+        )
+        return card(body)
+    average = sum(a.rating for a in answers) / len(answers)
+    body.append(
+        text(
+            t.ngettext("{average} of 5, {n} answer", "{average} of 5, {n} answers", len(answers)).format(
+                average=t.decimal(average), n=len(answers)
+            ),
+            weight="Bolder",
+        )
+    )
+    body.append(facts([("★" * r, str(sum(1 for a in answers if a.rating == r))) for r in range(5, 0, -1)]))
+    comments = [a for a in answers if a.comment]
+    if comments:
+        body.append(text(t.gettext("Comments"), weight="Bolder"))
+        body.extend(text(f"{a.rating} · {a.comment}", spacing="Small") for a in comments[-30:])
+    return card(body, [execute(t.gettext("Session"), verbs.ORG_SESSION, {verbs.NUMBER: session.number})])

@@ -46,6 +46,7 @@ ORG_ORGANISERS: Final = "org.organisers"
 ORG_ADD_ORGANISER: Final = "org.organisers.add"
 ORG_REMOVE_ORGANISER: Final = "org.organisers.remove"
 ORG_BIND_CHANNEL: Final = "org.channel"
+ORG_FEEDBACK: Final = "org.feedback"
 
 # Organisers' inputs
 NUMBER: Final = "number"

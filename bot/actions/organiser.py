@@ -15,6 +15,7 @@ from cards.organisers import (
     audit_card,
     cancel_form_card,
     export_card,
+    feedback_card,
     notice_card,
     organiser_help_card,
     organisers_card,
@@ -139,6 +140,11 @@ async def cancel(ctx: Context, payload: NumberTextPayload) -> Card:
 async def participants(ctx: Context, payload: PagePayload) -> Card:
     session, people = await org.participants(payload.number, ctx.who, ctx.uow)
     return participants_card(ctx.t, session, people, payload.page)
+
+
+async def feedback(ctx: Context, payload: NumberPayload) -> Card:
+    session, answers = await org.feedback(payload.number, ctx.who, ctx.uow)
+    return feedback_card(ctx.t, session, answers)
 
 
 async def export(ctx: Context, payload: OptionalNumberPayload) -> Card:

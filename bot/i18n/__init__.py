@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from bot.domain.model import Language
 
@@ -58,6 +59,10 @@ class Translator:
         return self.gettext("{date}, {start}–{end} Swedish time").format(
             date=self.date(start), start=self.time(start), end=self.time(end)
         )
+
+    def decimal(self, value: float) -> str:
+        """One decimal, as the language writes it: 4,5 / 4.5."""
+        return format_decimal(value, "0.0", locale=_BABEL_LOCALE[self.language])
 
     def moment(self, moment: datetime) -> str:
         """`fredag 3 september 2021 kl. 23.59`."""

@@ -15,7 +15,7 @@ from bot.domain import errors, organising
 from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.services.participants import fill_freed_seats
-from bot.services.ports import AuditEntry, ExportGrant, OutgoingMessage, SessionCounts, UnitOfWork
+from bot.services.ports import AuditEntry, ExportGrant, Feedback, OutgoingMessage, SessionCounts, UnitOfWork
 from bot.turn import ConversationKind
 
 EXPORT_LIFETIME = timedelta(hours=1)
@@ -163,10 +163,13 @@ async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: dat
         return before, 0
     after = organising.publish(before, now)
     await uow.sessions.update(after, now)
-    earlier = await uow.registrations.series_participants(who.series.id)
+    earlier = set(await uow.registrations.series_participants(who.series.id))
+    if len(await uow.series.list_all()) == 1:
+        # One series in this deployment: everyone who has used the bot belongs to it.
+        earlier |= set(await uow.people.with_chat())
     # Opted-out people are skipped again at send time, in case they opt out while the row waits.
     queued = await uow.outbox.enqueue(
-        [OutgoingMessage(f"announce:{after.id}:{pid}", "announcement", pid, after.id) for pid in earlier], now
+        [OutgoingMessage(f"announce:{after.id}:{pid}", "announcement", pid, after.id) for pid in sorted(earlier)], now
     )
     await _audit(uow, who, "publish", f"session {number}", now, snapshot(before), snapshot(after))
     await uow.commit()
@@ -236,6 +239,12 @@ async def _tell_registrants(
     messages = [OutgoingMessage(f"{key}:{pid}", kind, pid, session.id, payload) for pid in people]
     await uow.outbox.enqueue(messages, now)
     return len(messages)
+
+
+async def feedback(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Session, list[Feedback]]:
+    """The answers to "how was it?", without names: people answer more freely."""
+    session = await _session(uow, who, number)
+    return session, await uow.feedback.for_session(session.id)
 
 
 async def participants(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Session, ParticipantList]:

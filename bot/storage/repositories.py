@@ -334,6 +334,13 @@ class SqlPersonRepository:
             return None
         return ConversationRef(row.service_url, row.conversation_id, row.bot_id or "")
 
+    async def with_chat(self) -> list[int]:
+        p = t.people
+        rows = await self._conn.execute(
+            select(p.c.id).where(p.c.conversation_id.is_not(None), p.c.reachable.is_(True)).order_by(p.c.id)
+        )
+        return list(rows.scalars())
+
     async def set_unreachable(self, key: PersonKey, now: datetime) -> None:
         p = t.people
         await self._conn.execute(

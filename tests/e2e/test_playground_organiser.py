@@ -35,19 +35,20 @@ async def test_create_publish_and_list_participants(page: Page, demo: Demo) -> N
     await expect(card_saying(page, "Published.")).to_be_visible(timeout=TIMEOUT)
     await shot(page, "org-2-published")
 
-    # A participant sees it at once.
+    # A participant sees it at once; everyone who has used the bot is told, through the outbox.
     await page.get_by_role("treeitem", name="Personal Chat").click()
+    await expect(card_saying(page, "New session in Lärprojekt innovation")).to_be_visible(timeout=TIMEOUT)
     await say(page, "sessions")
-    sessions = last_card(page)
+    sessions = card_saying(page, "Coming sessions")
     await expect(sessions).to_contain_text("Session 9: Digital välfärd", timeout=TIMEOUT)
     await sessions.get_by_role("button", name="Register").last.click()
-    profile = last_card(page)
-    await expect(profile).to_contain_text("tell us where you work", timeout=TIMEOUT)
+    profile = card_saying(page, "tell us where you work")
+    await expect(profile).to_be_visible(timeout=TIMEOUT)
     await profile.get_by_role("combobox").click()
     await page.get_by_role("option", name="Luleå kommun").click()
     await profile.get_by_label("Your role").fill("Utvecklingsledare")
     await profile.get_by_role("button", name="Register").click()
-    await expect(last_card(page)).to_contain_text("You are registered", timeout=TIMEOUT)
+    await expect(card_saying(page, "You are registered")).to_be_visible(timeout=TIMEOUT)
 
     await page.get_by_role("treeitem", name="My Team - General").click()
     await post_in_channel(page, "participants 9")

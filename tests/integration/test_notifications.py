@@ -135,6 +135,10 @@ async def test_every_kind_of_message_arrives_in_the_persons_language(
     assert "Tack!" in all_text(thanks)
     async with engine.connect() as conn:
         assert (await conn.execute(select(tables.feedback.c.rating, tables.feedback.c.comment))).one() == (5, "Bra!")
+    seen_by_organisers = all_text(await bot.say_in_channel("omdömen 1"))
+    assert "5,0 av 5, 1 svar" in seen_by_organisers
+    assert "5 · Bra!" in seen_by_organisers
+    assert "Megan" not in seen_by_organisers, "answers are anonymous"
 
 
 async def test_promotion_change_cancellation_and_announcement(
