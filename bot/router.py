@@ -197,7 +197,10 @@ class Router:
             person = await svc.identify(turn.actor, uow, now)
             language = person.effective_language(await svc.series_language(uow, self._default_language))
             t = self._catalogs.translator(language)
-            ctx = Context(turn, uow, person, t, now, self._catalogs, member_email, self._policy, self._public_base_url)
+            ctx = Context(
+                turn, uow, person, t, now, self._catalogs, member_email, self._policy, self._public_base_url,
+                clock=self._clock,
+            )  # fmt: skip
             if not first_delivery:
                 log.info("redelivered activity %s ignored", turn.activity_id)
                 await uow.rollback()

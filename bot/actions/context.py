@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.domain.model import Person
 from bot.i18n import Catalogs, Translator
 from bot.services.organisers import Organiser, OrganiserPolicy
-from bot.services.ports import UnitOfWork
+from bot.services.ports import Clock, UnitOfWork
 from bot.turn import Turn
 
 
@@ -36,6 +36,7 @@ class Context:
     policy: OrganiserPolicy = field(default_factory=OrganiserPolicy)
     public_base_url: str = ""
     organiser: Organiser | None = None
+    clock: Clock | None = None
 
     @property
     def who(self) -> Organiser:

@@ -87,7 +87,7 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
         ctx.person.id, payload.session, payload.wants_after_talk(), organisation, payload.role, ctx.member_email
     )
     try:
-        outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now)
+        outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now, ctx.clock)
     except errors.ProfileIncomplete as problem:
         await ctx.uow.rollback()
         series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)

@@ -22,7 +22,7 @@ from bot.domain.model import (
     promotions,
     validate_profile,
 )
-from bot.services.ports import ConversationRef, Feedback, OutgoingMessage, UnitOfWork
+from bot.services.ports import Clock, ConversationRef, Feedback, OutgoingMessage, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,13 @@ async def standing(person: Person, session_id: int, uow: UnitOfWork, now: dateti
     return await _series_of(session, uow), result
 
 
-async def register(cmd: Register, person: Person, uow: UnitOfWork, now: datetime) -> Registered | ProfileNeeded:
+async def register(
+    cmd: Register, person: Person, uow: UnitOfWork, now: datetime, clock: Clock | None = None
+) -> Registered | ProfileNeeded:
     session = await _visible_session(cmd.session_id, uow, now, lock=True)
+    # Read the time again once the session is locked: places are decided in lock order, and the
+    # waiting list's order (by time) must be that order too.
+    now = clock.now() if clock is not None else now
     series = await _series_of(session, uow)
     if cmd.organisation is not None or cmd.role is not None:
         profile = validate_profile(cmd.organisation or "", cmd.role or "", series.organisations)

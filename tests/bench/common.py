@@ -1,0 +1,220 @@
+"""Shared by the benchmarks: databases with the demo series, bot processes, a fake connector, load."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "activities"
+sys.path.insert(0, str(ROOT))
+
+from bot import datafile  # noqa: E402
+from bot.services.series_admin import import_series  # noqa: E402
+from bot.storage.engine import create_engine  # noqa: E402
+from bot.storage.migrate import upgrade  # noqa: E402
+from bot.storage.uow import SqlUnitOfWork  # noqa: E402
+
+PG_ADMIN = os.environ.get("LARTRAFF_TEST_POSTGRES", "postgresql://root@127.0.0.1:5432/test")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def demo_database(url: str, capacity: int | None = None) -> int:
+    """Migrates, loads the demo series (moved to the future); returns session 1's id."""
+    await asyncio.to_thread(upgrade, url)
+    series, sessions = datafile.load(ROOT / "data" / "larprojekt-innovation.toml")
+    now = datetime.now(UTC)
+    weeks = datafile.weeks_to_future(sessions, now)
+    sessions = [datafile.shifted(s, weeks) for s in sessions]
+    sessions[0] = replace(sessions[0], capacity=capacity)
+    engine = create_engine(url)
+    try:
+        async with SqlUnitOfWork(engine) as uow:
+            await import_series(series, sessions, uow, now)
+        async with SqlUnitOfWork(engine) as uow:
+            first = await uow.sessions.by_number(1, 1)
+            assert first is not None
+            return first.id
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def postgres_database() -> Any:
+    name = f"lartraff_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@dataclass
+class BotProcess:
+    name: str
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+    def peak_rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_bot(name: str, args: Sequence[str], env: dict[str, str], core: int | None, log: Path) -> BotProcess:
+    port = free_port()
+    pin = ["taskset", "-c", str(core)] if core is not None else []
+    full_env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", **env}
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [*pin, sys.executable, *[a.format(port=port) for a in args]], cwd=ROOT, env=full_env, stdout=sink, stderr=sink
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited:\n{log.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return BotProcess(name, process, f"http://127.0.0.1:{port}/api/messages")
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(name)
+
+
+class Connector:
+    """The Bot Connector's side: accepts replies and proactive messages, counts them."""
+
+    def __init__(self) -> None:
+        self.replies = 0
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        await request.read()
+        self.replies += 1
+        return web.json_response({"id": "r"}, status=201)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{c}/activities", self._reply)
+        app.router.add_post("/v3/conversations/{c}/activities/{a}", self._reply)
+        app.router.add_get("/v3/conversations/{c}/members/{m}", self._member)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = request.match_info["m"]
+        return web.json_response({"id": member, "name": member, "email": f"{member}@example.com"})
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def message(service_url: str, text: str, user: str) -> dict[str, Any]:
+    activity = copy.deepcopy(_fixture("personal-message"))
+    activity.update(id=str(uuid.uuid4()), serviceUrl=service_url, text=text, locale="sv-SE")
+    activity["from"] = {"id": user, "name": user, "aadObjectId": user}
+    activity["conversation"]["id"] = f"personal-{user}"
+    return activity
+
+
+def register(service_url: str, session_id: int, user: str) -> dict[str, Any]:
+    activity = copy.deepcopy(_fixture("personal-invoke-adaptiveCard-action"))
+    data = {"verb": "register", "session": session_id, "organisation": "Luleå kommun", "role": "Strateg"}
+    activity.update(id=str(uuid.uuid4()), serviceUrl=service_url, locale="sv-SE")
+    activity["value"] = {"action": {"type": "Action.Execute", "verb": "register", "data": data}}
+    activity["from"] = {"id": user, "name": user, "aadObjectId": user}
+    activity["conversation"]["id"] = f"personal-{user}"
+    return activity
+
+
+@dataclass
+class LoadResult:
+    seconds: float
+    latencies: list[float]
+    errors: int
+    bodies: list[Any]
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+async def load(
+    http: aiohttp.ClientSession, targets: Sequence[str], activities: Sequence[dict[str, Any]], in_flight: int
+) -> LoadResult:
+    """Posts every activity, `in_flight` at a time, round-robin over the targets."""
+    latencies: list[float] = []
+    bodies: list[Any] = [None] * len(activities)
+    errors = 0
+    queue = iter(enumerate(activities))
+
+    async def client() -> None:
+        nonlocal errors
+        for index, activity in queue:
+            started = time.perf_counter()
+            try:
+                async with http.post(targets[index % len(targets)], json=activity) as response:
+                    body = await response.read()
+                    if not 200 <= response.status < 300:
+                        errors += 1
+                    bodies[index] = json.loads(body) if body else None
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(in_flight)))
+    return LoadResult(time.perf_counter() - started, latencies, errors, bodies)
