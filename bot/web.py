@@ -25,9 +25,9 @@ from bot.services.ports import Clock
 from bot.spreadsheet import workbook
 from bot.storage.engine import create_engine
 from bot.storage.uow import SqlUnitOfWorkFactory
-from bot.teams.adapter import create_adapter
+from bot.teams.adapter import apply_msrest_speed_fix, create_authenticator
+from bot.teams.connector import BotConnector
 from bot.teams.handler import MessagesEndpoint
-from bot.teams.messenger import Messenger
 from cards.conversation import apology_card
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,8 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
         app[ENGINE] = engine
         uow_factory = SqlUnitOfWorkFactory(engine)
         http = aiohttp.ClientSession()
-        worker = DeliveryWorker(
-            uow_factory, Messenger(settings, http), clock, TeamsRateLimiter(), catalogs, settings.default_language
-        )
+        connector = BotConnector(settings, http)
+        worker = DeliveryWorker(uow_factory, connector, clock, TeamsRateLimiter(), catalogs, settings.default_language)
         app[WORKER] = worker
         schedule = ScheduleSettings(
             reminders=tuple(timedelta(days=d) for d in settings.reminder_days),
@@ -60,7 +59,10 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
         )
         scheduler = Scheduler(uow_factory, clock, schedule)
         router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url, worker.wake)
-        app[ENDPOINT] = MessagesEndpoint(create_adapter(settings), router, apology_card, settings.allowed_tenant_ids)
+        apply_msrest_speed_fix()  # token validation still builds msrest objects
+        app[ENDPOINT] = MessagesEndpoint(
+            create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
+        )
         app[DOWNLOADS] = Downloads(uow_factory, clock, catalogs)
         stop = asyncio.Event()
         jobs = (

@@ -29,7 +29,27 @@ class _BotFrameworkConfig:
     TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None
 
 
+def create_authenticator(settings: Settings) -> ConfigurationBotFrameworkAuthentication | None:
+    """botbuilder's token validation, or None when no app id is set (authentication off)."""
+    if not settings.auth_enabled:
+        return None
+    return ConfigurationBotFrameworkAuthentication(_config(settings))
+
+
+def _config(settings: Settings) -> _BotFrameworkConfig:
+    return _BotFrameworkConfig(
+        APP_ID=settings.app_id,
+        APP_PASSWORD=settings.app_password,
+        # botbuilder insists on an app id for SingleTenant; without one, auth is off anyway.
+        APP_TYPE=settings.app_type if settings.auth_enabled else "MultiTenant",
+        APP_TENANTID=settings.app_tenant_id,
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url or None,
+        TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=settings.token_issuer or None,
+    )
+
+
 def create_adapter(settings: Settings) -> CloudAdapter:
+    """A full CloudAdapter, for the day something needs botbuilder's pipeline (not the request path)."""
     apply_msrest_speed_fix()
     config = _BotFrameworkConfig(
         APP_ID=settings.app_id,

@@ -105,7 +105,11 @@ def start_bot(name: str, args: Sequence[str], env: dict[str, str], core: int | N
     full_env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", **env}
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [*pin, sys.executable, *[a.format(port=port) for a in args]], cwd=ROOT, env=full_env, stdout=sink, stderr=sink
+            [*pin, sys.executable, *[a.format(port=port) for a in args]],
+            cwd=ROOT,
+            env=full_env,
+            stdout=sink,
+            stderr=sink,
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -1,6 +1,6 @@
 """The floor: a bare aiohttp handler that parses the activity and posts one reply to the connector.
 
-    python tests/bench/echo_bare.py PORT
+python tests/bench/echo_bare.py PORT
 """
 
 import json
@@ -30,7 +30,8 @@ async def messages(request: web.Request) -> web.Response:
         "from": activity["recipient"],
         "recipient": activity["from"],
     }
-    url = f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{quote(conversation, safe='')}/activities/{activity['id']}"
+    base = f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{quote(conversation, safe='')}"
+    url = f"{base}/activities/{activity['id']}"
     async with request.app["http"].post(url, json=reply) as response:
         await response.read()
     return web.Response(status=200)

@@ -1,6 +1,6 @@
 """A stock Bot Framework echo bot, written exactly as Microsoft's Python samples do (the comparison).
 
-    python tests/bench/echo_stock.py PORT
+python tests/bench/echo_stock.py PORT
 """
 
 import sys
@@ -9,7 +9,6 @@ from aiohttp import web
 from aiohttp.web import Request, Response
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
 
 
 class DefaultConfig:

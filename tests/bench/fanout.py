@@ -118,10 +118,10 @@ async def main() -> None:
         engine = create_engine(url)
         settings = Settings(_env_file=None, app_id="")  # type: ignore[call-arg]
         async with ClientSession() as http:
-            from bot.teams.messenger import Messenger
+            from bot.teams.connector import BotConnector
 
             worker = DeliveryWorker(
-                SqlUnitOfWorkFactory(engine), Messenger(settings, http), SystemClock(), TeamsRateLimiter(),
+                SqlUnitOfWorkFactory(engine), BotConnector(settings, http), SystemClock(), TeamsRateLimiter(),
                 Catalogs.load(), Language.SV,
             )  # fmt: skip
             started = time.perf_counter()

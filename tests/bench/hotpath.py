@@ -28,7 +28,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.common import (  # noqa: E402
+from tests.bench.common import (
     BotProcess,
     Connector,
     demo_database,
@@ -88,9 +88,9 @@ async def run(args: argparse.Namespace) -> None:
             read_bot = bot(f"read-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
             write_bot = bot(f"write-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
             cases.append(Case(f"Lärträff träffar, {label}", read_bot,
-                              lambda r, i, l=label: message(svc, "träffar", f"reader-{l}-{i % 50}")))  # fmt: skip
+                              lambda r, i, db=label: message(svc, "träffar", f"reader-{db}-{i % 50}")))  # fmt: skip
             cases.append(Case(f"Lärträff register, {label}", write_bot,
-                              lambda r, i, l=label, s=session_id: register(svc, s, f"w-{l}-{r}-{i}")))  # fmt: skip
+                              lambda r, i, db=label, s=session_id: register(svc, s, f"w-{db}-{r}-{i}")))  # fmt: skip
 
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             for case in cases:  # warm up: imports, caches, connection pools
@@ -120,9 +120,14 @@ def report(cases: list[Case], args: argparse.Namespace) -> None:
     med = statistics.median
     stock = med(cases[0].cpu_per_1000)
     floor = med(cases[1].cpu_per_1000)
-    print(f"{args.activities} activities a round, {args.in_flight} in flight, median of {args.rounds} interleaved rounds")
+    print(
+        f"{args.activities} activities a round, {args.in_flight} in flight, median of {args.rounds} interleaved rounds"
+    )
     print(f"bots pinned to core {BOT_CORE}, load generator and connector to core {LOAD_CORE}\n")
-    header = f"{'case':32} {'CPU s/1000':>10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'peak RSS':>9} {'÷ stock':>8} {'÷ floor':>8} {'errors':>6}"
+    header = (
+        f"{'case':32} {'CPU s/1000':>10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'peak RSS':>9} "
+        f"{'÷ stock':>8} {'÷ floor':>8} {'errors':>6}"
+    )
     print(header)
     print("-" * len(header))
     for case in cases:

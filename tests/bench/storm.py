@@ -20,7 +20,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench.common import Connector, demo_database, load, postgres_database, register, start_bot  # noqa: E402
+from tests.bench.common import Connector, demo_database, load, postgres_database, register, start_bot
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -48,8 +48,9 @@ async def run(args: argparse.Namespace) -> int:
             await db.close()
     await connector.stop()
     in_order = [r["id"] for r in queue] == sorted(r["id"] for r in queue)
-    answered = sum(1 for b in result.bodies if b and "Du är anmäld" in str(b)), sum(
-        1 for b in result.bodies if b and "Du står i kö" in str(b)
+    answered = (
+        sum(1 for b in result.bodies if b and "Du är anmäld" in str(b)),
+        sum(1 for b in result.bodies if b and "Du står i kö" in str(b)),
     )
     print(f"people               {args.people} through 2 processes, {args.in_flight} in flight")
     print(f"time                 {result.seconds:.1f} s ({args.people / result.seconds:.0f} registrations/s)")

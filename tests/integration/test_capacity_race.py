@@ -87,7 +87,9 @@ async def test_last_seats_go_to_exactly_capacity_people(
         rows = (await conn.execute(select(tables.registrations.c.status))).scalars().all()
         r = tables.registrations
         queue = (
-            await conn.execute(select(r.c.id).where(r.c.status == "waitlisted").order_by(r.c.waitlisted_at, r.c.id))
-        ).scalars().all()
+            (await conn.execute(select(r.c.id).where(r.c.status == "waitlisted").order_by(r.c.waitlisted_at, r.c.id)))
+            .scalars()
+            .all()
+        )
     assert sorted(rows) == sorted(["registered"] * seats + ["waitlisted"] * (people - seats))
     assert list(queue) == sorted(queue), "the waiting list is in the order places were decided"

@@ -22,7 +22,7 @@ from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.services.ports import ConversationRef
 from bot.storage import tables
 from bot.storage.uow import SqlUnitOfWorkFactory
-from bot.teams.messenger import Messenger, SendResult
+from bot.teams.connector import BotConnector, SendResult
 from cards import verbs
 from tests.conftest import FakeClock
 from tests.integration.harness import MEGAN, BotClient, User, all_text, form_values, numbered_user
@@ -42,7 +42,7 @@ async def http() -> AsyncIterator[ClientSession]:
 def worker(engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings) -> DeliveryWorker:
     return DeliveryWorker(
         SqlUnitOfWorkFactory(engine),
-        Messenger(settings, http),
+        BotConnector(settings, http),
         clock,
         TeamsRateLimiter(),
         Catalogs.load(),
@@ -262,7 +262,7 @@ async def test_teams_limits_per_conversation_are_respected(
 class _StallingSender:
     """Delivers `before` messages, then hangs, as a worker does when its process is killed mid-batch."""
 
-    def __init__(self, inner: Messenger, before: int) -> None:
+    def __init__(self, inner: BotConnector, before: int) -> None:
         self._inner = inner
         self._left = before
 
@@ -280,7 +280,7 @@ async def test_no_duplicates_after_the_worker_dies_mid_batch(
     for user in people:
         await _register(bot, user, 1, engine)
     uow = SqlUnitOfWorkFactory(engine)
-    dying = DeliveryWorker(uow, _StallingSender(Messenger(settings, http), 5), clock, TeamsRateLimiter(),
+    dying = DeliveryWorker(uow, _StallingSender(BotConnector(settings, http), 5), clock, TeamsRateLimiter(),
                            Catalogs.load(), Language.SV, DeliverySettings(batch=8, concurrency=8))  # fmt: skip
     task = asyncio.create_task(dying.run_once())
     await asyncio.sleep(0.5)
@@ -288,7 +288,7 @@ async def test_no_duplicates_after_the_worker_dies_mid_batch(
     with pytest.raises(asyncio.CancelledError):
         await task
     clock.current += timedelta(minutes=5)  # past the dead worker's lease
-    fresh = DeliveryWorker(uow, Messenger(settings, http), clock, TeamsRateLimiter(), Catalogs.load(), Language.SV)
+    fresh = DeliveryWorker(uow, BotConnector(settings, http), clock, TeamsRateLimiter(), Catalogs.load(), Language.SV)
     await _drain(fresh)
     received = Counter(c for _, c, _ in bot.connector.proactive)
     assert max(received.values()) == 1, "nobody got a message twice"
@@ -309,7 +309,7 @@ async def test_two_workers_never_send_the_same_row(
     workers = [
         DeliveryWorker(
             uow,
-            Messenger(settings, http),
+            BotConnector(settings, http),
             clock,
             TeamsRateLimiter(),
             Catalogs.load(),

@@ -1,0 +1,119 @@
+"""The Bot Connector REST API over one aiohttp session: replies, proactive messages, member look-ups.
+
+Our own client rather than botbuilder's msrest one: we need every answer's status and Retry-After, a
+timeout, and no per-message client construction or model (de)serialisation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from botframework.connector.auth import MicrosoftAppCredentials
+
+from bot.config import Settings
+from bot.services.ports import ConversationRef
+from bot.turn import MemberInfo, MemberLookup
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = aiohttp.ClientTimeout(total=15)
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: int  # the HTTP status; 0 when Teams could not be reached at all
+    retry_after: float | None = None
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date; the backoff applies instead
+
+
+def _conversation_url(service_url: str, conversation_id: str) -> str:
+    return f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}"
+
+
+class BotConnector:
+    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+        self._session = session
+        self._credentials = (
+            MicrosoftAppCredentials(
+                settings.app_id, settings.app_password, channel_auth_tenant=settings.app_tenant_id or None
+            )
+            if settings.auth_enabled
+            else None
+        )
+
+    async def _headers(self) -> dict[str, str]:
+        if self._credentials is None:
+            return {}
+        # MSAL is synchronous and caches the token; only the first call an hour reaches Entra.
+        token = await asyncio.to_thread(self._credentials.get_access_token)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _post(self, url: str, activity: dict[str, Any]) -> SendResult:
+        try:
+            headers = await self._headers()
+            async with self._session.post(url, json=activity, headers=headers, timeout=TIMEOUT) as response:
+                await response.read()
+                return SendResult(response.status, _retry_after(response.headers))
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.info("Bot Connector not reached: %s", type(error).__name__)
+            return SendResult(0)
+
+    async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendResult:
+        """A new message in a conversation (proactive)."""
+        activity: dict[str, Any] = {
+            "type": "message",
+            "conversation": {"id": to.conversation_id},
+            "attachments": [{"contentType": CARD, "content": card}],
+        }
+        if to.bot_id:
+            activity["from"] = {"id": to.bot_id}
+        return await self._post(f"{_conversation_url(to.service_url, to.conversation_id)}/activities", activity)
+
+    async def reply(self, incoming: Mapping[str, Any], card: dict[str, Any]) -> SendResult:
+        """The answer to an incoming message, in its conversation (and thread)."""
+        conversation = dict(incoming["conversation"])
+        activity = {
+            "type": "message",
+            "channelId": incoming.get("channelId"),
+            "serviceUrl": incoming["serviceUrl"],
+            "conversation": conversation,
+            "from": incoming.get("recipient"),
+            "recipient": incoming.get("from"),
+            "replyToId": incoming.get("id"),
+            "attachments": [{"contentType": CARD, "content": card}],
+        }
+        base = _conversation_url(incoming["serviceUrl"], conversation["id"])
+        url = f"{base}/activities/{quote(str(incoming.get('id') or ''), safe='')}"
+        result = await self._post(url, activity)
+        if not 200 <= result.status < 300:
+            log.warning("reply not accepted by the Bot Connector: HTTP %s", result.status)
+        return result
+
+    def member_lookup(self, incoming: Mapping[str, Any]) -> MemberLookup:
+        """Asks for the sender's e-mail (or UPN) when needed; activities do not carry it."""
+
+        async def lookup() -> MemberInfo | None:
+            sender = quote(str((incoming.get("from") or {}).get("id")), safe="")
+            url = f"{_conversation_url(incoming['serviceUrl'], incoming['conversation']['id'])}/members/{sender}"
+            async with self._session.get(url, headers=await self._headers(), timeout=TIMEOUT) as response:
+                if response.status != 200:
+                    return None
+                member = await response.json()
+            email = member.get("email") or member.get("userPrincipalName")
+            return MemberInfo(email=str(email)) if email else None
+
+        return lookup
