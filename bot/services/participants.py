@@ -93,8 +93,13 @@ async def series_language(uow: UnitOfWork, default: Language) -> Language:
 
 
 async def overview(person: Person, uow: UnitOfWork, now: datetime) -> Overview:
-    sessions = await uow.sessions.list_visible(now)
-    standings = await _standings(person, sessions, uow)
+    standings = []
+    for session, registration, registered in await uow.sessions.visible_for(person.id, now):
+        position = None
+        if registration is not None and registration.status is RegistrationStatus.WAITLISTED:
+            queue = await uow.registrations.waitlist(session.id)
+            position = next((i for i, r in enumerate(queue, 1) if r.person_id == person.id), None)
+        standings.append(SessionStanding(session, registration, registered, position))
     return Overview(person, tuple(await uow.series.list_all()), tuple(standings))
 
 

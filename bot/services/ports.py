@@ -114,6 +114,11 @@ class SessionRepository(Protocol):
         """Registrations per session of a series, by status."""
         ...
 
+    async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
+        """Published sessions that have not ended, soonest first, each with the person's registration and
+        the number registered: the whole overview in one statement."""
+        ...
+
     async def starting_between(self, start: datetime, end: datetime) -> list[Session]:
         """Published sessions that start in [start, end)."""
         ...

@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, delete, func, select
+from sqlalchemy import Row, bindparam, case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -45,6 +45,36 @@ class _Row:
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
+
+
+# The two statements of every turn, written out: SQLAlchemy cannot cache its dialect-specific
+# INSERT … ON CONFLICT constructs and would compile them anew each time. Same SQL on SQLite and PostgreSQL.
+_CLAIM = text(
+    "INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :processed_at) "
+    "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id"
+).bindparams(bindparam("processed_at", type_=t.UTCDateTime))
+
+# One statement whether new or known, so a concurrent first contact cannot create two people. Some
+# activities (conversationUpdate, installationUpdate) carry no name or locale: what we know is kept.
+# Writing from the 1:1 chat again makes an uninstalled or blocked person reachable again.
+_SEEN = (
+    text(
+        "INSERT INTO people (tenant_id, aad_object_id, name, email, organisation, role, teams_locale, "
+        "service_url, conversation_id, bot_id, created_at, updated_at) "
+        "VALUES (:tenant_id, :aad_object_id, :name, '', '', '', :teams_locale, "
+        ":service_url, :conversation_id, :bot_id, :now, :now) "
+        "ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET "
+        "name = COALESCE(NULLIF(excluded.name, ''), people.name), "
+        "teams_locale = COALESCE(excluded.teams_locale, people.teams_locale), "
+        "service_url = COALESCE(excluded.service_url, people.service_url), "
+        "conversation_id = COALESCE(excluded.conversation_id, people.conversation_id), "
+        "bot_id = COALESCE(excluded.bot_id, people.bot_id), "
+        "reachable = (people.reachable OR excluded.conversation_id IS NOT NULL) "
+        "RETURNING " + ", ".join(c.name for c in t.people.c)
+    )
+    .bindparams(bindparam("now", type_=t.UTCDateTime))
+    .columns(*t.people.c)
+)
 
 
 def _series(row: Row[Any]) -> Series:
@@ -157,26 +187,31 @@ def _registration(row: Row[Any]) -> Registration:
 class SqlSeriesRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # A deployment runs one series or a few: read them once per unit of work.
+        self._all: list[Series] | None = None
 
     async def list_all(self) -> list[Series]:
-        rows = await self._conn.execute(select(t.series).order_by(t.series.c.id))
-        return [_series(r) for r in rows]
+        if self._all is None:
+            rows = await self._conn.execute(select(t.series).order_by(t.series.c.id))
+            self._all = [_series(r) for r in rows]
+        return list(self._all)
 
     async def get(self, series_id: int) -> Series | None:
-        row = (await self._conn.execute(select(t.series).where(t.series.c.id == series_id))).first()
-        return _series(row) if row else None
+        return next((s for s in await self.list_all() if s.id == series_id), None)
 
     async def get_by_slug(self, slug: str) -> Series | None:
         row = (await self._conn.execute(select(t.series).where(t.series.c.slug == slug))).first()
         return _series(row) if row else None
 
     async def add(self, series: Series, now: datetime) -> Series:
+        self._all = None
         result = await self._conn.execute(
             t.series.insert().values(**_series_values(series), created_at=now).returning(t.series.c.id)
         )
         return replace(series, id=result.scalar_one())
 
     async def update(self, series: Series) -> None:
+        self._all = None
         await self._conn.execute(t.series.update().where(t.series.c.id == series.id).values(**_series_values(series)))
 
 
@@ -248,6 +283,32 @@ class SqlSessionRepository:
             for row in rows.tuples()
         }
 
+    async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
+        s, r = t.sessions, t.registrations
+        mine = r.alias("mine")
+        registered = (
+            select(func.count())
+            .where(r.c.session_id == s.c.id, r.c.status == RegistrationStatus.REGISTERED.value)
+            .scalar_subquery()
+        )
+        columns = [c.label(f"s_{c.name}") for c in s.c] + [c.label(f"r_{c.name}") for c in mine.c]
+        query = (
+            select(*columns, registered.label("registered"))
+            .select_from(s.outerjoin(mine, (mine.c.session_id == s.c.id) & (mine.c.person_id == person_id)))
+            .where(s.c.status == SessionStatus.PUBLISHED.value, s.c.ends_at > now)
+            .order_by(s.c.starts_at, s.c.id)
+        )
+        result = []
+        for row in (await self._conn.execute(query)).mappings():
+            session = _session(_Row({c.name: row[f"s_{c.name}"] for c in s.c}))  # type: ignore[arg-type]
+            registration = (
+                _registration(_Row({c.name: row[f"r_{c.name}"] for c in mine.c}))  # type: ignore[arg-type]
+                if row["r_id"] is not None
+                else None
+            )
+            result.append((session, registration, int(row["registered"])))
+        return result
+
     async def starting_between(self, start: datetime, end: datetime) -> list[Session]:
         s = t.sessions
         rows = await self._conn.execute(
@@ -281,34 +342,17 @@ class SqlPersonRepository:
     async def seen(
         self, key: PersonKey, name: str, teams_locale: str | None, now: datetime, reach: ConversationRef | None = None
     ) -> Person:
-        p = t.people
-        insert = _insert(self._conn, p).values(
-            tenant_id=key.tenant_id,
-            aad_object_id=key.aad_object_id,
-            name=name,
-            teams_locale=teams_locale,
-            service_url=reach.service_url if reach else None,
-            conversation_id=reach.conversation_id if reach else None,
-            bot_id=reach.bot_id if reach else None,
-            created_at=now,
-            updated_at=now,
-        )
-        # One statement whether new or known; a concurrent first contact cannot create two people.
-        upsert = insert.on_conflict_do_update(
-            index_elements=[p.c.tenant_id, p.c.aad_object_id],
-            # Some activities (conversationUpdate, installationUpdate) carry no name or locale: keep what we know.
-            set_={
-                "name": func.coalesce(func.nullif(insert.excluded.name, ""), p.c.name),
-                "teams_locale": func.coalesce(insert.excluded.teams_locale, p.c.teams_locale),
-                "service_url": func.coalesce(insert.excluded.service_url, p.c.service_url),
-                "conversation_id": func.coalesce(insert.excluded.conversation_id, p.c.conversation_id),
-                "bot_id": func.coalesce(insert.excluded.bot_id, p.c.bot_id),
-                # Writing from the 1:1 chat again makes an uninstalled or blocked person reachable again.
-                "reachable": p.c.reachable | (insert.excluded.conversation_id.is_not(None)),
-            },
-        ).returning(*p.c)
-        row = (await self._conn.execute(upsert)).one()
-        return _person(row)
+        params = {
+            "tenant_id": key.tenant_id,
+            "aad_object_id": key.aad_object_id,
+            "name": name,
+            "teams_locale": teams_locale,
+            "service_url": reach.service_url if reach else None,
+            "conversation_id": reach.conversation_id if reach else None,
+            "bot_id": reach.bot_id if reach else None,
+            "now": now,
+        }
+        return _person((await self._conn.execute(_SEEN, params)).one())
 
     async def get(self, person_id: int) -> Person | None:
         row = (await self._conn.execute(select(t.people).where(t.people.c.id == person_id))).first()
@@ -686,11 +730,5 @@ class SqlActivityLog:
         self._conn = conn
 
     async def claim(self, activity_id: str, now: datetime) -> bool:
-        a = t.processed_activities
-        statement = (
-            _insert(self._conn, a)
-            .values(activity_id=activity_id[:200], processed_at=now)
-            .on_conflict_do_nothing(index_elements=[a.c.activity_id])
-            .returning(a.c.activity_id)
-        )
-        return (await self._conn.execute(statement)).first() is not None
+        params = {"activity_id": activity_id[:200], "processed_at": now}
+        return (await self._conn.execute(_CLAIM, params)).first() is not None

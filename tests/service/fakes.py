@@ -52,6 +52,11 @@ class FakeSessions:
         visible = [s for s in self.rows.values() if s.status is SessionStatus.PUBLISHED and s.ends_at > now]
         return sorted(visible, key=lambda s: (s.starts_at, s.id))
 
+    async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
+        sessions = await self.list_visible(now)
+        counts = await self.registered_counts([s.id for s in sessions])
+        return [(s, await self._registrations.get(s.id, person_id), counts.get(s.id, 0)) for s in sessions]
+
     async def add(self, session: Session, now: datetime) -> Session:
         stored = replace(session, id=len(self.rows) + 1)
         self.rows[stored.id] = stored
