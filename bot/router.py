@@ -120,13 +120,17 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     },
     **{w: (verbs.ORG_BIND_CHANNEL, Args.NONE, {}) for w in ("använd den här kanalen", "use this channel")},
 }
-_BY_LENGTH = sorted(COMMANDS, key=len, reverse=True)
+# Candidates by first word, longest first: a message is matched against a handful, not all.
+_BY_FIRST_WORD: dict[str, list[str]] = {}
+for _words in sorted(COMMANDS, key=len, reverse=True):
+    _BY_FIRST_WORD.setdefault(_words.split()[0], []).append(_words)
 
 
 def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
     """Words first (longest match), then the arguments their command takes; None when nothing fits."""
     text = text.strip()
-    for words in _BY_LENGTH:
+    first = text.split(maxsplit=1)[0].casefold() if text else ""
+    for words in _BY_FIRST_WORD.get(first) or _BY_FIRST_WORD.get(first.rstrip(".!?"), ()):
         pattern = rf"{re.escape(words)}(?:[.!?]*|\s+(?P<rest>.*))"
         match = re.fullmatch(pattern, text, flags=re.IGNORECASE | re.DOTALL)
         if match is None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -20,7 +21,7 @@ LOCALES = Path(__file__).with_name("locales")
 SERIES_TIMEZONE = ZoneInfo("Europe/Stockholm")
 
 # Babel locale and clock pattern per language: Swedish writes 09.00, English 09:00.
-_BABEL_LOCALE = {Language.SV: "sv_SE", Language.EN: "en_GB"}
+_BABEL_LOCALE = {Language.SV: Locale.parse("sv_SE"), Language.EN: Locale.parse("en_GB")}
 _TIME_PATTERN = {Language.SV: "HH.mm", Language.EN: "HH:mm"}
 
 

@@ -77,6 +77,29 @@ _SEEN = (
 )
 
 
+def _visible_for() -> Any:
+    """The participant's overview in one statement, built once: building it per turn costs more than running it."""
+    s, r = t.sessions, t.registrations
+    mine = _MINE
+    registered = (
+        select(func.count())
+        .where(r.c.session_id == s.c.id, r.c.status == RegistrationStatus.REGISTERED.value)
+        .scalar_subquery()
+    )
+    columns = [c.label(f"s_{c.name}") for c in s.c] + [c.label(f"r_{c.name}") for c in mine.c]
+    joined = s.outerjoin(mine, (mine.c.session_id == s.c.id) & (mine.c.person_id == bindparam("person_id")))
+    return (
+        select(*columns, registered.label("registered"))
+        .select_from(joined)
+        .where(s.c.status == SessionStatus.PUBLISHED.value, s.c.ends_at > bindparam("now", type_=t.UTCDateTime))
+        .order_by(s.c.starts_at, s.c.id)
+    )
+
+
+_MINE = t.registrations.alias("mine")
+_VISIBLE_FOR = _visible_for()
+
+
 def _series(row: Row[Any]) -> Series:
     return Series(
         id=row.id,
@@ -284,22 +307,9 @@ class SqlSessionRepository:
         }
 
     async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
-        s, r = t.sessions, t.registrations
-        mine = r.alias("mine")
-        registered = (
-            select(func.count())
-            .where(r.c.session_id == s.c.id, r.c.status == RegistrationStatus.REGISTERED.value)
-            .scalar_subquery()
-        )
-        columns = [c.label(f"s_{c.name}") for c in s.c] + [c.label(f"r_{c.name}") for c in mine.c]
-        query = (
-            select(*columns, registered.label("registered"))
-            .select_from(s.outerjoin(mine, (mine.c.session_id == s.c.id) & (mine.c.person_id == person_id)))
-            .where(s.c.status == SessionStatus.PUBLISHED.value, s.c.ends_at > now)
-            .order_by(s.c.starts_at, s.c.id)
-        )
+        s, mine = t.sessions, _MINE
         result = []
-        for row in (await self._conn.execute(query)).mappings():
+        for row in (await self._conn.execute(_VISIBLE_FOR, {"person_id": person_id, "now": now})).mappings():
             session = _session(_Row({c.name: row[f"s_{c.name}"] for c in s.c}))  # type: ignore[arg-type]
             registration = (
                 _registration(_Row({c.name: row[f"r_{c.name}"] for c in mine.c}))  # type: ignore[arg-type]

@@ -140,6 +140,8 @@ def test_participant_list_groups_and_orders() -> None:
         ("träffar", (verbs.SESSIONS, {})),
         ("Mina", (verbs.MINE, {})),
         ("hjälp!", (verbs.HELP, {})),
+        ("?", (verbs.HELP, {})),
+        ("Träffar.", (verbs.SESSIONS, {})),
         ("publicera", (verbs.ORG_PUBLISH, {verbs.NUMBER: None})),
     ],
 )
