@@ -130,7 +130,7 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
     """Words first (longest match), then the arguments their command takes; None when nothing fits."""
     text = text.strip()
     first = text.split(maxsplit=1)[0].casefold() if text else ""
-    for words in _BY_FIRST_WORD.get(first) or _BY_FIRST_WORD.get(first.rstrip(".!?"), ()):
+    for words in _BY_FIRST_WORD.get(first) or _BY_FIRST_WORD.get(first.rstrip(".!?"), []):
         pattern = rf"{re.escape(words)}(?:[.!?]*|\s+(?P<rest>.*))"
         match = re.fullmatch(pattern, text, flags=re.IGNORECASE | re.DOTALL)
         if match is None:

@@ -141,14 +141,20 @@ async def register(
     counts = await uow.sessions.registered_counts([session.id])
     decision = decide_registration(session, existing, counts.get(session.id, 0), person.id, cmd.after_talk, now)
     registration = decision.registration
+    registered = counts.get(session.id, 0)
     if decision.changed:
         registration = await uow.registrations.save(registration)
         if existing is None or not existing.is_active:
             # A confirmation that stays in the chat, whatever later clicks do to the card.
             key = f"confirmation:{registration.id}:{registration.status_changed_at.isoformat()}"
             await uow.outbox.enqueue([OutgoingMessage(key, "confirmation", person.id, session.id)], now)
+            if registration.holds_seat:
+                registered += 1
         await uow.commit()
-    (result,) = await _standings(person, [session], uow, known={session.id: registration})
+    if registration.status is RegistrationStatus.WAITLISTED:
+        (result,) = await _standings(person, [session], uow, known={session.id: registration})
+    else:
+        result = SessionStanding(session, registration, registered)
     return Registered(person, series, result, decision.changed)
 
 

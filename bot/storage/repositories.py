@@ -97,6 +97,26 @@ def _visible_for() -> Any:
 
 
 _MINE = t.registrations.alias("mine")
+_SESSION = select(t.sessions).where(t.sessions.c.id == bindparam("id"))
+_SESSION_FOR_UPDATE = _SESSION.with_for_update()
+_REGISTRATION = select(t.registrations).where(
+    t.registrations.c.session_id == bindparam("session_id"), t.registrations.c.person_id == bindparam("person_id")
+)
+_REGISTERED_COUNTS = (
+    select(t.registrations.c.session_id, func.count())
+    .where(
+        t.registrations.c.session_id.in_(bindparam("ids", expanding=True)),
+        t.registrations.c.status == RegistrationStatus.REGISTERED.value,
+    )
+    .group_by(t.registrations.c.session_id)
+)
+# A key already queued (a repeated command) is skipped, not an error.
+_ENQUEUE = text(
+    "INSERT INTO outbox (idempotency_key, kind, person_id, session_id, payload, status, attempts, "
+    "next_attempt_at, last_error, created_at) "
+    "VALUES (:key, :kind, :person_id, :session_id, :payload, 'pending', 0, :now, '', :now) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+).bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("payload", type_=t.outbox.c.payload.type))
 _VISIBLE_FOR = _visible_for()
 
 
@@ -243,10 +263,9 @@ class SqlSessionRepository:
         self._conn = conn
 
     async def get(self, session_id: int, *, lock: bool = False) -> Session | None:
-        query = select(t.sessions).where(t.sessions.c.id == session_id)
-        if lock:
-            query = query.with_for_update()  # PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already serialises
-        row = (await self._conn.execute(query)).first()
+        # FOR UPDATE: PostgreSQL's row lock; on SQLite, BEGIN IMMEDIATE already serialises writers.
+        query = _SESSION_FOR_UPDATE if lock else _SESSION
+        row = (await self._conn.execute(query, {"id": session_id})).first()
         return _session(row) if row else None
 
     async def list_for_series(self, series_id: int) -> list[Session]:
@@ -336,12 +355,7 @@ class SqlSessionRepository:
     async def registered_counts(self, session_ids: Sequence[int]) -> dict[int, int]:
         if not session_ids:
             return {}
-        r = t.registrations
-        rows = await self._conn.execute(
-            select(r.c.session_id, func.count())
-            .where(r.c.session_id.in_(session_ids), r.c.status == RegistrationStatus.REGISTERED.value)
-            .group_by(r.c.session_id)
-        )
+        rows = await self._conn.execute(_REGISTERED_COUNTS, {"ids": list(session_ids)})
         return {session_id: count for session_id, count in rows.tuples()}
 
 
@@ -426,10 +440,7 @@ class SqlRegistrationRepository:
         self._conn = conn
 
     async def get(self, session_id: int, person_id: int) -> Registration | None:
-        r = t.registrations
-        row = (
-            await self._conn.execute(select(r).where(r.c.session_id == session_id, r.c.person_id == person_id))
-        ).first()
+        row = (await self._conn.execute(_REGISTRATION, {"session_id": session_id, "person_id": person_id})).first()
         return _registration(row) if row else None
 
     async def for_person(self, person_id: int) -> list[Registration]:
@@ -663,30 +674,12 @@ class SqlOutboxRepository(SqlOutboxClaims):
     async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
         if not messages:
             return 0
-        o = t.outbox
-        rows = [
-            {
-                "idempotency_key": m.key[:200],
-                "kind": m.kind,
-                "person_id": m.person_id,
-                "session_id": m.session_id,
-                "payload": m.payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": "",
-                "created_at": now,
-            }
-            for m in messages
-        ]
-        # One multi-row INSERT; a key already queued (a repeated command) is skipped, not an error.
-        statement = (
-            _insert(self._conn, o)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=[o.c.idempotency_key])
-            .returning(o.c.id)
-        )
-        return len((await self._conn.execute(statement)).fetchall())
+        added = 0
+        for m in messages:
+            params = {"key": m.key[:200], "kind": m.kind, "person_id": m.person_id, "session_id": m.session_id,
+                      "payload": m.payload, "now": now}  # fmt: skip
+            added += len((await self._conn.execute(_ENQUEUE, params)).fetchall())
+        return added
 
 
 class SqlFeedbackRepository:
