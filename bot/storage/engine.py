@@ -26,7 +26,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
+        # One connection: every transaction takes SQLite's write lock anyway, and waiting for the pool
+        # in asyncio is cheaper than SQLite's busy handler sleeping and retrying.
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+            pool_timeout=60,
+        )  # fmt: skip
         _configure_sqlite(engine)
         return engine
     # hide_parameters: database errors in the log never carry names, e-mails or reasons.
