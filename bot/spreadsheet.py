@@ -5,10 +5,6 @@ from __future__ import annotations
 import io
 import re
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from bot.domain.model import RegistrationStatus
 from bot.i18n import Translator
 from bot.services.organisers import ExportData
@@ -32,6 +28,11 @@ def status_label(t: Translator, status: RegistrationStatus) -> str:
 
 
 def workbook(data: ExportData, t: Translator) -> bytes:
+    # Imported here: openpyxl costs some 20 MiB of memory, and exports are rare.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
