@@ -25,7 +25,7 @@ from bot.services.ports import Clock
 from bot.spreadsheet import workbook
 from bot.storage.engine import create_engine
 from bot.storage.uow import SqlUnitOfWorkFactory
-from bot.teams.adapter import apply_msrest_speed_fix, create_authenticator
+from bot.teams.adapter import create_authenticator
 from bot.teams.connector import BotConnector
 from bot.teams.handler import MessagesEndpoint
 from cards.conversation import apology_card
@@ -59,7 +59,6 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
         )
         scheduler = Scheduler(uow_factory, clock, schedule)
         router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url, worker.wake)
-        apply_msrest_speed_fix()  # token validation still builds msrest objects
         app[ENDPOINT] = MessagesEndpoint(
             create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
         )
