@@ -110,6 +110,36 @@ _REGISTERED_COUNTS = (
     )
     .group_by(t.registrations.c.session_id)
 )
+_REGISTRATION_COLUMNS = (
+    "session_id", "person_id", "status", "after_talk", "absence_reason", "created_at", "status_changed_at",
+    "waitlisted_at",
+)  # fmt: skip
+_INSERT_REGISTRATION = t.registrations.insert().returning(t.registrations.c.id)
+_UPDATE_REGISTRATION = (
+    t.registrations.update()
+    .where(t.registrations.c.id == bindparam("registration_id"))
+    .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
+)
+_UPDATE_PERSON = (
+    t.people.update()
+    .where(t.people.c.id == bindparam("person_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "name",
+                "email",
+                "organisation",
+                "role",
+                "language",
+                "teams_locale",
+                "reachable",
+                "announcements_opt_out",
+                "updated_at",
+            )
+        }  # fmt: skip
+    )
+)
 # A key already queued (a repeated command) is skipped, not an error.
 _ENQUEUE = text(
     "INSERT INTO outbox (idempotency_key, kind, person_id, session_id, payload, status, attempts, "
@@ -418,21 +448,19 @@ class SqlPersonRepository:
         )
 
     async def save(self, person: Person, now: datetime) -> None:
-        await self._conn.execute(
-            t.people.update()
-            .where(t.people.c.id == person.id)
-            .values(
-                name=person.name,
-                email=person.email,
-                organisation=person.organisation,
-                role=person.role,
-                language=person.language.value if person.language else None,
-                teams_locale=person.teams_locale,
-                reachable=person.reachable,
-                announcements_opt_out=person.announcements_opt_out,
-                updated_at=now,
-            )
-        )
+        values = {
+            "person_id": person.id,
+            "name": person.name,
+            "email": person.email,
+            "organisation": person.organisation,
+            "role": person.role,
+            "language": person.language.value if person.language else None,
+            "teams_locale": person.teams_locale,
+            "reachable": person.reachable,
+            "announcements_opt_out": person.announcements_opt_out,
+            "updated_at": now,
+        }
+        await self._conn.execute(_UPDATE_PERSON, values)
 
 
 class SqlRegistrationRepository:
@@ -458,7 +486,6 @@ class SqlRegistrationRepository:
         return [_registration(row) for row in rows]
 
     async def save(self, registration: Registration) -> Registration:
-        r = t.registrations
         values = {
             "session_id": registration.session_id,
             "person_id": registration.person_id,
@@ -470,9 +497,9 @@ class SqlRegistrationRepository:
             "waitlisted_at": registration.waitlisted_at,
         }
         if registration.id is None:
-            new_id = (await self._conn.execute(r.insert().values(**values).returning(r.c.id))).scalar_one()
+            new_id = (await self._conn.execute(_INSERT_REGISTRATION, values)).scalar_one()
             return replace(registration, id=new_id)
-        await self._conn.execute(r.update().where(r.c.id == registration.id).values(**values))
+        await self._conn.execute(_UPDATE_REGISTRATION, {**values, "registration_id": registration.id})
         return registration
 
     async def entries(self, session_id: int) -> list[tuple[Person, Registration]]:
