@@ -120,25 +120,14 @@ _UPDATE_REGISTRATION = (
     .where(t.registrations.c.id == bindparam("registration_id"))
     .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
 )
+_PERSON_COLUMNS = (
+    "name", "email", "organisation", "role", "language", "teams_locale", "reachable", "announcements_opt_out",
+    "updated_at",
+)  # fmt: skip
 _UPDATE_PERSON = (
     t.people.update()
     .where(t.people.c.id == bindparam("person_id"))
-    .values(
-        {
-            name: bindparam(name)
-            for name in (
-                "name",
-                "email",
-                "organisation",
-                "role",
-                "language",
-                "teams_locale",
-                "reachable",
-                "announcements_opt_out",
-                "updated_at",
-            )
-        }  # fmt: skip
-    )
+    .values({name: bindparam(name) for name in _PERSON_COLUMNS})
 )
 # A key already queued (a repeated command) is skipped, not an error.
 _ENQUEUE = text(
