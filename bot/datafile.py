@@ -64,6 +64,7 @@ class _Session(_Strict):
     registration_deadline: dt.date
     place: str = "Teams"
     guest: str = ""
+    contributors: list[str] = Field(default_factory=list)
     capacity: int | None = Field(None, ge=0)
     description: str = ""
     programme: list[_ProgrammeItem] = Field(default_factory=list)
@@ -149,6 +150,7 @@ def load_file(path: Path) -> SeriesFile:
             description=x.description,
             programme=tuple(ProgrammeItem(**p.model_dump()) for p in x.programme),
             guest=x.guest,
+            contributors=tuple(x.contributors),
             capacity=x.capacity,
         )
         for x in sorted(parsed.sessions, key=lambda x: x.number)

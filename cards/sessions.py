@@ -176,6 +176,9 @@ def details_card(t: Translator, series: Series, standing: SessionStanding, now: 
             body.append(text("• " + item.title, spacing="Small"))
             if item.speakers:
                 body.append(text(item.speakers, isSubtle=True, spacing="None"))
+    if session.contributors:
+        body.append(text(t.gettext("Taking part"), weight="Bolder", size="Medium"))
+        body.extend(text(name, spacing="None") for name in session.contributors)
     if series.contacts:
         body.append(text(t.gettext("Contact"), weight="Bolder", size="Medium"))
         for contact in series.contacts:

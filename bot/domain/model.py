@@ -95,6 +95,7 @@ class Session:
     description: str = ""
     programme: tuple[ProgrammeItem, ...] = ()
     guest: str = ""
+    contributors: tuple[str, ...] = ()
     capacity: int | None = None
     join_url: str | None = None
     cancel_reason: str = ""

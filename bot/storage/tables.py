@@ -92,6 +92,8 @@ sessions = Table(
     Column("description", Text, nullable=False, default=""),
     Column("programme", JSON, nullable=False),
     Column("guest", String(300), nullable=False, default=""),
+    # Everyone taking part on the organisers' side ("Medverkande"), as the invitation lists them.
+    Column("contributors", JSON, nullable=True),
     Column("capacity", Integer, nullable=True),
     Column("join_url", Text, nullable=True),
     Column("cancel_reason", Text, nullable=False, server_default=""),

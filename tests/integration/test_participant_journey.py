@@ -143,6 +143,8 @@ async def test_details_show_the_whole_programme(bot: BotClient, engine: AsyncEng
         "Teams (länk skickas ut till de som anmält sig)",
         "marie.malkan@kfbd.se",
         "070-693 54 78",
+        "Medverkande",
+        "Benitha Eliasson, Norrbottens Kommuner",
         "johan.hornemalm@kfbd.se",
         "Målgrupp",
     ):
