@@ -19,7 +19,7 @@ def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[Se
         body.append(heading(t.gettext("Welcome to {title}").format(title=one.title)))
         body.append(text(one.organiser, isSubtle=True, spacing="None"))
         if one.description:
-            body.append(text(one.description))
+            body.append(text(one.description.split("\n\n", 1)[0]))
     if not series:
         body.append(heading(t.gettext("Welcome to Lärträff")))
     body.append(

@@ -176,6 +176,9 @@ def details_card(t: Translator, series: Series, standing: SessionStanding, now: 
             body.append(text("• " + item.title, spacing="Small"))
             if item.speakers:
                 body.append(text(item.speakers, isSubtle=True, spacing="None"))
+    if series.description:
+        body.append(text(t.gettext("About {series}").format(series=series.title), weight="Bolder", size="Medium"))
+        body.extend(text(paragraph) for paragraph in series.description.split("\n\n"))
     if session.contributors:
         body.append(text(t.gettext("Taking part"), weight="Bolder", size="Medium"))
         body.extend(text(name, spacing="None") for name in session.contributors)

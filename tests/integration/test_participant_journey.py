@@ -145,6 +145,8 @@ async def test_details_show_the_whole_programme(bot: BotClient, engine: AsyncEng
         "070-693 54 78",
         "Medverkande",
         "Benitha Eliasson, Norrbottens Kommuner",
+        "Om Lärprojekt innovation",
+        "Lärprojektet syftar till erfarenhetsutbyte och lärande i innovationsfrågor.",
         "johan.hornemalm@kfbd.se",
         "Målgrupp",
     ):
