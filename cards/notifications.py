@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain.model import RegistrationStatus, Series, SessionStanding
+from bot.domain.model import Series, SessionStanding
 from bot.i18n import Translator
 from cards import verbs
 from cards.elements import Card, Element, card, choice_input, execute, heading, text, text_input
-from cards.sessions import session_title, standing_actions, status_line
+from cards.sessions import join_link, session_title, standing_actions, status_line
 
 
 def _header(t: Translator, title: str, standing: SessionStanding) -> list[Element]:
@@ -21,26 +21,17 @@ def _header(t: Translator, title: str, standing: SessionStanding) -> list[Elemen
     ]
 
 
-def _link(t: Translator, standing: SessionStanding) -> list[Element]:
-    registration = standing.registration
-    if registration is None or registration.status is not RegistrationStatus.REGISTERED:
-        return []
-    if standing.session.join_url:
-        return [text(t.gettext("[Join the meeting in Teams]({url})").format(url=standing.session.join_url))]
-    return [text(t.gettext("The Teams link will be sent to you before the session."), isSubtle=True)]
-
-
 def _actions(t: Translator, standing: SessionStanding, now: datetime) -> list[Element]:
     return [*standing_actions(t, standing, now, details=True), execute(t.gettext("My registrations"), verbs.MINE)]
 
 
 def confirmation_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
-    body = [*_header(t, t.gettext("Your registration"), standing), status_line(t, standing), *_link(t, standing)]
+    body = [*_header(t, t.gettext("Your registration"), standing), status_line(t, standing), *join_link(t, standing)]
     return card(body, _actions(t, standing, now))
 
 
 def promoted_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
-    body = _header(t, t.gettext("A seat became free: you are registered"), standing) + _link(t, standing)
+    body = _header(t, t.gettext("A seat became free: you are registered"), standing) + join_link(t, standing)
     body.append(text(t.gettext("Can't come after all? Tell us, so that the seat goes to the next person.")))
     return card(body, _actions(t, standing, now))
 
@@ -51,20 +42,20 @@ def reminder_message(t: Translator, standing: SessionStanding, days: int, now: d
         if days <= 1
         else t.ngettext("Reminder: in {n} day", "Reminder: in {n} days", days).format(n=days)
     )
-    body = [*_header(t, title, standing), status_line(t, standing), *_link(t, standing)]
+    body = [*_header(t, title, standing), status_line(t, standing), *join_link(t, standing)]
     return card(body, _actions(t, standing, now))
 
 
 def join_link_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
     return card(
-        _header(t, t.gettext("The meeting link is here"), standing) + _link(t, standing), _actions(t, standing, now)
+        _header(t, t.gettext("The meeting link is here"), standing) + join_link(t, standing), _actions(t, standing, now)
     )
 
 
 def changed_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
     body = _header(t, t.gettext("The session has changed"), standing)
     body.append(text(t.gettext("Check the new time above. Your registration stands.")))
-    return card(body + _link(t, standing), _actions(t, standing, now))
+    return card(body + join_link(t, standing), _actions(t, standing, now))
 
 
 def cancelled_message(t: Translator, standing: SessionStanding, reason: str) -> Card:

@@ -281,6 +281,16 @@ def absence_card(t: Translator, standing: SessionStanding) -> Card:
     return card(body, actions)
 
 
+def join_link(t: Translator, standing: SessionStanding) -> list[Element]:
+    """The meeting link, or word that it will come; only for those with a seat."""
+    registration = standing.registration
+    if registration is None or registration.status is not RegistrationStatus.REGISTERED:
+        return []
+    if standing.session.join_url:
+        return [text(t.gettext("[Join the meeting in Teams]({url})").format(url=standing.session.join_url))]
+    return [text(t.gettext("The Teams link will be sent to you before the session."), isSubtle=True)]
+
+
 def confirmation_card(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
     """What a person sees right after registering, reporting absence or withdrawing."""
     session = standing.session
@@ -289,13 +299,9 @@ def confirmation_card(t: Translator, series: Series, standing: SessionStanding, 
         text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
         status_line(t, standing),
     ]
+    body.extend(join_link(t, standing))
     registration = standing.registration
-    if registration is not None and registration.status is RegistrationStatus.REGISTERED:
-        if session.join_url:
-            body.append(text(t.gettext("[Join the meeting in Teams]({url})").format(url=session.join_url)))
-        else:
-            body.append(text(t.gettext("The Teams link will be sent to you before the session.")))
-    elif registration is not None and registration.status is RegistrationStatus.WAITLISTED:
+    if registration is not None and registration.status is RegistrationStatus.WAITLISTED:
         body.append(text(t.gettext("You move up automatically when a seat frees, and we will tell you.")))
     actions = standing_actions(t, standing, now, details=False)
     actions.append(execute(t.gettext("All sessions"), verbs.SESSIONS))
