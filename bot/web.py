@@ -97,11 +97,12 @@ class Downloads:
     async def get(self, token: str) -> web.Response:
         try:
             async with self._uow_factory() as uow:
-                data = await export_data(token[:100], uow, self._clock.now())
+                now = self._clock.now()
+                data = await export_data(token[:100], uow, now)
         except ExportExpired:
             return web.Response(status=410, text=_EXPIRED, content_type="text/html", charset="utf-8")
         t = self._catalogs.translator(data.series.language)
-        name = f"{data.series.slug}-{self._clock.now().date().isoformat()}.xlsx"
+        name = f"{data.series.slug}-{now.date().isoformat()}.xlsx"
         return web.Response(
             body=workbook(data, t),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
