@@ -93,25 +93,33 @@ async def series_language(uow: UnitOfWork, default: Language) -> Language:
 
 
 async def overview(person: Person, uow: UnitOfWork, now: datetime) -> Overview:
-    standings = []
-    for session, registration, registered in await uow.sessions.visible_for(person.id, now):
-        position = None
-        if registration is not None and registration.status is RegistrationStatus.WAITLISTED:
-            queue = await uow.registrations.waitlist(session.id)
-            position = next((i for i, r in enumerate(queue, 1) if r.person_id == person.id), None)
-        standings.append(SessionStanding(session, registration, registered, position))
+    standings = await _visible_standings(person, uow, now)
     return Overview(person, tuple(await uow.series.list_all()), tuple(standings))
 
 
 async def my_registrations(person: Person, uow: UnitOfWork, now: datetime) -> list[SessionStanding]:
     """The person's places in sessions that have not ended: registered, queued or absent."""
-    mine = {
-        r.session_id: r
-        for r in await uow.registrations.for_person(person.id)
-        if r.status is not RegistrationStatus.WITHDRAWN
-    }
-    sessions = [s for s in await uow.sessions.list_visible(now) if s.id in mine]
-    return await _standings(person, sessions, uow, known=mine)
+    return [
+        s
+        for s in await _visible_standings(person, uow, now)
+        if s.registration is not None and s.registration.status is not RegistrationStatus.WITHDRAWN
+    ]
+
+
+async def _visible_standings(person: Person, uow: UnitOfWork, now: datetime) -> list[SessionStanding]:
+    return [
+        SessionStanding(session, registration, registered, await _waitlist_position(person, session, registration, uow))
+        for session, registration, registered in await uow.sessions.visible_for(person.id, now)
+    ]
+
+
+async def _waitlist_position(
+    person: Person, session: Session, registration: Registration | None, uow: UnitOfWork
+) -> int | None:
+    if registration is None or registration.status is not RegistrationStatus.WAITLISTED:
+        return None
+    queue = await uow.registrations.waitlist(session.id)
+    return next((i for i, r in enumerate(queue, 1) if r.person_id == person.id), None)
 
 
 async def standing(person: Person, session_id: int, uow: UnitOfWork, now: datetime) -> tuple[Series, SessionStanding]:
@@ -265,9 +273,6 @@ async def _standings(
     result = []
     for session in sessions:
         registration = known.get(session.id)
-        position = None
-        if registration is not None and registration.status is RegistrationStatus.WAITLISTED:
-            queue = await uow.registrations.waitlist(session.id)
-            position = next((i for i, r in enumerate(queue, 1) if r.person_id == person.id), None)
+        position = await _waitlist_position(person, session, registration, uow)
         result.append(SessionStanding(session, registration, counts.get(session.id, 0), position))
     return result

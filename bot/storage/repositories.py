@@ -295,14 +295,6 @@ class SqlSessionRepository:
         )
         return [_session(r) for r in rows]
 
-    async def list_visible(self, now: datetime) -> list[Session]:
-        rows = await self._conn.execute(
-            select(t.sessions)
-            .where(t.sessions.c.status == SessionStatus.PUBLISHED.value, t.sessions.c.ends_at > now)
-            .order_by(t.sessions.c.starts_at, t.sessions.c.id)
-        )
-        return [_session(r) for r in rows]
-
     async def add(self, session: Session, now: datetime) -> Session:
         result = await self._conn.execute(
             t.sessions.insert().values(**_session_values(session), updated_at=now).returning(t.sessions.c.id)

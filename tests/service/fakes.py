@@ -48,12 +48,12 @@ class FakeSessions:
     async def list_for_series(self, series_id: int) -> list[Session]:
         return sorted((s for s in self.rows.values() if s.series_id == series_id), key=lambda s: s.number)
 
-    async def list_visible(self, now: datetime) -> list[Session]:
+    async def _visible(self, now: datetime) -> list[Session]:
         visible = [s for s in self.rows.values() if s.status is SessionStatus.PUBLISHED and s.ends_at > now]
         return sorted(visible, key=lambda s: (s.starts_at, s.id))
 
     async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
-        sessions = await self.list_visible(now)
+        sessions = await self._visible(now)
         counts = await self.registered_counts([s.id for s in sessions])
         return [(s, await self._registrations.get(s.id, person_id), counts.get(s.id, 0)) for s in sessions]
 
