@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     demo_data: str = Field("data/larprojekt-innovation.toml", validation_alias=_env("DEMO_DATA"))
     playground_port: int = Field(56150, ge=1, le=65535, validation_alias=_env("PLAYGROUND_PORT"))
 
+    # Teams meetings through Microsoft Graph; no mailbox: organisers set links by hand.
+    graph_mailbox: str = Field("", validation_alias=_env("GRAPH_MAILBOX"))
+    graph_auth: Literal["secret", "certificate", "managed_identity"] = Field(
+        "secret", validation_alias=_env("GRAPH_AUTH")
+    )
+    graph_tenant_id: str = Field("", validation_alias=_env("GRAPH_TENANT_ID"))
+    graph_client_id: str = Field("", validation_alias=_env("GRAPH_CLIENT_ID"))
+    graph_client_secret: str = Field("", validation_alias=_env("GRAPH_CLIENT_SECRET"), repr=False)
+    graph_certificate_path: str = Field("", validation_alias=_env("GRAPH_CERTIFICATE_PATH"))
+    graph_base_url: str = Field(
+        "https://graph.microsoft.com/v1.0", pattern=r"^https?://", validation_alias=_env("GRAPH_BASE_URL")
+    )
+    graph_authority_host: str = Field("", validation_alias=_env("GRAPH_AUTHORITY_HOST"))
+    graph_poll_minutes: int = Field(15, ge=1, le=24 * 60, validation_alias=_env("GRAPH_POLL_MINUTES"))
+
     # The Teams app package (`python app.py package`)
     public_base_url: str = Field("", validation_alias=_env("PUBLIC_BASE_URL"))
     teams_app_id: str = Field("", validation_alias=_env("TEAMS_APP_ID"))
@@ -68,6 +83,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
         return value
+
+    @property
+    def graph_enabled(self) -> bool:
+        return bool(self.graph_mailbox)
 
     @property
     def auth_enabled(self) -> bool:

@@ -111,6 +111,13 @@ def error_message(t: Translator, error: errors.DomainError) -> str:
                 "That is not a Teams meeting link. Copy the link from the meeting in Teams: "
                 "it starts with https://teams.microsoft.com/l/meetup-join/ or https://teams.microsoft.com/meet/."
             )
+        case errors.SessionNotPublished():
+            return t.gettext("Session {number} is a draft: publish it first.").format(number=error.number)
+        case errors.MeetingsNotConfigured():
+            return t.gettext(
+                "This installation does not create Teams meetings by itself (Microsoft Graph is not set up). "
+                "Create the meeting in Teams and set its link with “link <number> <link>”."
+            )
         case errors.NothingToSend():
             return t.gettext("Write the message after the session number, e.g. “message 3 Welcome!”.")
         case errors.LastOrganiser():

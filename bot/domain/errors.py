@@ -78,6 +78,16 @@ class UnknownSessionNumber(DomainError):
         self.number = number
 
 
+class SessionNotPublished(DomainError):
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+class MeetingsNotConfigured(DomainError):
+    """Microsoft Graph is not set up: organisers set meeting links by hand."""
+
+
 class NothingToSend(DomainError):
     pass
 

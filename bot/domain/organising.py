@@ -224,6 +224,15 @@ def validate_meeting_url(url: str) -> str:
     return url
 
 
+def invitation_changed(before: Session, after: Session) -> bool:
+    """Whether the calendar invitation (subject, time, body) must be sent again."""
+
+    def shown(s: Session) -> tuple[object, ...]:
+        return (s.title, s.starts_at, s.ends_at, s.after_talk_ends_at, s.description, s.programme, s.guest)
+
+    return shown(before) != shown(after)
+
+
 def time_changed(before: Session, after: Session) -> bool:
     return (before.starts_at, before.ends_at, before.after_talk_ends_at) != (
         after.starts_at,

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import errors, organising
+from bot.domain.meetings import MeetingMode
 from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.services.participants import fill_freed_seats
@@ -151,6 +152,8 @@ async def edit_session(
         await fill_freed_seats(after, uow, now)
     if before.status is SessionStatus.PUBLISHED and organising.time_changed(before, after):
         await _tell_registrants(uow, after, "session_changed", f"changed:{after.id}:{now.isoformat()}", {}, now)
+    if organising.invitation_changed(before, after):
+        await uow.meetings.details_changed(after.id, now)
     await _audit(uow, who, "edit", f"session {number}", now, snapshot(before), snapshot(after))
     await uow.commit()
     return after
@@ -163,6 +166,7 @@ async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: dat
         return before, 0
     after = organising.publish(before, now)
     await uow.sessions.update(after, now)
+    await uow.meetings.follow(after.id, MeetingMode.MANUAL if after.join_url else MeetingMode.GRAPH, now)
     earlier = set(await uow.registrations.series_participants(who.series.id))
     if len(await uow.series.list_all()) == 1:
         # One series in this deployment: everyone who has used the bot belongs to it.
@@ -182,6 +186,7 @@ async def cancel_session(
     before = await _session(uow, who, number, lock=True)
     after = organising.cancel(before, reason, now)
     await uow.sessions.update(after, now)
+    await uow.meetings.details_changed(after.id, now)  # the reconciler cancels the event with the reason
     told = await _tell_registrants(
         uow, after, "session_cancelled", f"cancelled:{after.id}", {"reason": after.cancel_reason}, now, waitlist=True
     )
@@ -199,6 +204,8 @@ async def set_link(number: int, url: str, who: Organiser, uow: UnitOfWork, now: 
         return before, 0
     after = dataclasses.replace(before, join_url=url)
     await uow.sessions.update(after, now)
+    # A link set by hand wins: the bot stops keeping a Graph event for this session.
+    await uow.meetings.follow(after.id, MeetingMode.MANUAL, now)
     told = 0
     if after.status is SessionStatus.PUBLISHED:
         key = f"link:{after.id}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"

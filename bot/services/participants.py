@@ -152,6 +152,8 @@ async def register(
     registered = counts.get(session.id, 0)
     if decision.changed:
         registration = await uow.registrations.save(registration)
+        if existing is None or existing.status is not registration.status:
+            await uow.meetings.attendees_changed(session.id, now)
         if existing is None or not existing.is_active:
             # A confirmation that stays in the chat, whatever later clicks do to the card.
             key = f"confirmation:{registration.id}:{registration.status_changed_at.isoformat()}"
@@ -196,6 +198,7 @@ async def _leave(
     if updated != existing:
         updated = await uow.registrations.save(updated)
         if existing.holds_seat:
+            await uow.meetings.attendees_changed(session.id, now)
             await fill_freed_seats(session, uow, now)
         await uow.commit()
     (result,) = await _standings(person, [session], uow, known={session.id: updated})
@@ -207,6 +210,8 @@ async def fill_freed_seats(session: Session, uow: UnitOfWork, now: datetime) -> 
     counts = await uow.sessions.registered_counts([session.id])
     promoted = promotions(session, counts.get(session.id, 0), await uow.registrations.waitlist(session.id), now)
     saved = [await uow.registrations.save(r) for r in promoted]
+    if saved:
+        await uow.meetings.attendees_changed(session.id, now)
     await uow.outbox.enqueue(
         [OutgoingMessage(f"promoted:{r.id}:{now.isoformat()}", "promoted", r.person_id, session.id) for r in saved], now
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from bot.domain.meetings import AttendanceRecord, Meeting, MeetingMode
 from bot.domain.model import Person, PersonKey, Registration, Series, Session
 
 
@@ -135,6 +136,10 @@ class PersonRepository(Protocol):
 
     async def by_aad_ids(self, tenant_id: str, aad_object_ids: Sequence[str]) -> list[Person]: ...
 
+    async def matching(self, aad_object_ids: Sequence[str], emails: Sequence[str]) -> list[Person]:
+        """People known by Entra object id or e-mail address (case-insensitive), in any tenant."""
+        ...
+
     async def reach(self, person_id: int) -> ConversationRef | None: ...
 
     async def with_chat(self) -> list[int]:
@@ -224,6 +229,42 @@ class ExportRepository(Protocol):
     async def get(self, token_hash: str) -> ExportGrant | None: ...
 
 
+class MeetingRepository(Protocol):
+    async def get(self, session_id: int) -> Meeting | None: ...
+
+    async def for_sessions(self, session_ids: Sequence[int]) -> dict[int, Meeting]: ...
+
+    async def follow(self, session_id: int, mode: MeetingMode, now: datetime) -> None:
+        """Graph keeps the session's meeting (again), or leaves it to the organisers; either way look now."""
+        ...
+
+    async def attendees_changed(self, session_id: int, now: datetime) -> None:
+        """Marks, in the registration change's own transaction, that Graph's invitees are out of date."""
+        ...
+
+    async def details_changed(self, session_id: int, now: datetime) -> None: ...
+
+    async def claim(self, holder: str, now: datetime, lease_until: datetime, limit: int) -> list[Meeting]: ...
+
+    async def settle(self, meeting: Meeting, holder: str, now: datetime, due_at: datetime | None) -> bool: ...
+
+
+class GraphSlots(Protocol):
+    async def ensure(self, mailbox: str, count: int) -> None: ...
+
+    async def acquire(
+        self, mailbox: str, holder: str, now: datetime, lease_until: datetime, count: int
+    ) -> int | None: ...
+
+    async def release(self, mailbox: str, slot: int, holder: str) -> None: ...
+
+
+class AttendanceRepository(Protocol):
+    async def replace(self, session_id: int, records: Sequence[AttendanceRecord]) -> None: ...
+
+    async def for_sessions(self, session_ids: Sequence[int]) -> dict[int, list[AttendanceRecord]]: ...
+
+
 class ActivityLog(Protocol):
     async def claim(self, activity_id: str, now: datetime) -> bool:
         """True the first time an activity id is seen; false for a redelivery."""
@@ -261,6 +302,15 @@ class UnitOfWork(Protocol):
 
     @property
     def feedback(self) -> FeedbackRepository: ...
+
+    @property
+    def meetings(self) -> MeetingRepository: ...
+
+    @property
+    def graph_slots(self) -> GraphSlots: ...
+
+    @property
+    def attendance(self) -> AttendanceRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain.model import Series, Session
+from bot.domain.meetings import MeetingMode
+from bot.domain.model import Series, Session, SessionStatus
 from bot.services.ports import UnitOfWork
 
 
@@ -39,7 +40,10 @@ async def import_series(
     for session in sessions:
         previous = known.get(session.number)
         if previous is None:
-            await uow.sessions.add(replace(session, series_id=stored.id), now)
+            added = await uow.sessions.add(replace(session, series_id=stored.id), now)
+            if added.status is SessionStatus.PUBLISHED:
+                mode = MeetingMode.MANUAL if added.join_url else MeetingMode.GRAPH
+                await uow.meetings.follow(added.id, mode, now)
             created += 1
             continue
         # What organisers did in Teams (publish, cancel, meeting link) wins over the file.
@@ -53,6 +57,7 @@ async def import_series(
         )
         if merged != previous:
             await uow.sessions.update(merged, now)
+            await uow.meetings.details_changed(merged.id, now)
             updated += 1
     await uow.commit()
     return ImportResult(stored, existing is None, created, updated)

@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, func, select, text
+from sqlalchemy import Row, bindparam, case, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -401,6 +401,17 @@ class SqlPersonRepository:
         p = t.people
         rows = await self._conn.execute(
             select(p).where(p.c.aad_object_id.in_(list(aad_object_ids)), p.c.tenant_id == tenant_id)
+        )
+        return [_person(r) for r in rows]
+
+    async def matching(self, aad_object_ids: Sequence[str], emails: Sequence[str]) -> list[Person]:
+        if not aad_object_ids and not emails:
+            return []
+        p = t.people
+        aad = [a.lower() for a in aad_object_ids]
+        mail = [e.lower() for e in emails]
+        rows = await self._conn.execute(
+            select(p).where(or_(func.lower(p.c.aad_object_id).in_(aad), func.lower(p.c.email).in_(mail)))
         )
         return [_person(r) for r in rows]
 

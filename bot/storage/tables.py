@@ -231,3 +231,57 @@ feedback = Table(
     UniqueConstraint("session_id", "person_id", name="uq_feedback_session_person"),
     CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
 )
+
+# Each published session's Teams meeting: what Graph has been told, and what it still must be told.
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("mode", String(10), nullable=False),
+    # Sent with the create request: Graph answers a repeat with the event it already made.
+    Column("transaction_id", String(64), nullable=False),
+    Column("event_id", String(500), nullable=True),
+    # Raised in the same transaction as the change ("attendees changed"); synced is what Graph has.
+    Column("attendees_version", Integer, nullable=False, server_default="0"),
+    Column("attendees_synced", Integer, nullable=False, server_default="0"),
+    Column("details_version", Integer, nullable=False, server_default="0"),
+    Column("details_synced", Integer, nullable=False, server_default="0"),
+    Column("cancelled", Boolean, nullable=False, server_default="0"),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("retry_at", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(300), nullable=False, server_default=""),
+    Column("problem", String(50), nullable=False, server_default=""),
+    Column("responses_checked_at", UTCDateTime, nullable=True),
+    Column("attendance", String(20), nullable=False, server_default="pending"),
+    # One reconciler at a time per meeting, across instances; a dead one's lease runs out.
+    Column("lease_holder", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    CheckConstraint("mode IN ('graph', 'manual')", name="mode_known"),
+)
+Index("ix_meetings_due_at", meetings.c.due_at)
+
+# Graph allows 4 requests in flight per mailbox: one row per slot, held with a lease, shared by instances.
+graph_slots = Table(
+    "graph_slots",
+    metadata,
+    Column("mailbox", String(320), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("holder", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+)
+
+# Who joined each session's meeting, from Teams' attendance reports.
+attendance = Table(
+    "attendance",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="SET NULL"), nullable=True),
+    Column("identity_key", String(320), nullable=False),
+    Column("aad_object_id", String(64), nullable=False, server_default=""),
+    Column("email", String(320), nullable=False, server_default=""),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("seconds", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("session_id", "identity_key", name="uq_attendance_session_identity"),
+)

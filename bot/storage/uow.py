@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.storage.meetings import SqlAttendanceRepository, SqlGraphSlots, SqlMeetingRepository
 from bot.storage.repositories import (
     SqlActivityLog,
     SqlAuditRepository,
@@ -32,6 +33,9 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     exports: SqlExportRepository
     feedback: SqlFeedbackRepository
+    meetings: SqlMeetingRepository
+    graph_slots: SqlGraphSlots
+    attendance: SqlAttendanceRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -50,6 +54,9 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn)
         self.exports = SqlExportRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.meetings = SqlMeetingRepository(conn)
+        self.graph_slots = SqlGraphSlots(conn)
+        self.attendance = SqlAttendanceRepository(conn)
         return self
 
     async def __aexit__(

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from bot.domain.meetings import MeetingMode
 from bot.domain.model import Person, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus
 from bot.services.ports import AuditEntry, OutgoingMessage
 
@@ -175,6 +176,22 @@ class FakeActivities:
         return True
 
 
+class FakeMeetings:
+    """Records the markers the services set; the reconciler itself is tested against the database."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, int]] = []
+
+    async def follow(self, session_id: int, mode: MeetingMode, now: datetime) -> None:
+        self.marks.append((f"follow:{mode.value}", session_id))
+
+    async def attendees_changed(self, session_id: int, now: datetime) -> None:
+        self.marks.append(("attendees", session_id))
+
+    async def details_changed(self, session_id: int, now: datetime) -> None:
+        self.marks.append(("details", session_id))
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.series = FakeSeries()
@@ -185,6 +202,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox()
         self.organisers = FakeOrganisers()
         self.audit = FakeAudit()
+        self.meetings = FakeMeetings()
         self.commits = 0
 
     async def __aenter__(self) -> Self:

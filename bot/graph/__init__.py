@@ -1,0 +1,1 @@
+"""Microsoft Graph: the only package that imports msgraph-sdk and azure-identity."""

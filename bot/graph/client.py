@@ -1,0 +1,221 @@
+"""The calendar in the organisers' mailbox, through msgraph-sdk: events with Teams meetings, their
+invitees and responses, and the meetings' attendance reports.
+
+Graph retries are ours, not the SDK's: the reconciler keeps its state in the database, so a retry
+survives a restart, and every request is counted against the mailbox's limit of parallel requests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from bot.services.calendar import Attendee, CalendarError, CreatedEvent, EventDetails, Invitee, InviteeResponse
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
+
+# Teams appends its join block to the event body, starting with a rule drawn in underscores.
+_JOIN_BLOCK = re.compile(r"<div[^>]*>\s*(?:<span[^>]*>)?\s*_{30,}", re.IGNORECASE)
+_TIME_ZONE = "UTC"  # times go to Graph in UTC; Outlook shows them in each reader's zone
+
+
+class GraphCalendar:
+    def __init__(self, credential: AsyncTokenCredential, mailbox: str, base_url: str) -> None:
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+        from kiota_http.middleware.options import RetryHandlerOption
+        from msgraph.graph_request_adapter import GraphRequestAdapter
+        from msgraph.graph_request_adapter import options as sdk_options
+        from msgraph.graph_service_client import GraphServiceClient
+        from msgraph_core import GraphClientFactory
+
+        parts = urlsplit(base_url)
+        auth = AzureIdentityAuthenticationProvider(
+            credential, scopes=[f"{parts.scheme}://{parts.netloc}/.default"], allowed_hosts=[parts.hostname or ""]
+        )
+        options = {**sdk_options, RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0)}
+        http = GraphClientFactory.create_with_default_middleware(options=options)
+        adapter = GraphRequestAdapter(auth, http)
+        adapter.base_url = base_url.rstrip("/")
+        self._http = http
+        self._credential = credential
+        self._mailbox = mailbox
+        self._user = GraphServiceClient(request_adapter=adapter).users.by_user_id(mailbox)
+
+    @property
+    def mailbox(self) -> str:
+        return self._mailbox
+
+    async def close(self) -> None:
+        await self._http.aclose()
+        await self._credential.close()
+
+    async def create_event(
+        self, details: EventDetails, invitees: Sequence[Invitee], transaction_id: str
+    ) -> CreatedEvent:
+        from msgraph.generated.models.event import Event
+        from msgraph.generated.models.online_meeting_provider_type import OnlineMeetingProviderType
+
+        event = _event(details, Event)
+        event.attendees = _attendees(invitees)
+        event.is_online_meeting = True
+        event.online_meeting_provider = OnlineMeetingProviderType.TeamsForBusiness
+        event.hide_attendees = True  # participants don't see each other's addresses
+        event.allow_new_time_proposals = False
+        event.response_requested = True  # so that a decline reaches us
+        event.transaction_id = transaction_id
+        created = await _call(self._user.events.post(event))
+        if created is None or not created.id:
+            raise CalendarError(502, "NoEventId")
+        meeting = created.online_meeting
+        return CreatedEvent(created.id, meeting.join_url if meeting and meeting.join_url else None)
+
+    async def update_event(self, event_id: str, details: EventDetails) -> None:
+        from msgraph.generated.models.event import Event
+        from msgraph.generated.users.item.events.item.event_item_request_builder import EventItemRequestBuilder
+
+        item = self._user.events.by_event_id(event_id)
+        query = EventItemRequestBuilder.EventItemRequestBuilderGetQueryParameters(select=["body"])
+        config = EventItemRequestBuilder.EventItemRequestBuilderGetRequestConfiguration(query_parameters=query)
+        current = await _call(item.get(config))
+        old_body = current.body.content if current and current.body and current.body.content else ""
+        await _call(item.patch(_event(details, Event, keep=join_block(old_body))))
+
+    async def set_attendees(self, event_id: str, invitees: Sequence[Invitee]) -> None:
+        from msgraph.generated.models.event import Event
+
+        await _call(self._user.events.by_event_id(event_id).patch(Event(attendees=_attendees(invitees))))
+
+    async def cancel_event(self, event_id: str, comment: str) -> None:
+        from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body import CancelPostRequestBody
+
+        await _call(self._user.events.by_event_id(event_id).cancel.post(CancelPostRequestBody(comment=comment)))
+
+    async def responses(self, event_id: str) -> list[InviteeResponse]:
+        from msgraph.generated.users.item.events.item.event_item_request_builder import EventItemRequestBuilder
+
+        query = EventItemRequestBuilder.EventItemRequestBuilderGetQueryParameters(select=["attendees"])
+        config = EventItemRequestBuilder.EventItemRequestBuilderGetRequestConfiguration(query_parameters=query)
+        event = await _call(self._user.events.by_event_id(event_id).get(config))
+        result = []
+        for attendee in (event.attendees if event else None) or []:
+            address = attendee.email_address.address if attendee.email_address else None
+            status = attendee.status
+            if not address or status is None or status.response is None:
+                continue
+            result.append(InviteeResponse(address.lower(), str(status.response.value), _aware(status.time)))
+        return result
+
+    async def attendance(self, join_url: str) -> list[Attendee] | None:
+        from msgraph.generated.users.item.online_meetings.online_meetings_request_builder import (
+            OnlineMeetingsRequestBuilder,
+        )
+
+        escaped = join_url.replace("'", "''")
+        query = OnlineMeetingsRequestBuilder.OnlineMeetingsRequestBuilderGetQueryParameters(
+            filter=f"JoinWebUrl eq '{escaped}'"
+        )
+        config = OnlineMeetingsRequestBuilder.OnlineMeetingsRequestBuilderGetRequestConfiguration(
+            query_parameters=query
+        )
+        found = await _call(self._user.online_meetings.get(config))
+        meetings = (found.value if found else None) or []
+        if not meetings or not meetings[0].id:
+            return None
+        meeting = self._user.online_meetings.by_online_meeting_id(meetings[0].id)
+        reports = await _call(meeting.attendance_reports.get())
+        report_ids = [r.id for r in ((reports.value if reports else None) or []) if r.id]
+        if not report_ids:
+            return None
+        merged: dict[str, Attendee] = {}
+        for report_id in report_ids:
+            records = meeting.attendance_reports.by_meeting_attendance_report_id(report_id).attendance_records
+            page = await _call(records.get())
+            while page is not None:
+                for record in page.value or []:
+                    _merge(merged, record)
+                link = page.odata_next_link
+                page = await _call(records.with_url(link).get()) if link else None
+        return list(merged.values())
+
+
+def join_block(body_html: str) -> str:
+    """The Teams join block at the end of an event body ('' when there is none)."""
+    found = _JOIN_BLOCK.search(body_html)
+    return body_html[found.start() :] if found else ""
+
+
+def _event(details: EventDetails, event_type: Any, keep: str = "") -> Any:
+    from msgraph.generated.models.body_type import BodyType
+    from msgraph.generated.models.date_time_time_zone import DateTimeTimeZone
+    from msgraph.generated.models.item_body import ItemBody
+
+    def at(moment: datetime) -> Any:
+        return DateTimeTimeZone(date_time=moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), time_zone=_TIME_ZONE)
+
+    return event_type(
+        subject=details.subject,
+        body=ItemBody(content_type=BodyType.Html, content=details.body_html + keep),
+        start=at(details.starts_at),
+        end=at(details.ends_at),
+    )
+
+
+def _attendees(invitees: Sequence[Invitee]) -> list[Any]:
+    from msgraph.generated.models.attendee import Attendee as GraphAttendee
+    from msgraph.generated.models.attendee_type import AttendeeType
+    from msgraph.generated.models.email_address import EmailAddress
+
+    return [
+        GraphAttendee(email_address=EmailAddress(address=i.email, name=i.name), type=AttendeeType.Required)
+        for i in invitees
+    ]
+
+
+def _merge(merged: dict[str, Attendee], record: Any) -> None:
+    identity = record.identity
+    aad = (identity.id if identity and identity.id else "").lower()
+    email = (record.email_address or "").lower()
+    key = aad or email or (identity.display_name if identity else "") or ""
+    if not key:
+        return
+    name = identity.display_name if identity and identity.display_name else ""
+    seconds = int(record.total_attendance_in_seconds or 0)
+    before = merged.get(key)
+    if before is not None:
+        seconds += before.seconds
+    merged[key] = Attendee(aad, email, name, seconds)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def _call(request: Any) -> Any:
+    """Awaits an SDK request; every failure comes out as a CalendarError with the status and Retry-After."""
+    import httpx
+    from kiota_abstractions.api_error import APIError
+
+    try:
+        return await request
+    except APIError as error:
+        headers = {k.lower(): v for k, v in (error.response_headers or {}).items()}
+        inner = getattr(error, "error", None)
+        code = str(getattr(inner, "code", "") or "")
+        raise CalendarError(error.response_status_code or 0, code, _retry_after(headers.get("retry-after"))) from None
+    except httpx.HTTPError as error:
+        raise CalendarError(0, type(error).__name__) from None
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(float(value), 0.0) if value else None
+    except ValueError:
+        return None

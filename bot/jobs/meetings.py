@@ -1,0 +1,323 @@
+"""Keeps each published session's Teams meeting in step with the database, through Microsoft Graph.
+
+The database says what Graph should have (versions raised in the transactions that change registrations
+or sessions); this job claims meetings that are behind, computes the wanted state at send time and sends
+it. Many changes become one request; a repeat is harmless. Progress lives in the database, so a restart,
+a crash or an hour of Graph being down only delays it. Every request holds one of the mailbox's four
+slots, shared by all instances through the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.meetings import (
+    ATTENDANCE_GIVE_UP,
+    ATTENDANCE_RETRY,
+    AttendanceState,
+    Meeting,
+    Step,
+    backoff,
+    declined,
+    desired_invitees,
+)
+from bot.domain.model import Person, SessionStatus
+from bot.i18n import Catalogs
+from bot.services import meetings as service
+from bot.services.calendar import Calendar, CalendarError, Invitee
+from bot.services.invitation import invitation
+from bot.services.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+PERMANENT_RETRY = timedelta(hours=1)  # after a refusal an organiser must fix; look again now and then
+
+
+@dataclass(frozen=True)
+class ReconcilerSettings:
+    poll_every: timedelta = timedelta(minutes=15)  # how often invitees' responses (declines) are read
+    lease: timedelta = timedelta(minutes=2)
+    batch: int = 20
+    slots: int = 4  # Graph: at most four requests in flight per mailbox
+    idle_poll: float = 2.0
+    slot_wait: float = 0.05
+
+
+class MeetingReconciler:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        calendar: Calendar,
+        clock: Clock,
+        catalogs: Catalogs,
+        settings: ReconcilerSettings = ReconcilerSettings(),
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._calendar = calendar
+        self._clock = clock
+        self._catalogs = catalogs
+        self._settings = settings
+        self._jitter = jitter
+        self._holder = uuid.uuid4().hex
+        self._local_slots = asyncio.Semaphore(settings.slots)
+        self._paused_until: datetime | None = None
+        self._slots_ready = False
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("meeting sync failed; retrying shortly")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+                try:
+                    await asyncio.wait(waits, timeout=self._settings.idle_poll, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in waits:
+                        task.cancel()
+
+    async def run_once(self) -> int:
+        """Claims the meetings that are due and takes one step on each; returns how many."""
+        now = self._clock.now()
+        if self._paused_until is not None and now < self._paused_until:
+            return 0
+        async with self._uow_factory() as uow:
+            if not self._slots_ready:
+                await uow.graph_slots.ensure(self._calendar.mailbox, self._settings.slots)
+                self._slots_ready = True
+            claimed = await uow.meetings.claim(self._holder, now, now + self._settings.lease, self._settings.batch)
+            await uow.commit()
+        await asyncio.gather(*(self._step(meeting) for meeting in claimed))
+        return len(claimed)
+
+    async def _step(self, meeting: Meeting) -> None:
+        due: datetime | None = None
+        try:
+            async with self._uow_factory() as uow:
+                state = await service.state(meeting.session_id, uow)
+            if state is None:
+                await self._settle(meeting, None)
+                return
+            now = self._clock.now()
+            step = meeting.next_step(state.session, now, self._settings.poll_every)
+            if step is not None:
+                meeting, due = await self._take(step, meeting, state)
+                meeting = dataclasses.replace(meeting, attempts=0, retry_at=None, last_error="")
+            now = self._clock.now()
+            if due is None:
+                due = meeting.next_due(state.session, now, self._settings.poll_every)
+            await self._settle(meeting, due)
+        except CalendarError as error:
+            await self._failed(meeting, error)
+        except Exception:
+            log.exception("meeting sync of session id %d failed", meeting.session_id)
+            now = self._clock.now()
+            await self._settle(
+                meeting.failed(now, backoff(meeting.attempts, None, self._jitter()), "internal error"), now
+            )
+
+    async def _take(self, step: Step, meeting: Meeting, state: service.SyncState) -> tuple[Meeting, datetime | None]:
+        """Sends one step to Graph and records its outcome; returns the meeting as now known, and when to
+        look again if the step decides that itself."""
+        session, series = state.session, state.series
+        t = self._catalogs.translator(series.language)
+        calendar = self._calendar
+        if step is Step.CREATE:
+            wanted = desired_invitees(state.entries)
+            async with self._slot():
+                created = await calendar.create_event(
+                    invitation(t, series, session), _invitees(wanted.invitees), meeting.transaction_id
+                )
+            if created.join_url is None:
+                # Told once; `meeting N` starts again with a fresh transaction once the mailbox is fixed.
+                await self._tell(meeting, state, service.NO_JOIN_URL)
+                fresh = dataclasses.replace(meeting, transaction_id=str(uuid.uuid4()), problem=service.NO_JOIN_URL)
+                return fresh, None
+            async with self._uow_factory() as uow:
+                await service.meeting_created(session.id, created, uow, self._clock.now())
+                await uow.commit()
+            log.info("Teams meeting created for session id %d", session.id)
+            meeting = dataclasses.replace(
+                meeting,
+                event_id=created.event_id,
+                attendees_synced=meeting.attendees_version,
+                details_synced=meeting.details_version,
+                problem="",
+            )
+            return await self._limits(meeting, state, wanted.left_out, len(wanted.invitees)), None
+        event_id = meeting.event_id
+        assert event_id is not None
+        if step is Step.CANCEL:
+            reason = session.cancel_reason or t.gettext("The session is cancelled")
+            async with self._slot():
+                await calendar.cancel_event(event_id, reason)
+            return dataclasses.replace(meeting, cancelled=True, details_synced=meeting.details_version), None
+        if step is Step.UPDATE:
+            async with self._slot():
+                await calendar.update_event(event_id, invitation(t, series, session))
+            return dataclasses.replace(meeting, details_synced=meeting.details_version), None
+        if step is Step.ATTENDEES:
+            wanted = desired_invitees(state.entries)
+            async with self._slot():
+                await calendar.set_attendees(event_id, _invitees(wanted.invitees))
+            meeting = dataclasses.replace(meeting, attendees_synced=meeting.attendees_version)
+            return await self._limits(meeting, state, wanted.left_out, len(wanted.invitees)), None
+        if step is Step.RESPONSES:
+            async with self._slot():
+                responses = await calendar.responses(event_id)
+            now = self._clock.now()
+            gone = declined([(r.email, r.response, r.at) for r in responses], state.entries)
+            if gone:
+                reason = t.gettext("Declined the meeting invitation")
+                async with self._uow_factory() as uow:
+                    recorded = await service.record_declines(session.id, gone, reason, uow, now)
+                    await uow.commit()
+                log.info("%d declined invitations recorded as absences for session id %d", recorded, session.id)
+            return dataclasses.replace(meeting, responses_checked_at=now), None
+        # Step.ATTENDANCE
+        if not session.join_url:
+            return dataclasses.replace(meeting, attendance=AttendanceState.UNAVAILABLE), None
+        async with self._slot():
+            attendees = await calendar.attendance(session.join_url)
+        now = self._clock.now()
+        if attendees is None:
+            if now >= session.ends_at + ATTENDANCE_GIVE_UP:
+                return dataclasses.replace(meeting, attendance=AttendanceState.UNAVAILABLE), None
+            return meeting, now + ATTENDANCE_RETRY
+        async with self._uow_factory() as uow:
+            await service.record_attendance(session.id, attendees, uow)
+            await uow.commit()
+        return dataclasses.replace(meeting, attendance=AttendanceState.DONE), None
+
+    async def _limits(self, meeting: Meeting, state: service.SyncState, left_out: int, invited: int) -> Meeting:
+        """Warns organisers as the invitee list nears Teams' limit of 500, and when people are left out."""
+        if left_out and meeting.problem != service.OVER_LIMIT:
+            await self._tell(meeting, state, service.OVER_LIMIT, left_out=left_out)
+            return dataclasses.replace(meeting, problem=service.OVER_LIMIT)
+        if (
+            not left_out
+            and invited >= service.NEAR_LIMIT_AT
+            and meeting.problem
+            not in (
+                service.NEAR_LIMIT,
+                service.OVER_LIMIT,
+            )
+        ):
+            await self._tell(meeting, state, service.NEAR_LIMIT, invited=invited)
+            return dataclasses.replace(meeting, problem=service.NEAR_LIMIT)
+        return meeting
+
+    async def _failed(self, meeting: Meeting, error: CalendarError) -> None:
+        now = self._clock.now()
+        if error.status == 429:
+            # Throttling is per mailbox: everything waits, not only this meeting.
+            pause = timedelta(seconds=error.retry_after or backoff(meeting.attempts, None, 1.0).total_seconds())
+            self._paused_until = now + pause
+        if error.status == 404 and meeting.event_id is not None:
+            if meeting.cancelled or await self._cancelled(meeting):
+                await self._settle(dataclasses.replace(meeting, cancelled=True), None)
+                return
+            # Someone deleted the event in Outlook: make a new one (registrants get the new link).
+            log.warning("the event of session id %d is gone from the mailbox; creating it again", meeting.session_id)
+            fresh = dataclasses.replace(meeting, event_id=None, transaction_id=str(uuid.uuid4()))
+            await self._settle(fresh, now)
+            return
+        if error.transient:
+            delay = backoff(meeting.attempts, error.retry_after, self._jitter())
+            log.warning(
+                "Graph %s for session id %d; retrying in %.0f s", error, meeting.session_id, delay.total_seconds()
+            )
+            await self._settle(meeting.failed(now, delay, str(error)), now)
+            return
+        problem = {401: service.FORBIDDEN, 403: service.FORBIDDEN}.get(error.status, service.REJECTED)
+        if error.status == 404:
+            problem = service.MAILBOX_NOT_FOUND
+        log.warning("Graph refused the meeting of session id %d: %s", meeting.session_id, error)
+        if meeting.problem != problem:
+            async with self._uow_factory() as uow:
+                state = await service.state(meeting.session_id, uow)
+            if state is not None:
+                await self._tell(meeting, state, problem, status=error.status, code=error.code)
+        failed = dataclasses.replace(meeting.failed(now, PERMANENT_RETRY, str(error)), problem=problem)
+        await self._settle(failed, now)
+
+    async def _cancelled(self, meeting: Meeting) -> bool:
+        async with self._uow_factory() as uow:
+            state = await service.state(meeting.session_id, uow)
+        return state is not None and state.session.status is SessionStatus.CANCELLED
+
+    async def _tell(self, meeting: Meeting, state: service.SyncState, problem: str, **details: object) -> None:
+        async with self._uow_factory() as uow:
+            await service.tell_organisers(
+                state.series, state.session, problem, uow, self._clock.now(), mailbox=self._calendar.mailbox, **details
+            )
+            await uow.commit()
+
+    async def _settle(self, meeting: Meeting, due: datetime | None) -> None:
+        async with self._uow_factory() as uow:
+            kept = await uow.meetings.settle(meeting, self._holder, self._clock.now(), due)
+            await uow.commit()
+        if not kept:
+            log.warning(
+                "lost the lease on the meeting of session id %d; another instance carries on", meeting.session_id
+            )
+
+    def _slot(self) -> _Slot:
+        return _Slot(self)
+
+
+class _Slot:
+    """One of the mailbox's request slots: first this process's, then the database row shared by all."""
+
+    def __init__(self, owner: MeetingReconciler) -> None:
+        self._owner = owner
+        self._slot: int | None = None
+
+    async def __aenter__(self) -> None:
+        owner = self._owner
+        await owner._local_slots.acquire()
+        try:
+            wait = owner._settings.slot_wait
+            while True:
+                now = owner._clock.now()
+                async with owner._uow_factory() as uow:
+                    self._slot = await uow.graph_slots.acquire(
+                        owner._calendar.mailbox, owner._holder, now, now + owner._settings.lease, owner._settings.slots
+                    )
+                    await uow.commit()
+                if self._slot is not None:
+                    return
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 1.0)
+        except BaseException:
+            owner._local_slots.release()
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        owner = self._owner
+        try:
+            if self._slot is not None:
+                async with owner._uow_factory() as uow:
+                    await uow.graph_slots.release(owner._calendar.mailbox, self._slot, owner._holder)
+                    await uow.commit()
+        finally:
+            owner._local_slots.release()
+
+
+def _invitees(people: Sequence[Person]) -> list[Invitee]:
+    return [Invitee(p.email, p.name) for p in people]

@@ -1,0 +1,136 @@
+"""Teams meetings of sessions: what the reconciler reads and records, and the organisers' `meeting N`.
+
+The calls to Graph happen in `bot.jobs.meetings`, between these transactions, never inside one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.domain import errors
+from bot.domain.meetings import (
+    MAX_INVITEES,
+    AttendanceRecord,
+    AttendanceSummary,
+    Meeting,
+    MeetingMode,
+    match_attendance,
+)
+from bot.domain.model import Person, Registration, RegistrationStatus, Series, Session, SessionStatus
+from bot.services.calendar import Attendee, CreatedEvent
+from bot.services.participants import fill_freed_seats
+from bot.services.ports import OutgoingMessage, UnitOfWork
+
+# Outbox kinds written here.
+DECLINED = "declined"
+MEETING_PROBLEM = "meeting_problem"
+
+# Problems organisers are told about, once each until it changes.
+NO_JOIN_URL = "no_join_url"
+FORBIDDEN = "forbidden"
+MAILBOX_NOT_FOUND = "mailbox_not_found"
+REJECTED = "rejected"
+NEAR_LIMIT = "near_limit"
+OVER_LIMIT = "over_limit"
+NEAR_LIMIT_AT = MAX_INVITEES * 9 // 10
+
+
+@dataclass(frozen=True)
+class SyncState:
+    session: Session
+    series: Series
+    entries: tuple[tuple[Person, Registration], ...]
+
+
+async def state(session_id: int, uow: UnitOfWork) -> SyncState | None:
+    session = await uow.sessions.get(session_id)
+    series = await uow.series.get(session.series_id) if session else None
+    if session is None or series is None:
+        return None
+    return SyncState(session, series, tuple(await uow.registrations.entries(session_id)))
+
+
+async def meeting_created(session_id: int, created: CreatedEvent, uow: UnitOfWork, now: datetime) -> int:
+    """Stores the join link on the session and sends it to everyone already registered; returns how many."""
+    assert created.join_url is not None
+    session = await uow.sessions.get(session_id, lock=True)
+    if session is None or session.join_url == created.join_url:
+        return 0
+    await uow.sessions.update(replace(session, join_url=created.join_url), now)
+    if session.status is not SessionStatus.PUBLISHED:
+        return 0
+    key = f"link:{session.id}:{hashlib.sha256(created.join_url.encode()).hexdigest()[:16]}"
+    registered = [p.id for p, r in await uow.registrations.entries(session.id) if r.holds_seat]
+    return await uow.outbox.enqueue(
+        [OutgoingMessage(f"{key}:{pid}", "join_link", pid, session.id) for pid in registered], now
+    )
+
+
+async def record_declines(
+    session_id: int, declined: Sequence[tuple[Person, Registration]], reason: str, uow: UnitOfWork, now: datetime
+) -> int:
+    """Those who declined the invitation are absent: their seats go to the waiting list, they are told."""
+    session = await uow.sessions.get(session_id, lock=True)
+    if session is None or session.status is not SessionStatus.PUBLISHED or now >= session.ends_at:
+        return 0
+    recorded = 0
+    for person, seen in declined:
+        current = await uow.registrations.get(session_id, person.id)
+        # Only if nothing changed since Graph was read: a registration made meanwhile wins.
+        if current is None or current.status is not RegistrationStatus.REGISTERED or current != seen:
+            continue
+        saved = await uow.registrations.save(current.absent(reason, now))
+        key = f"declined:{saved.id}:{now.isoformat()}"
+        await uow.outbox.enqueue([OutgoingMessage(key, DECLINED, person.id, session_id)], now)
+        recorded += 1
+    if recorded:
+        await fill_freed_seats(session, uow, now)
+        await uow.meetings.attendees_changed(session_id, now)
+    return recorded
+
+
+async def record_attendance(session_id: int, attendees: Sequence[Attendee], uow: UnitOfWork) -> list[AttendanceRecord]:
+    rows = [(a.aad_object_id, a.email, a.name, a.seconds) for a in attendees]
+    people = await uow.people.matching(
+        [a.aad_object_id for a in attendees if a.aad_object_id], [a.email for a in attendees if a.email]
+    )
+    records = match_attendance(rows, people)
+    await uow.attendance.replace(session_id, records)
+    return records
+
+
+async def tell_organisers(
+    series: Series, session: Session, problem: str, uow: UnitOfWork, now: datetime, **details: object
+) -> None:
+    """A message in the organisers' channel saying what is wrong and what to do."""
+    payload = {"series": series.id, "number": session.number, "problem": problem, **details}
+    key = f"meeting_problem:{session.id}:{problem}:{now.isoformat()}"
+    await uow.outbox.enqueue([OutgoingMessage(key, MEETING_PROBLEM, None, session.id, payload)], now)
+
+
+async def request_meeting(series: Series, number: int, uow: UnitOfWork, now: datetime) -> Session:
+    """`meeting N`: Graph (again) keeps this session's meeting, replacing a link set by hand."""
+    session = await uow.sessions.by_number(series.id, number)
+    if session is None:
+        raise errors.UnknownSessionNumber(number)
+    if session.status is SessionStatus.CANCELLED:
+        raise errors.SessionCancelled(number)
+    if session.status is not SessionStatus.PUBLISHED:
+        raise errors.SessionNotPublished(number)
+    await uow.meetings.follow(session.id, MeetingMode.GRAPH, now)
+    await uow.commit()
+    return session
+
+
+async def attendance_of(
+    sessions: Sequence[Session], uow: UnitOfWork
+) -> tuple[dict[int, Meeting], dict[int, list[AttendanceRecord]]]:
+    ids = [s.id for s in sessions]
+    return await uow.meetings.for_sessions(ids), await uow.attendance.for_sessions(ids)
+
+
+def summary(registered_ids: Sequence[int], records: Sequence[AttendanceRecord]) -> AttendanceSummary:
+    return AttendanceSummary.of(registered_ids, records)
