@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     )
     graph_authority_host: str = Field("", validation_alias=_env("GRAPH_AUTHORITY_HOST"))
     graph_poll_minutes: int = Field(15, ge=1, le=24 * 60, validation_alias=_env("GRAPH_POLL_MINUTES"))
+    graph_lease_seconds: int = Field(120, ge=1, le=3600, validation_alias=_env("GRAPH_LEASE_SECONDS"))
 
     # The Teams app package (`python app.py package`)
     public_base_url: str = Field("", validation_alias=_env("PUBLIC_BASE_URL"))

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -17,6 +18,7 @@ from bot.config import Settings
 from bot.domain.errors import ExportExpired
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
 from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.router import Router
@@ -30,6 +32,9 @@ from bot.teams.connector import BotConnector
 from bot.teams.handler import MessagesEndpoint
 from cards.conversation import apology_card
 
+if TYPE_CHECKING:
+    from bot.graph.client import GraphCalendar
+
 log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).with_name("pages")
@@ -38,14 +43,21 @@ ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
 WORKER = web.AppKey("worker", DeliveryWorker)
 
 
-def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = None) -> web.Application:
+def create_app(
+    settings: Settings,
+    clock: Clock,
+    catalogs: Catalogs | None = None,
+    reconciler_settings: ReconcilerSettings | None = None,
+) -> web.Application:
     app = web.Application(client_max_size=settings.max_request_bytes)
     catalogs = catalogs or Catalogs.load()
 
-    policy = OrganiserPolicy(settings.organiser_ids, settings.organiser_channel_id or None)
+    policy = OrganiserPolicy(settings.organiser_ids, settings.organiser_channel_id or None, settings.graph_enabled)
     public_base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
+        # First: a wrong Graph setting stops the start-up before anything else is opened.
+        calendar = _calendar(settings) if settings.graph_enabled else None
         engine = create_engine(settings.database_url)
         app[ENGINE] = engine
         uow_factory = SqlUnitOfWorkFactory(engine)
@@ -58,7 +70,18 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
             digest_every=timedelta(minutes=settings.digest_minutes),
         )
         scheduler = Scheduler(uow_factory, clock, schedule)
-        router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url, worker.wake)
+        sync = reconciler_settings or ReconcilerSettings(
+            poll_every=timedelta(minutes=settings.graph_poll_minutes),
+            lease=timedelta(seconds=settings.graph_lease_seconds),
+        )
+        reconciler = MeetingReconciler(uow_factory, calendar, clock, catalogs, sync) if calendar else None
+
+        def after_commit() -> None:
+            worker.wake()
+            if reconciler is not None:
+                reconciler.wake()
+
+        router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url, after_commit)
         app[ENDPOINT] = MessagesEndpoint(
             create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
         )
@@ -69,9 +92,13 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
             if settings.background_jobs
             else []
         )
+        if reconciler is not None and settings.background_jobs:
+            jobs.append(asyncio.create_task(reconciler.run(stop)))
         yield
         stop.set()
         await asyncio.gather(*jobs, return_exceptions=True)
+        if calendar is not None:
+            await calendar.close()
         await http.close()
         await engine.dispose()
 
@@ -84,6 +111,14 @@ def create_app(settings: Settings, clock: Clock, catalogs: Catalogs | None = Non
     app.router.add_get("/terms", _page("terms.html"))
     app.router.add_get("/exports/{token}", _export)
     return app
+
+
+def _calendar(settings: Settings) -> GraphCalendar:
+    # Imported here: msgraph-sdk costs ~50 MiB and most of a second, paid only where Graph is used.
+    from bot.graph.client import GraphCalendar
+    from bot.graph.credentials import create_credential
+
+    return GraphCalendar(create_credential(settings), settings.graph_mailbox, settings.graph_base_url)
 
 
 class Downloads:

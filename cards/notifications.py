@@ -117,6 +117,56 @@ def digest_message(t: Translator, lines: Sequence[tuple[int, str, str, str]]) ->
     return card(body, [execute(t.gettext("Statistics"), verbs.ORG_STATS)])
 
 
+def declined_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
+    body = _header(t, t.gettext("You declined the meeting invitation"), standing)
+    body.append(
+        text(t.gettext("So we have noted that you can't come, and your seat goes to the next person on the waiting "
+                       "list. Changed your mind? Register again while there are seats."))
+    )  # fmt: skip
+    return card(body, _actions(t, standing, now))
+
+
+def meeting_problem_message(t: Translator, number: int, problem: str, details: dict[str, object]) -> Card:
+    """What is wrong with a session's Teams meeting, and what the organisers can do about it."""
+    mailbox = str(details.get("mailbox", ""))
+    messages = {
+        "no_join_url": t.gettext(
+            "The calendar event of session {number} was created in {mailbox}, but Teams gave it no meeting link. "
+            "The mailbox needs a Teams licence, and Teams must be allowed as its online meeting provider. "
+            "Fix that, then write “meeting {number}”. Until then you can set a link by hand: “link {number} <link>”."
+        ),
+        "forbidden": t.gettext(
+            "Microsoft Graph refused to change the calendar of {mailbox} for session {number} (access denied). "
+            "Check that the app has the Calendars.ReadWrite application permission with admin consent and that "
+            "its Exchange scope includes this mailbox (see the deployment guide). The bot tries again every hour."
+        ),
+        "mailbox_not_found": t.gettext(
+            "Microsoft Graph does not know the mailbox {mailbox}, so session {number} has no Teams meeting. "
+            "Check the GRAPH_MAILBOX setting. The bot tries again every hour."
+        ),
+        "rejected": t.gettext(
+            "Microsoft Graph rejected a change to the Teams meeting of session {number} (HTTP {status} {code}). "
+            "The bot tries again every hour; if it goes on, set a link by hand: “link {number} <link>”."
+        ),
+        "near_limit": t.gettext(
+            "Session {number} has {invited} people invited to its Teams meeting. Teams invitations hold at most 500: "
+            "beyond that, people are still registered and get the link from the bot, but are not in the invitation. "
+            "Lower the number of seats if every participant must be in the calendar invitation."
+        ),
+        "over_limit": t.gettext(
+            "Session {number} has more registered than a Teams invitation can hold (500): the last {left_out} are "
+            "not in the calendar invitation, but they get the link from the bot."
+        ),
+    }
+    template = messages.get(problem, messages["rejected"])
+    values = {"number": number, "mailbox": mailbox, "status": details.get("status", ""),
+              "code": details.get("code", ""), "invited": details.get("invited", ""),
+              "left_out": details.get("left_out", "")}  # fmt: skip
+    body = [heading(t.gettext("Teams meeting of session {number}").format(number=number), size="Medium"),
+            text(template.format(**values))]  # fmt: skip
+    return card(body, [execute(t.gettext("Organiser commands"), verbs.ORG_HELP)])
+
+
 def subscription_card(t: Translator, subscribed: bool) -> Card:
     message = (
         t.gettext("You will hear about new sessions again.")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.domain import organising as f
+from bot.domain.meetings import AttendanceSummary
 from bot.domain.model import Person, Series, Session, SessionStatus
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.i18n import Translator
@@ -178,7 +179,15 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
     lines: list[tuple[str, str]] = []  # (section, line), flattened so that pages cut anywhere
     for title, entries, numbered in sections:
         for i, entry in enumerate(entries, start=1):
-            lines.append((title, _person_line(t, entry, i if numbered else None)))
+            line = _person_line(t, entry, i if numbered else None)
+            attended = people.attended(entry) if entry.registration.holds_seat else None
+            if attended is not None:
+                line += " · " + (t.gettext("attended") if attended else t.gettext("did not attend"))
+            lines.append((title, line))
+    for record in people.unregistered_attendees:
+        lines.append(
+            (t.gettext("Attended without registering"), " · ".join(x for x in (record.name, record.email) if x))
+        )
     pages = max((len(lines) + PARTICIPANTS_PAGE - 1) // PARTICIPANTS_PAGE, 1)
     page = min(max(page, 0), pages - 1)
     body: list[Element] = [
@@ -194,6 +203,10 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
             ]
         ),
     ]
+    summary = people.attendance_summary
+    if summary is not None:
+        body.append(text(t.gettext("Attendance, from the Teams meeting"), weight="Bolder"))
+        body.append(text(_attendance_line(t, summary), spacing="None"))
     if page == 0 and people.registered:
         body.append(text(t.gettext("Registered per organisation"), weight="Bolder"))
         body.append(facts([(org, str(n)) for org, n in people.per_organisation()]))
@@ -219,7 +232,8 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
 
 
 def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, SessionCounts]],
-               per_organisation: Sequence[tuple[str, int]]) -> Card:  # fmt: skip
+               per_organisation: Sequence[tuple[str, int]],
+               attendance: Mapping[int, AttendanceSummary] | None = None) -> Card:  # fmt: skip
     header = {"type": "TableRow", "style": "accent", "cells": [_cell(h, bold=True) for h in (
         t.gettext("Session"), t.gettext("Registered"), t.gettext("Waiting list"), t.gettext("Absent"),
         t.gettext("After-talk"))]}  # fmt: skip
@@ -239,7 +253,17 @@ def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, 
         text(t.gettext("Registered places per organisation"), weight="Bolder"),
     ]  # fmt: skip
     body.append(facts([(org, str(n)) for org, n in per_organisation]) if per_organisation else text("–"))
+    if attendance:
+        body.append(text(t.gettext("Attendance, from the Teams meetings"), weight="Bolder"))
+        body.append(facts([(f"{s.number}. {t.short_date(s.starts_at)}", _attendance_line(t, attendance[s.id]))
+                           for s, _ in sessions if s.id in attendance]))  # fmt: skip
     return card(body, [execute(t.gettext("Export the series"), verbs.ORG_EXPORT)])
+
+
+def _attendance_line(t: Translator, summary: AttendanceSummary) -> str:
+    return t.gettext(
+        "{attended} attended · {no_show} registered but absent · {unregistered} without registering"
+    ).format(attended=summary.attended, no_show=summary.no_show, unregistered=summary.unregistered)
 
 
 def _cell(value: str, *, bold: bool = False) -> dict[str, Any]:
@@ -259,6 +283,7 @@ def _audit_action(t: Translator, action: str) -> str:
         "add_organiser": t.gettext("added the organiser"),
         "remove_organiser": t.gettext("removed the organiser"),
         "bind_channel": t.gettext("chose this channel for"),
+        "meeting": t.gettext("asked for the Teams meeting of"),
     }.get(action, action)
 
 
@@ -314,6 +339,7 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
         (t.gettext("export 3 / export"), t.gettext("an Excel file of session 3 or of the whole series")),
         (t.gettext("message 3 <text>"), t.gettext("a message to everyone registered for session 3")),
         (t.gettext("link 3 <Teams link>"), t.gettext("set the meeting link of session 3")),
+        (t.gettext("meeting 3"), t.gettext("create or refresh session 3's Teams meeting in the organisers' calendar")),
         (t.gettext("stats"), t.gettext("numbers per session and organisation")),
         (t.gettext("feedback 3"), t.gettext("what participants said about session 3, without names")),
         (t.gettext("audit"), t.gettext("the latest organiser actions")),

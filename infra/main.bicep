@@ -47,6 +47,9 @@ param appServiceSku string = 'B1'
 @maxValue(10)
 param instanceCount int = 1
 
+@description('The organisers\' mailbox (UPN) that holds the sessions\' Teams meetings; empty: organisers set links by hand. Grant the Graph permissions first (infra/README.md, step 7).')
+param graphMailbox string = ''
+
 @description('Days of PostgreSQL point-in-time backups (7 to 35).')
 @minValue(7)
 @maxValue(35)
@@ -189,6 +192,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'APP_DEVELOPER_NAME', value: appDeveloperName }
         { name: 'DEFAULT_LANGUAGE', value: 'sv' }
         { name: 'LOG_LEVEL', value: 'INFO' }
+        { name: 'GRAPH_MAILBOX', value: graphMailbox }
       ]
     }
   }

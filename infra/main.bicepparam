@@ -9,3 +9,4 @@ param botAppPassword = readEnvironmentVariable('LARTRAFF_BOT_APP_PASSWORD')
 param postgresAdminPassword = readEnvironmentVariable('LARTRAFF_POSTGRES_PASSWORD')
 param imageTag = '1.0.0'
 param appDeveloperName = 'Norrbottens Kommuner'
+param graphMailbox = 'lartraffar@kommun.se'

@@ -171,9 +171,20 @@ async def link(ctx: Context, payload: NumberTextPayload) -> Card:
     return notice_card(ctx.t, notice.format(n=told), session)
 
 
+async def meeting(ctx: Context, payload: NumberPayload) -> Card:
+    if not ctx.policy.meetings:
+        raise errors.MeetingsNotConfigured()
+    session = await org.request_meeting(payload.number, ctx.who, ctx.uow, ctx.now)
+    notice = ctx.t.gettext(
+        "The Teams meeting is being created or brought up to date in the organisers' calendar. "
+        "Everyone registered is invited and gets the link."
+    )
+    return notice_card(ctx.t, notice, session)
+
+
 async def stats(ctx: Context, _: NoPayload) -> Card:
     result = await org.stats(ctx.who, ctx.uow)
-    return stats_card(ctx.t, ctx.who.series, result.sessions, result.per_organisation)
+    return stats_card(ctx.t, ctx.who.series, result.sessions, result.per_organisation, result.attendance)
 
 
 async def audit(ctx: Context, _: NoPayload) -> Card:

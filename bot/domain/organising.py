@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.domain import errors
+from bot.domain.meetings import AttendanceRecord, AttendanceSummary
 from bot.domain.model import (
     Person,
     ProgrammeItem,
@@ -253,9 +254,11 @@ class ParticipantList:
     waitlisted: tuple[Entry, ...]  # in queue order
     absent: tuple[Entry, ...]
     withdrawn: tuple[Entry, ...]
+    # Who joined the Teams meeting, once its attendance report has been read; None before that.
+    attendance: tuple[AttendanceRecord, ...] | None = None
 
     @classmethod
-    def of(cls, entries: Sequence[Entry]) -> ParticipantList:
+    def of(cls, entries: Sequence[Entry], attendance: Sequence[AttendanceRecord] | None = None) -> ParticipantList:
         def having(status: RegistrationStatus) -> tuple[Entry, ...]:
             chosen = [e for e in entries if e.registration.status is status]
             if status is RegistrationStatus.WAITLISTED:
@@ -271,7 +274,25 @@ class ParticipantList:
             having(RegistrationStatus.WAITLISTED),
             having(RegistrationStatus.ABSENT),
             having(RegistrationStatus.WITHDRAWN),
+            tuple(attendance) if attendance is not None else None,
         )
+
+    def attended(self, entry: Entry) -> bool | None:
+        """Whether a registered person joined the meeting; None while there is no report."""
+        if self.attendance is None:
+            return None
+        return any(r.person_id == entry.person.id for r in self.attendance)
+
+    @property
+    def unregistered_attendees(self) -> tuple[AttendanceRecord, ...]:
+        registered = {e.person.id for e in self.registered}
+        return tuple(r for r in self.attendance or () if r.person_id is None or r.person_id not in registered)
+
+    @property
+    def attendance_summary(self) -> AttendanceSummary | None:
+        if self.attendance is None:
+            return None
+        return AttendanceSummary.of([e.person.id for e in self.registered], self.attendance)
 
     @property
     def after_talk(self) -> int:

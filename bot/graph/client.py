@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from bot.services.calendar import Attendee, CalendarError, CreatedEvent, EventDetails, Invitee, InviteeResponse
 
 if TYPE_CHECKING:
@@ -39,7 +41,10 @@ class GraphCalendar:
             credential, scopes=[f"{parts.scheme}://{parts.netloc}/.default"], allowed_hosts=[parts.hostname or ""]
         )
         options = {**sdk_options, RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0)}
-        http = GraphClientFactory.create_with_default_middleware(options=options)
+        # Our own transport, closed by us: msgraph-core's wrapper around it does not pass aclose() on.
+        self._transport = httpx.AsyncHTTPTransport(http2=True)
+        client = httpx.AsyncClient(transport=self._transport, timeout=httpx.Timeout(60.0, connect=30.0))
+        http = GraphClientFactory.create_with_default_middleware(client=client, options=options)
         adapter = GraphRequestAdapter(auth, http)
         adapter.base_url = base_url.rstrip("/")
         self._http = http
@@ -53,6 +58,7 @@ class GraphCalendar:
 
     async def close(self) -> None:
         await self._http.aclose()
+        await self._transport.aclose()
         await self._credential.close()
 
     async def create_event(
@@ -77,11 +83,12 @@ class GraphCalendar:
 
     async def update_event(self, event_id: str, details: EventDetails) -> None:
         from msgraph.generated.models.event import Event
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
         from msgraph.generated.users.item.events.item.event_item_request_builder import EventItemRequestBuilder
 
         item = self._user.events.by_event_id(event_id)
         query = EventItemRequestBuilder.EventItemRequestBuilderGetQueryParameters(select=["body"])
-        config = EventItemRequestBuilder.EventItemRequestBuilderGetRequestConfiguration(query_parameters=query)
+        config = RequestConfiguration(query_parameters=query)
         current = await _call(item.get(config))
         old_body = current.body.content if current and current.body and current.body.content else ""
         await _call(item.patch(_event(details, Event, keep=join_block(old_body))))
@@ -97,10 +104,11 @@ class GraphCalendar:
         await _call(self._user.events.by_event_id(event_id).cancel.post(CancelPostRequestBody(comment=comment)))
 
     async def responses(self, event_id: str) -> list[InviteeResponse]:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
         from msgraph.generated.users.item.events.item.event_item_request_builder import EventItemRequestBuilder
 
         query = EventItemRequestBuilder.EventItemRequestBuilderGetQueryParameters(select=["attendees"])
-        config = EventItemRequestBuilder.EventItemRequestBuilderGetRequestConfiguration(query_parameters=query)
+        config = RequestConfiguration(query_parameters=query)
         event = await _call(self._user.events.by_event_id(event_id).get(config))
         result = []
         for attendee in (event.attendees if event else None) or []:
@@ -112,6 +120,7 @@ class GraphCalendar:
         return result
 
     async def attendance(self, join_url: str) -> list[Attendee] | None:
+        from kiota_abstractions.base_request_configuration import RequestConfiguration
         from msgraph.generated.users.item.online_meetings.online_meetings_request_builder import (
             OnlineMeetingsRequestBuilder,
         )
@@ -120,9 +129,7 @@ class GraphCalendar:
         query = OnlineMeetingsRequestBuilder.OnlineMeetingsRequestBuilderGetQueryParameters(
             filter=f"JoinWebUrl eq '{escaped}'"
         )
-        config = OnlineMeetingsRequestBuilder.OnlineMeetingsRequestBuilderGetRequestConfiguration(
-            query_parameters=query
-        )
+        config = RequestConfiguration(query_parameters=query)
         found = await _call(self._user.online_meetings.get(config))
         meetings = (found.value if found else None) or []
         if not meetings or not meetings[0].id:

@@ -10,23 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain import errors
 from bot.domain.meetings import (
     MAX_INVITEES,
     AttendanceRecord,
     AttendanceSummary,
     Meeting,
-    MeetingMode,
     match_attendance,
 )
 from bot.domain.model import Person, Registration, RegistrationStatus, Series, Session, SessionStatus
 from bot.services.calendar import Attendee, CreatedEvent
+from bot.services.notifications import DECLINED, MEETING_PROBLEM
 from bot.services.participants import fill_freed_seats
 from bot.services.ports import OutgoingMessage, UnitOfWork
-
-# Outbox kinds written here.
-DECLINED = "declined"
-MEETING_PROBLEM = "meeting_problem"
 
 # Problems organisers are told about, once each until it changes.
 NO_JOIN_URL = "no_join_url"
@@ -109,20 +104,6 @@ async def tell_organisers(
     payload = {"series": series.id, "number": session.number, "problem": problem, **details}
     key = f"meeting_problem:{session.id}:{problem}:{now.isoformat()}"
     await uow.outbox.enqueue([OutgoingMessage(key, MEETING_PROBLEM, None, session.id, payload)], now)
-
-
-async def request_meeting(series: Series, number: int, uow: UnitOfWork, now: datetime) -> Session:
-    """`meeting N`: Graph (again) keeps this session's meeting, replacing a link set by hand."""
-    session = await uow.sessions.by_number(series.id, number)
-    if session is None:
-        raise errors.UnknownSessionNumber(number)
-    if session.status is SessionStatus.CANCELLED:
-        raise errors.SessionCancelled(number)
-    if session.status is not SessionStatus.PUBLISHED:
-        raise errors.SessionNotPublished(number)
-    await uow.meetings.follow(session.id, MeetingMode.GRAPH, now)
-    await uow.commit()
-    return session
 
 
 async def attendance_of(

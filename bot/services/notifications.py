@@ -23,6 +23,8 @@ ANNOUNCEMENT = "announcement"
 ORGANISER_MESSAGE = "organiser_message"
 FEEDBACK = "feedback"
 DIGEST = "digest"
+DECLINED = "declined"
+MEETING_PROBLEM = "meeting_problem"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ async def prepare(
 ) -> Prepared | Skip:
     if item.kind == DIGEST:
         return await _digest(item, uow, catalogs)
+    if item.kind == MEETING_PROBLEM:
+        return await _meeting_problem(item, uow, catalogs)
     person = await uow.people.get(item.person_id) if item.person_id is not None else None
     if person is None:
         return Skip("person gone")
@@ -71,6 +75,10 @@ async def prepare(
         return Skip("session no longer published")
     elif item.kind == ANNOUNCEMENT:
         card = cards.announcement_message(t, series, standing, now)
+    elif item.kind == DECLINED:
+        if standing.registration is None or standing.registration.status is not RegistrationStatus.ABSENT:
+            return Skip("registered again since")
+        card = cards.declined_message(t, standing, now)
     elif item.kind == CONFIRMATION:
         if not active:
             return Skip("no longer registered")
@@ -94,6 +102,18 @@ async def prepare(
     else:
         return Skip(f"unknown kind {item.kind!r}")
     return Prepared(to, card, person.key)
+
+
+async def _meeting_problem(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prepared | Skip:
+    series = await uow.series.get(int(item.payload.get("series", 0)))
+    if series is None or not (series.organiser_service_url and series.organiser_channel_id):
+        return Skip("no organiser channel to post in")
+    t = catalogs.translator(series.language)
+    card = cards.meeting_problem_message(
+        t, int(item.payload.get("number", 0)), str(item.payload.get("problem", "")), dict(item.payload)
+    )
+    to = ConversationRef(series.organiser_service_url, series.organiser_channel_id, "")
+    return Prepared(to, card, None)
 
 
 async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prepared | Skip:

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import errors, organising
-from bot.domain.meetings import MeetingMode
+from bot.domain.meetings import AttendanceRecord, AttendanceState, AttendanceSummary, MeetingMode
 from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.services.participants import fill_freed_seats
@@ -29,6 +29,7 @@ class OrganiserPolicy:
 
     organiser_ids: frozenset[str] = frozenset()
     channel_id: str | None = None
+    meetings: bool = False  # Graph creates the Teams meetings
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,19 @@ async def set_link(number: int, url: str, who: Organiser, uow: UnitOfWork, now: 
     return after, told
 
 
+async def request_meeting(number: int, who: Organiser, uow: UnitOfWork, now: datetime) -> Session:
+    """`meeting N`: Graph (again) keeps this session's meeting, replacing a link set by hand."""
+    session = await _session(uow, who, number)
+    if session.status is SessionStatus.CANCELLED:
+        raise errors.SessionCancelled(number)
+    if session.status is not SessionStatus.PUBLISHED:
+        raise errors.SessionNotPublished(number)
+    await uow.meetings.follow(session.id, MeetingMode.GRAPH, now)
+    await _audit(uow, who, "meeting", f"session {number}", now)
+    await uow.commit()
+    return session
+
+
 async def message_registrants(
     number: int, text: str, who: Organiser, uow: UnitOfWork, now: datetime, message_id: str
 ) -> tuple[Session, int]:
@@ -257,21 +271,35 @@ async def feedback(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Sessio
 async def participants(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Session, ParticipantList]:
     session = await _session(uow, who, number)
     entries = [Entry(p, r) for p, r in await uow.registrations.entries(session.id)]
-    return session, ParticipantList.of(entries)
+    return session, ParticipantList.of(entries, (await _attendance(uow, [session])).get(session.id))
+
+
+async def _attendance(uow: UnitOfWork, sessions: list[Session]) -> dict[int, list[AttendanceRecord]]:
+    """Attendance of the sessions whose Teams report has been read."""
+    ids = [s.id for s in sessions]
+    read = [i for i, m in (await uow.meetings.for_sessions(ids)).items() if m.attendance is AttendanceState.DONE]
+    records = await uow.attendance.for_sessions(read)
+    return {i: records.get(i, []) for i in read}
 
 
 @dataclass(frozen=True)
 class Stats:
     sessions: tuple[tuple[Session, SessionCounts], ...]
     per_organisation: tuple[tuple[str, int], ...]
+    attendance: dict[int, AttendanceSummary] = dataclasses.field(default_factory=dict)
 
 
 async def stats(who: Organiser, uow: UnitOfWork) -> Stats:
     sessions = await uow.sessions.list_for_series(who.series.id)
     counts = await uow.sessions.counts(who.series.id)
+    summaries = {}
+    for session_id, records in (await _attendance(uow, sessions)).items():
+        registered = [p.id for p, r in await uow.registrations.entries(session_id) if r.holds_seat]
+        summaries[session_id] = AttendanceSummary.of(registered, records)
     return Stats(
         tuple((s, counts.get(s.id, SessionCounts())) for s in sessions),
         tuple(await uow.registrations.per_organisation(who.series.id)),
+        summaries,
     )
 
 

@@ -162,7 +162,7 @@ def test_every_example_in_the_organiser_help_is_a_command() -> None:
     for language in Language:
         card = organiser_help_card(Catalogs.load().translator(language))
         examples = [f["title"] for e in card["body"] if e["type"] == "FactSet" for f in e["facts"]]
-        assert len(examples) == 13
+        assert len(examples) == 14
         for example in examples:
             for variant in example.replace("<", "").replace(">", "").split(" / "):
                 assert parse_command(variant.replace("Teams-länk", "x").replace("Teams link", "x")) is not None, variant

@@ -1,0 +1,396 @@
+"""Teams meetings through the real msgraph-sdk against a fake Graph on 127.0.0.1: created on publish,
+invitees always equal to the registrations, changes, cancellation, declines, attendance, failures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.domain.model import Language
+from bot.graph.client import GraphCalendar
+from bot.graph.credentials import create_credential
+from bot.i18n import Catalogs
+from bot.jobs.delivery import DeliverySettings, DeliveryWorker
+from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
+from bot.jobs.ratelimit import TeamsRateLimiter
+from bot.storage import tables
+from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.teams.connector import BotConnector
+from cards import verbs
+from tests.conftest import FakeClock, seed_demo
+from tests.fakegraph import Failure, FakeGraph
+from tests.integration.conftest import start_bot
+from tests.integration.harness import ALEX, MEGAN, BotClient, FakeConnector, User, all_text, form_values, numbered_user
+
+MAILBOX = "larprojekt@example.org"
+
+
+@pytest.fixture
+async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGraph]:
+    fake = FakeGraph()
+    await fake.start()
+    for name, value in fake.environment(MAILBOX).items():
+        monkeypatch.setenv(name, value)
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+def graph_settings(settings: Settings, graph: FakeGraph) -> Settings:
+    return settings.model_copy(
+        update={"graph_mailbox": MAILBOX, "graph_auth": "managed_identity", "graph_base_url": graph.base_url}
+    )
+
+
+@pytest.fixture
+async def bot(
+    graph_settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine
+) -> AsyncIterator[BotClient]:
+    await seed_demo(engine, clock.now(), capacity=3)
+    async for client in start_bot(graph_settings, clock, connector):
+        yield client
+
+
+@pytest.fixture
+async def reconciler(
+    graph_settings: Settings, engine: AsyncEngine, clock: FakeClock
+) -> AsyncIterator[MeetingReconciler]:
+    calendar = GraphCalendar(create_credential(graph_settings), MAILBOX, graph_settings.graph_base_url)
+    yield MeetingReconciler(
+        SqlUnitOfWorkFactory(engine), calendar, clock, Catalogs.load(), ReconcilerSettings(), jitter=lambda: 1.0
+    )
+    await calendar.close()
+
+
+@pytest.fixture
+async def worker(engine: AsyncEngine, clock: FakeClock, settings: Settings) -> AsyncIterator[DeliveryWorker]:
+    async with ClientSession() as http:
+        yield DeliveryWorker(SqlUnitOfWorkFactory(engine), BotConnector(settings, http), clock, TeamsRateLimiter(),
+                             Catalogs.load(), Language.SV, DeliverySettings())  # fmt: skip
+
+
+async def _sync(reconciler: MeetingReconciler) -> None:
+    for _ in range(50):
+        if not await reconciler.run_once():
+            return
+    raise AssertionError("the reconciler did not settle")
+
+
+async def _session(engine: AsyncEngine, number: int) -> Any:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(tables.sessions).where(tables.sessions.c.number == number))).one()
+
+
+async def _meeting(engine: AsyncEngine, number: int) -> Any:
+    session = await _session(engine, number)
+    async with engine.connect() as conn:
+        query = select(tables.meetings).where(tables.meetings.c.session_id == session.id)
+        return (await conn.execute(query)).one()
+
+
+async def _statuses(engine: AsyncEngine, number: int) -> dict[str, str]:
+    session = await _session(engine, number)
+    r, p = tables.registrations, tables.people
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(p.c.email, r.c.status).join(p, p.c.id == r.c.person_id).where(r.c.session_id == session.id)
+        )
+        return {row.email: row.status for row in rows}
+
+
+async def _registered_emails(engine: AsyncEngine, number: int) -> list[str]:
+    return sorted(e for e, s in (await _statuses(engine, number)).items() if s == "registered")
+
+
+def _email(user: User) -> str:
+    return f"{user.id}@example.com"  # what the fake Bot Connector says the member's address is
+
+
+async def _register(bot: BotClient, user: User, number: int, engine: AsyncEngine) -> dict[str, Any]:
+    session = await _session(engine, number)
+    return await bot.click(
+        verbs.REGISTER, {"session": session.id, verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Lärare"}, user
+    )
+
+
+def _event_for(graph: FakeGraph, title: str) -> dict[str, Any]:
+    (event,) = [e for e in graph.events.values() if title in e["subject"]]
+    return event
+
+
+async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registered(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker
+) -> None:
+    await _register(bot, MEGAN, 1, engine)  # before the meeting exists
+    await _sync(reconciler)
+    first, second = await _session(engine, 1), await _session(engine, 2)
+    assert graph.count("POST", "events") == 2, "the two published sessions, nothing for drafts"
+    event = _event_for(graph, first.title)
+    assert event["isOnlineMeeting"] is True
+    assert event["onlineMeetingProvider"] == "teamsForBusiness"
+    assert event["hideAttendees"] is True
+    assert event["transactionId"] == (await _meeting(engine, 1)).transaction_id
+    assert event["subject"] == f"Lärprojekt innovation: {first.title}"
+    body = event["body"]["content"]
+    assert "Eftersnack till kl. 12.00" in body, "the after-talk, in the series' language"
+    assert "Mikael Sturk, Pajala kommun" in body, "the programme with its speakers"
+    assert event["start"] == {"dateTime": first.starts_at.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+    assert graph.invitees(event) == [_email(MEGAN)]
+    assert first.join_url == event["onlineMeeting"]["joinUrl"]
+    assert second.join_url == _event_for(graph, second.title)["onlineMeeting"]["joinUrl"]
+    await worker.run_once()
+    link = [all_text(c) for c in bot.connector.proactive_cards(f"personal-{MEGAN.id}")]
+    assert any("Här är möteslänken" in c and first.join_url in c for c in link)
+
+    # A new title and time update the event; the Teams join block in the body stays.
+    values = form_values(await bot.say_in_channel("ändra 1"))
+    await bot.click_in_channel(verbs.ORG_SAVE, {**values, verbs.NUMBER: 1, "title": "Ny titel", "start": "08:30"})
+    await _sync(reconciler)
+    event = _event_for(graph, "Ny titel")
+    assert event["subject"] == "Lärprojekt innovation: Ny titel"
+    assert "Join the meeting now" in event["body"]["content"]
+    assert event["body"]["content"].count("Microsoft Teams meeting") == 1
+    assert graph.count("PATCH") == 1
+    assert graph.invitees(event) == [_email(MEGAN)], "an update of details leaves the invitees alone"
+
+
+async def test_a_burst_of_registrations_becomes_one_patch(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+) -> None:
+    await _sync(reconciler)
+    before = len(graph.requests)
+    people = [numbered_user(n) for n in range(50)]
+    for user in people:
+        await _register(bot, user, 2, engine)  # session 2 has no seat limit
+    await _sync(reconciler)
+    assert graph.requests[before:] == [("PATCH", "event")], "fifty registrations, one request"
+    second = await _session(engine, 2)
+    assert graph.invitees(_event_for(graph, second.title)) == await _registered_emails(engine, 2)
+    assert len(await _registered_emails(engine, 2)) == 50
+    await _sync(reconciler)
+    assert len(graph.requests) == before + 1, "nothing more to send"
+
+
+async def test_withdrawn_absent_and_waitlisted_are_not_invited(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+) -> None:
+    first = await _session(engine, 1)  # three seats
+    users = [MEGAN, *(numbered_user(n) for n in range(4))]
+    for user in users:
+        await _register(bot, user, 1, engine)
+    await _sync(reconciler)
+    event = _event_for(graph, first.title)
+    assert graph.invitees(event) == await _registered_emails(engine, 1)
+    assert len(graph.invitees(event)) == 3, "the waiting list is not invited"
+
+    await bot.click(verbs.WITHDRAW, {"session": first.id}, MEGAN)
+    await bot.click(verbs.ABSENCE, {"session": first.id, verbs.REASON: "Sjuk"}, numbered_user(0))
+    await _sync(reconciler)
+    statuses = await _statuses(engine, 1)
+    assert statuses[_email(MEGAN)] == "withdrawn"
+    assert statuses[_email(numbered_user(0))] == "absent"
+    assert graph.invitees(event) == await _registered_emails(engine, 1)
+    assert _email(numbered_user(3)) in graph.invitees(event), "promoted from the waiting list, invited"
+
+
+async def test_throttling_and_an_outage_delay_but_lose_nothing(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
+) -> None:
+    await _sync(reconciler)
+    second = await _session(engine, 2)
+    graph.failures = [Failure(429, "30")]
+    await _register(bot, MEGAN, 2, engine)
+    await _sync(reconciler)
+    assert graph.count("PATCH") == 1
+    assert graph.invitees(_event_for(graph, second.title)) == []
+    meeting = await _meeting(engine, 2)
+    assert meeting.retry_at >= clock.current + timedelta(seconds=30), "Retry-After is honoured"
+    clock.current += timedelta(seconds=10)
+    await _sync(reconciler)
+    assert graph.count("PATCH") == 1, "the mailbox is paused while throttled"
+
+    # Graph is down for an hour; registrations keep coming.
+    graph.down = True
+    requests_before = len(graph.requests)
+    for n in range(5):
+        clock.current += timedelta(minutes=12)
+        await _register(bot, numbered_user(n), 2, engine)
+        await _sync(reconciler)
+    during = len(graph.requests) - requests_before
+    assert 3 <= during <= 12, f"backing off while down: {during} requests in an hour"
+    graph.down = False
+    clock.current += timedelta(minutes=11)  # the longest backoff is ten minutes
+    await _sync(reconciler)
+    assert graph.invitees(_event_for(graph, second.title)) == await _registered_emails(engine, 2)
+    assert len(await _registered_emails(engine, 2)) == 6
+    meeting = await _meeting(engine, 2)
+    assert (meeting.attempts, meeting.retry_at, meeting.attendees_synced) == (0, None, meeting.attendees_version)
+
+
+async def test_cancelling_cancels_the_event_with_the_reason(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+) -> None:
+    await _sync(reconciler)
+    second = await _session(engine, 2)
+    await bot.say_in_channel("ställ in 2 Föreläsaren är sjuk")
+    await _sync(reconciler)
+    event = _event_for(graph, second.title)
+    assert event["isCancelled"] is True
+    assert event["cancelComment"] == "Föreläsaren är sjuk"
+    await _sync(reconciler)
+    assert graph.count("POST", "cancel") == 1
+
+
+async def test_a_declined_invitation_is_an_absence_and_the_seat_moves_on(
+    bot: BotClient,
+    engine: AsyncEngine,
+    graph: FakeGraph,
+    reconciler: MeetingReconciler,
+    worker: DeliveryWorker,
+    clock: FakeClock,
+) -> None:
+    await bot.say_in_channel("statistik")  # the digest needs the organisers' channel
+    first = await _session(engine, 1)
+    users = [MEGAN, *(numbered_user(n) for n in range(3))]  # three seats: the last is waitlisted
+    for user in users:
+        await _register(bot, user, 1, engine)
+    await _sync(reconciler)
+    event = _event_for(graph, first.title)
+    graph.decline(event["id"], _email(MEGAN))
+    clock.current += timedelta(minutes=16)  # the next look at the responses
+    await _sync(reconciler)
+    statuses = await _statuses(engine, 1)
+    assert statuses[_email(MEGAN)] == "absent"
+    assert statuses[_email(numbered_user(2))] == "registered", "promoted into the freed seat"
+    assert graph.invitees(event) == await _registered_emails(engine, 1)
+    await worker.run_once()
+    told = all_text(bot.connector.proactive_cards(f"personal-{MEGAN.id}")[-1])
+    assert "Du tackade nej till mötesinbjudan" in told
+    participants = all_text(await bot.say_in_channel("deltagare 1"))
+    assert "Tackade nej till mötesinbjudan" in participants, "organisers see why"
+
+    # Registering again after declining: the old decline no longer counts.
+    await _register(bot, MEGAN, 1, engine)
+    clock.current += timedelta(minutes=16)
+    await _sync(reconciler)
+    assert (await _statuses(engine, 1))[_email(MEGAN)] == "waitlisted"
+
+
+async def test_attendance_is_matched_to_registrations(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
+) -> None:
+    first = await _session(engine, 1)
+    for user in (MEGAN, numbered_user(1), numbered_user(2)):
+        await _register(bot, user, 1, engine)
+    await bot.say("hej", numbered_user(9))  # known to the bot, never registered
+    await _sync(reconciler)
+    first = await _session(engine, 1)
+    graph.attendance[first.join_url] = [
+        {"identity": {"id": MEGAN.aad_object_id, "displayName": "Megan Bowen"}, "emailAddress": "",
+         "totalAttendanceInSeconds": 5400, "role": "Attendee"},
+        {"identity": {"id": numbered_user(1).aad_object_id, "displayName": "Deltagare 1"},
+         "emailAddress": _email(numbered_user(1)), "totalAttendanceInSeconds": 600, "role": "Attendee"},
+        {"identity": {"id": numbered_user(9).aad_object_id, "displayName": "Deltagare 9"}, "emailAddress": "",
+         "totalAttendanceInSeconds": 3000, "role": "Attendee"},
+        {"identity": {"id": "", "displayName": "Gäst Utifrån"}, "emailAddress": "gast@example.net",
+         "totalAttendanceInSeconds": 1200, "role": "Attendee"},
+        {"identity": {"id": MEGAN.aad_object_id, "displayName": "Megan Bowen"}, "emailAddress": "",
+         "totalAttendanceInSeconds": 60, "role": "Attendee"},
+    ]  # fmt: skip
+    clock.current = first.ends_at + timedelta(minutes=5)
+    await _sync(reconciler)
+    assert graph.count("GET", "meetings") == 0, "not before the report can exist"
+    clock.current = first.ends_at + timedelta(minutes=25)
+    await _sync(reconciler)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(tables.attendance).order_by(tables.attendance.c.id))).all()
+    assert {r.name: r.seconds for r in rows} == {
+        "Megan Bowen": 5460, "Deltagare 1": 600, "Deltagare 9": 3000, "Gäst Utifrån": 1200
+    }  # fmt: skip
+    stats = all_text(await bot.say_in_channel("statistik"))
+    assert "2 deltog · 1 anmälda men frånvarande · 2 utan anmälan" in stats
+    participants = all_text(await bot.say_in_channel("deltagare 1"))
+    assert "Deltog utan anmälan" in participants
+    assert "Gäst Utifrån · gast@example.net" in participants
+    assert "deltog inte" in participants
+    await _sync(reconciler)
+    assert graph.count("GET", "meetings") == 1, "read once"
+
+
+async def test_no_join_link_and_refusals_are_told_to_organisers_once(
+    bot: BotClient,
+    engine: AsyncEngine,
+    graph: FakeGraph,
+    reconciler: MeetingReconciler,
+    worker: DeliveryWorker,
+    clock: FakeClock,
+) -> None:
+    await bot.say_in_channel("statistik")  # the organisers' channel is remembered
+    graph.no_join_url = True
+    await _sync(reconciler)
+    await worker.run_once()
+    told = [all_text(c) for c in bot.connector.proactive_cards("team-id")]
+    assert len(told) == 2, "one message per session"
+    first = next(c for c in told if "lärträff 1" in c)
+    assert "gav den ingen möteslänk" in first
+    assert "Teams-licens" in first
+    assert "”möte 1”" in first
+    assert (await _session(engine, 1)).join_url is None
+    clock.current += timedelta(hours=2)
+    await _sync(reconciler)
+    assert graph.count("POST", "events") == 2, "not retried by itself: an organiser must fix the mailbox"
+
+    graph.no_join_url = False
+    reply = all_text(await bot.say_in_channel("möte 1"))
+    assert "Teams-mötet skapas" in reply
+    await _sync(reconciler)
+    assert (await _session(engine, 1)).join_url is not None
+
+    graph.failures = [Failure(403, kind="events")]
+    await bot.say_in_channel("möte 2")
+    await _sync(reconciler)
+    clock.current += timedelta(hours=1, minutes=1)
+    graph.failures = [Failure(403, kind="events")]
+    await _sync(reconciler)
+    await worker.run_once()
+    refused = [c for c in map(all_text, bot.connector.proactive_cards("team-id")) if "nekade" in c]
+    assert len(refused) == 1, "told once, not every hour"
+    assert "Calendars.ReadWrite" in refused[0]
+    clock.current += timedelta(hours=1, minutes=1)
+    await _sync(reconciler)
+    assert (await _session(engine, 2)).join_url is not None, "fixed: it goes through on the next try"
+
+
+async def test_a_link_set_by_hand_wins_and_meeting_brings_graph_back(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+) -> None:
+    url = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_hand%40thread.v2/0"
+    await bot.say_in_channel(f"länk 1 {url}")
+    await _sync(reconciler)
+    assert graph.count("POST", "events") == 1, "only session 2"
+    assert (await _session(engine, 1)).join_url == url
+    await bot.say_in_channel("möte 1")
+    await _sync(reconciler)
+    assert graph.count("POST", "events") == 2
+    assert (await _session(engine, 1)).join_url != url
+    draft = all_text(await bot.say_in_channel("möte 3"))
+    assert "utkast" in draft
+
+
+async def test_without_graph_organisers_are_told_to_set_links_by_hand(
+    settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine
+) -> None:
+    await seed_demo(engine, clock.now())
+    async for client in start_bot(settings, clock, connector):
+        reply = all_text(await client.say_in_channel("möte 1", ALEX))
+        assert "skapar inte Teams-möten" in reply
+        async with engine.connect() as conn:
+            modes = (await conn.execute(select(tables.meetings.c.mode))).scalars().all()
+        assert modes == ["graph", "graph"], "kept, for the day Graph is set up"
