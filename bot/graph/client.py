@@ -82,8 +82,8 @@ class GraphCalendar:
         return CreatedEvent(created.id, meeting.join_url if meeting and meeting.join_url else None)
 
     async def update_event(self, event_id: str, details: EventDetails) -> None:
-        from msgraph.generated.models.event import Event
         from kiota_abstractions.base_request_configuration import RequestConfiguration
+        from msgraph.generated.models.event import Event
         from msgraph.generated.users.item.events.item.event_item_request_builder import EventItemRequestBuilder
 
         item = self._user.events.by_event_id(event_id)
