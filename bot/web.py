@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).with_name("pages")
+SHUTDOWN_GRACE = 5.0  # seconds background jobs get to finish what they are doing
 ENGINE = web.AppKey("engine", AsyncEngine)
 ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
 WORKER = web.AppKey("worker", DeliveryWorker)
@@ -96,7 +97,12 @@ def create_app(
             jobs.append(asyncio.create_task(reconciler.run(stop)))
         yield
         stop.set()
-        await asyncio.gather(*jobs, return_exceptions=True)
+        # A job in the middle of a slow request is cut off: its work is in the database and resumes.
+        if jobs:
+            _, late = await asyncio.wait(jobs, timeout=SHUTDOWN_GRACE)
+            for job in late:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
         if calendar is not None:
             await calendar.close()
         await http.close()
