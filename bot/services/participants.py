@@ -152,7 +152,7 @@ async def register(
     registered = counts.get(session.id, 0)
     if decision.changed:
         registration = await uow.registrations.save(registration)
-        if existing is None or existing.status is not registration.status:
+        if (existing is not None and existing.holds_seat) != registration.holds_seat:
             await uow.meetings.attendees_changed(session.id, now)
         if existing is None or not existing.is_active:
             # A confirmation that stays in the chat, whatever later clicks do to the card.

@@ -21,6 +21,7 @@ from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
 from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.storage import tables
+from bot.storage.meetings import SqlMeetingRepository
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector
 from cards import verbs
@@ -394,3 +395,38 @@ async def test_without_graph_organisers_are_told_to_set_links_by_hand(
         async with engine.connect() as conn:
             modes = (await conn.execute(select(tables.meetings.c.mode))).scalars().all()
         assert modes == ["graph", "graph"], "kept, for the day Graph is set up"
+
+
+async def _add_registered(engine: AsyncEngine, session_id: int, first: int, count: int, now: Any) -> None:
+    """Many registered people at once, written directly: the limit is about numbers, not clicks."""
+    p, r = tables.people, tables.registrations
+    async with engine.begin() as conn:
+        for n in range(first, first + count):
+            values = {"tenant_id": "t", "aad_object_id": f"bulk-{n}", "name": f"Bulk {n}",
+                      "email": f"bulk{n}@example.org", "created_at": now, "updated_at": now}  # fmt: skip
+            person_id = (await conn.execute(p.insert().values(**values).returning(p.c.id))).scalar_one()
+            registration = {"session_id": session_id, "person_id": person_id, "status": "registered",
+                            "after_talk": False, "created_at": now, "status_changed_at": now}  # fmt: skip
+            await conn.execute(r.insert().values(**registration))
+        await SqlMeetingRepository(conn).attendees_changed(session_id, now)
+
+
+async def test_organisers_are_warned_before_the_invitation_is_full(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    await bot.say_in_channel("statistik")
+    await _sync(reconciler)
+    second = await _session(engine, 2)
+    await _add_registered(engine, second.id, 0, 460, clock.now())
+    await _sync(reconciler)
+    event = _event_for(graph, second.title)
+    assert len(graph.invitees(event)) == 460
+    await _add_registered(engine, second.id, 460, 45, clock.now())
+    await _sync(reconciler)
+    assert len(graph.invitees(event)) == 500, "Outlook's limit"
+    await worker.run_once()
+    told = [all_text(c) for c in bot.connector.proactive_cards("team-id")]
+    assert len(told) == 2
+    assert "har 460 inbjudna" in told[0]
+    assert "de sista 5 finns inte med" in told[1]

@@ -189,3 +189,18 @@ async def test_import_twice_changes_nothing_the_second_time() -> None:
     weeks = datafile.weeks_to_future(sessions, NOW)
     result = await import_series(series, [datafile.shifted(s, weeks) for s in sessions], uow, NOW)
     assert (result.series_created, result.sessions_created, result.sessions_updated) == (False, 0, 0)
+
+
+async def test_only_changes_of_who_holds_a_seat_mark_the_meeting() -> None:
+    uow = await _uow(capacity=1)
+    assert uow.meetings.marks == [("follow:graph", 1), ("follow:graph", 2)], "the published sessions, at import"
+    uow.meetings.marks.clear()
+    a, b = await _person(uow, 1), await _person(uow, 2)
+    await _register(uow, a)
+    await _register(uow, b, now=NOW + timedelta(seconds=1))  # waitlisted: not an invitee
+    await _register(uow, a)  # a repeated click changes nothing
+    assert uow.meetings.marks == [("attendees", 1)]
+    await svc.withdraw(svc.Withdraw(b.id, 1), b, uow, NOW)  # leaving the queue: invitees unchanged
+    assert uow.meetings.marks == [("attendees", 1)]
+    await svc.report_absence(svc.ReportAbsence(a.id, 1, "Sjuk"), a, uow, NOW)
+    assert uow.meetings.marks[1:] == [("attendees", 1)]
