@@ -132,6 +132,12 @@ def _build_app(demo: bool) -> tuple[web.Application, str, int]:
             }
         )
     _configure_logging(settings.log_level)
+    if settings.graph_enabled:
+        from bot.graph.credentials import missing_setting
+
+        problem = missing_setting(settings)
+        if problem:
+            raise SystemExit(f"error: GRAPH_MAILBOX is set, but {problem}")
     upgrade(settings.database_url)
     if demo:
         message = asyncio.run(
