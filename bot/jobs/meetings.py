@@ -48,6 +48,8 @@ class ReconcilerSettings:
     slots: int = 4  # Graph: at most four requests in flight per mailbox
     idle_poll: float = 2.0
     slot_wait: float = 0.05
+    # A change waits this long before it is sent, so that a burst of registrations becomes one request.
+    settle_for: timedelta = timedelta(seconds=1)
 
 
 class MeetingReconciler:
@@ -100,7 +102,9 @@ class MeetingReconciler:
             if not self._slots_ready:
                 await uow.graph_slots.ensure(self._calendar.mailbox, self._settings.slots)
                 self._slots_ready = True
-            claimed = await uow.meetings.claim(self._holder, now, now + self._settings.lease, self._settings.batch)
+            claimed = await uow.meetings.claim(
+                self._holder, now - self._settings.settle_for, now + self._settings.lease, self._settings.batch
+            )
             await uow.commit()
         await asyncio.gather(*(self._step(meeting) for meeting in claimed))
         return len(claimed)

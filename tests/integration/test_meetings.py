@@ -65,7 +65,12 @@ async def reconciler(
 ) -> AsyncIterator[MeetingReconciler]:
     calendar = GraphCalendar(create_credential(graph_settings), MAILBOX, graph_settings.graph_base_url)
     yield MeetingReconciler(
-        SqlUnitOfWorkFactory(engine), calendar, clock, Catalogs.load(), ReconcilerSettings(), jitter=lambda: 1.0
+        SqlUnitOfWorkFactory(engine),
+        calendar,
+        clock,
+        Catalogs.load(),
+        ReconcilerSettings(settle_for=timedelta(0)),  # the fake clock stands still: nothing would settle
+        jitter=lambda: 1.0,
     )
     await calendar.close()
 
@@ -430,3 +435,28 @@ async def test_organisers_are_warned_before_the_invitation_is_full(
     assert len(told) == 2
     assert "har 460 inbjudna" in told[0]
     assert "de sista 5 finns inte med" in told[1]
+
+
+async def test_changes_settle_for_a_second_so_a_burst_is_one_request(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, graph_settings: Settings, clock: FakeClock
+) -> None:
+    calendar = GraphCalendar(create_credential(graph_settings), MAILBOX, graph_settings.graph_base_url)
+    settled = MeetingReconciler(SqlUnitOfWorkFactory(engine), calendar, clock, Catalogs.load(), ReconcilerSettings())
+    try:
+        for _ in range(3):  # create the meetings, then read their responses: each step settles first
+            clock.current += timedelta(seconds=1)
+            await _sync(settled)
+        await _register(bot, MEGAN, 2, engine)
+        assert await settled.run_once() == 0, "not yet: more may follow"
+        clock.current += timedelta(milliseconds=500)
+        await _register(bot, numbered_user(1), 2, engine)
+        clock.current += timedelta(milliseconds=600)
+        assert await settled.run_once() == 0, "the second change restarts the wait"
+        clock.current += timedelta(milliseconds=500)
+        await _sync(settled)
+        assert graph.count("PATCH") == 1
+        assert graph.invitees(_event_for(graph, (await _session(engine, 2)).title)) == await _registered_emails(
+            engine, 2
+        )
+    finally:
+        await calendar.close()
