@@ -231,6 +231,7 @@ async def test_throttling_and_an_outage_delay_but_lose_nothing(
         await _sync(reconciler)
     during = len(graph.requests) - requests_before
     assert 3 <= during <= 12, f"backing off while down: {during} requests in an hour"
+    print(f"\nGraph down for an hour: {during} requests; throttled: 1 request, then none for Retry-After")
     graph.down = False
     clock.current += timedelta(minutes=11)  # the longest backoff is ten minutes
     await _sync(reconciler)
