@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, and_, case, delete, or_, select
+from sqlalchemy import Row, and_, bindparam, case, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.meetings import AttendanceRecord, AttendanceState, Meeting, MeetingMode
@@ -14,6 +14,13 @@ from bot.storage import tables as t
 from bot.storage.repositories import _insert
 
 m = t.meetings
+
+# On every registration that takes or frees a seat: built once, so the hot path only binds values.
+_ATTENDEES_CHANGED = (
+    m.update()
+    .where(m.c.session_id == bindparam("id"))
+    .values(attendees_version=m.c.attendees_version + 1, due_at=bindparam("now"))
+)
 
 
 def _meeting(row: Row[tuple[object, ...]]) -> Meeting:
@@ -66,11 +73,7 @@ class SqlMeetingRepository:
 
     async def attendees_changed(self, session_id: int, now: datetime) -> None:
         """In the transaction that changed the registrations: one marker for any number of changes."""
-        await self._conn.execute(
-            m.update()
-            .where(m.c.session_id == session_id)
-            .values(attendees_version=m.c.attendees_version + 1, due_at=now)
-        )
+        await self._conn.execute(_ATTENDEES_CHANGED, {"id": session_id, "now": now})
 
     async def details_changed(self, session_id: int, now: datetime) -> None:
         """Title, time, programme or cancellation: the event must be told."""
