@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain import organising as f
-from bot.domain.meetings import AttendanceSummary
+from bot.domain.meetings import AttendanceSummary, Meeting, MeetingMode
 from bot.domain.model import Person, Series, Session, SessionStatus
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.i18n import Translator
@@ -93,7 +93,26 @@ def session_form_card(
     return card(body, [execute(save, verbs.ORG_SAVE, {verbs.NUMBER: number or 0}, style="positive")])
 
 
-def session_admin_card(t: Translator, session: Session, counts: SessionCounts, notice: str = "") -> Card:
+def _meeting_text(t: Translator, session: Session, meeting: Meeting | None) -> str:
+    """Where the session's Teams meeting stands, as far as the bot knows."""
+    if meeting is None or meeting.mode is MeetingMode.MANUAL or session.status is not SessionStatus.PUBLISHED:
+        if session.join_url and meeting is not None and meeting.mode is MeetingMode.MANUAL:
+            return t.gettext("set by hand")
+        return t.gettext("set") if session.join_url else t.gettext("not set yet")
+    if meeting.event_id is None:
+        if meeting.problem:
+            return t.gettext("not created: see the message in this channel, then write “meeting {number}”").format(
+                number=session.number
+            )
+        return t.gettext("being created in the organisers' calendar")
+    if meeting.attendees_version > meeting.attendees_synced or meeting.retry_at is not None:
+        return t.gettext("Teams meeting in the organisers' calendar; invitations being brought up to date")
+    return t.gettext("Teams meeting in the organisers' calendar; everyone registered is invited")
+
+
+def session_admin_card(
+    t: Translator, session: Session, counts: SessionCounts, notice: str = "", meeting: Meeting | None = None
+) -> Card:
     """One session as organisers see it, with what they can do next."""
     status = {
         SessionStatus.DRAFT: t.gettext("Draft: not visible to participants"),
@@ -117,7 +136,7 @@ def session_admin_card(t: Translator, session: Session, counts: SessionCounts, n
                 (t.gettext("Waiting list"), str(counts.waitlisted)),
                 (t.gettext("Absent"), str(counts.absent)),
                 (t.gettext("After-talk"), str(counts.after_talk) if session.has_after_talk else ""),
-                (t.gettext("Meeting link"), t.gettext("set") if session.join_url else t.gettext("not set yet")),
+                (t.gettext("Meeting link"), _meeting_text(t, session, meeting)),
                 (t.gettext("Reason"), session.cancel_reason),
             ]
         ),

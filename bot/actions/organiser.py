@@ -6,6 +6,7 @@ from pydantic import Field
 
 from bot.actions.context import Context, NoPayload, Payload
 from bot.domain import errors
+from bot.domain.model import Session
 from bot.domain.organising import SessionForm
 from bot.i18n import SERIES_TIMEZONE
 from bot.services import organisers as org
@@ -72,6 +73,11 @@ async def _counts(ctx: Context, session_id: int) -> SessionCounts:
     return (await ctx.uow.sessions.counts(ctx.who.series.id)).get(session_id, SessionCounts())
 
 
+async def _admin_card(ctx: Context, session: Session, notice: str = "") -> Card:
+    meeting = await ctx.uow.meetings.get(session.id) if ctx.policy.meetings else None
+    return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice, meeting)
+
+
 async def help_(ctx: Context, _: NoPayload) -> Card:
     return organiser_help_card(ctx.t)
 
@@ -99,14 +105,14 @@ async def save_session(ctx: Context, payload: SessionFormPayload) -> Card:
     except errors.SessionFormInvalid as invalid:
         await ctx.uow.rollback()
         return session_form_card(ctx.t, form, payload.number or None, invalid.problems)
-    return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice)
+    return await _admin_card(ctx, session, notice)
 
 
 async def show_session(ctx: Context, payload: NumberPayload) -> Card:
     session = await ctx.uow.sessions.by_number(ctx.who.series.id, payload.number)
     if session is None:
         raise errors.UnknownSessionNumber(payload.number)
-    return session_admin_card(ctx.t, session, await _counts(ctx, session.id))
+    return await _admin_card(ctx, session)
 
 
 async def publish(ctx: Context, payload: NumberPayload) -> Card:
@@ -116,7 +122,9 @@ async def publish(ctx: Context, payload: NumberPayload) -> Card:
         "Published. {n} earlier participants will be told.",
         announced,
     ).format(n=announced)
-    return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice)
+    if ctx.policy.meetings and not session.join_url:
+        notice += " " + ctx.t.gettext("The Teams meeting is being created; everyone who registers is invited to it.")
+    return await _admin_card(ctx, session, notice)
 
 
 async def cancel_form(ctx: Context, payload: NumberPayload) -> Card:
@@ -134,7 +142,7 @@ async def cancel(ctx: Context, payload: NumberTextPayload) -> Card:
         return cancel_form_card(ctx.t, session)
     session, told = await org.cancel_session(payload.number, payload.text, ctx.who, ctx.uow, ctx.now)
     notice = ctx.t.ngettext("Cancelled. {n} person will be told.", "Cancelled. {n} people will be told.", told)
-    return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice.format(n=told))
+    return await _admin_card(ctx, session, notice.format(n=told))
 
 
 async def participants(ctx: Context, payload: PagePayload) -> Card:

@@ -151,6 +151,8 @@ async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registere
     assert graph.invitees(event) == [_email(MEGAN)]
     assert first.join_url == event["onlineMeeting"]["joinUrl"]
     assert second.join_url == _event_for(graph, second.title)["onlineMeeting"]["joinUrl"]
+    admin = all_text(await bot.say_in_channel("träff 1"))
+    assert "Teams-möte i arrangörernas kalender; alla anmälda är inbjudna" in admin
     await worker.run_once()
     link = [all_text(c) for c in bot.connector.proactive_cards(f"personal-{MEGAN.id}")]
     assert any("Här är möteslänken" in c and first.join_url in c for c in link)
@@ -389,6 +391,9 @@ async def test_a_link_set_by_hand_wins_and_meeting_brings_graph_back(
     assert (await _session(engine, 1)).join_url != url
     draft = all_text(await bot.say_in_channel("möte 3"))
     assert "utkast" in draft
+    published = all_text(await bot.say_in_channel("publicera 3"))
+    assert "Teams-mötet skapas" in published
+    assert "skapas i arrangörernas kalender" in published
 
 
 async def test_without_graph_organisers_are_told_to_set_links_by_hand(

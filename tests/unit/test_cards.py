@@ -13,6 +13,7 @@ import pytest
 
 from bot import datafile
 from bot.domain import errors
+from bot.domain.meetings import Meeting, MeetingMode
 from bot.domain.model import (
     Language,
     Person,
@@ -25,6 +26,7 @@ from bot.domain.model import (
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.i18n import SERIES_TIMEZONE, Catalogs
 from bot.services.ports import AuditEntry, SessionCounts
+from cards import notifications as notify
 from cards import verbs
 from cards.conversation import apology_card, channel_hint_card, error_card, help_card, welcome_card
 from cards.organisers import (
@@ -116,12 +118,25 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         cards.append((f"details-{i}", details_card(t, series, standing, NOW)))
         cards.append((f"confirmation-{i}", confirmation_card(t, series, standing, NOW)))
         cards.append((f"absence-{i}", absence_card(t, standing)))
+        cards += [
+            (f"message-confirmation-{i}", notify.confirmation_message(t, standing, NOW)),
+            (f"message-promoted-{i}", notify.promoted_message(t, standing, NOW)),
+            (f"message-reminder-{i}", notify.reminder_message(t, standing, 7, NOW)),
+            (f"message-link-{i}", notify.join_link_message(t, standing, NOW)),
+            (f"message-changed-{i}", notify.changed_message(t, standing, NOW)),
+            (f"message-cancelled-{i}", notify.cancelled_message(t, standing, "Sjuk")),
+            (f"message-announcement-{i}", notify.announcement_message(t, series, standing, NOW)),
+            (f"message-organisers-{i}", notify.organiser_message(t, standing, "Alex", "Hej!", NOW)),
+            (f"message-feedback-{i}", notify.feedback_message(t, standing)),
+            (f"message-declined-{i}", notify.declined_message(t, standing, NOW)),
+        ]
     for error in (
         errors.SessionNotFound(), errors.SessionCancelled(1), errors.SessionAlreadyStarted(1),
         errors.SessionAlreadyOver(1), errors.RegistrationClosed(1, NOW), errors.NotRegistered(),
         errors.ProfileIncomplete(("role",)), errors.InvalidInput(), errors.NotAnOrganiser(),
         errors.NotTheOrganiserChannel(), errors.UnknownSessionNumber(7), errors.NotATeamsMeetingUrl(),
-        errors.NothingToSend(), errors.LastOrganiser(), errors.ExportExpired(),
+        errors.NothingToSend(), errors.LastOrganiser(), errors.ExportExpired(), errors.SessionNotPublished(3),
+        errors.MeetingsNotConfigured(),
     ):  # fmt: skip
         cards.append((f"error-{type(error).__name__}", error_card(t, error)))
         cards.append((f"organiser-error-{type(error).__name__}", error_card(t, error, organiser=True)))
@@ -161,6 +176,17 @@ def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
     for status in SessionStatus:
         session = replace(sessions[0], status=status, cancel_reason="Sjuk" if status is SessionStatus.CANCELLED else "")
         cards.append((f"org-session-{status}", session_admin_card(t, session, counts, "Sparat")))
+    published = replace(sessions[0], status=SessionStatus.PUBLISHED)
+    for name, meeting in {
+        "creating": Meeting(published.id, MeetingMode.GRAPH, "tx", NOW),
+        "problem": Meeting(published.id, MeetingMode.GRAPH, "tx", NOW, problem="forbidden"),
+        "synced": Meeting(published.id, MeetingMode.GRAPH, "tx", NOW, event_id="e"),
+        "by-hand": Meeting(published.id, MeetingMode.MANUAL, "tx", NOW),
+    }.items():
+        cards.append((f"org-session-meeting-{name}", session_admin_card(t, published, counts, meeting=meeting)))
+    cards.append(("digest", notify.digest_message(t, [(1, "Alex", "Luleå kommun", "Sjuk"), (2, "Kim", "", "")])))
+    cards.append(("meeting-problem", notify.meeting_problem_message(t, 1, "no_join_url", {"mailbox": "m@example.org"})))
+    cards.append(("meeting-limit", notify.meeting_problem_message(t, 1, "over_limit", {"left_out": 3})))
     return cards
 
 
