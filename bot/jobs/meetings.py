@@ -14,7 +14,8 @@ import dataclasses
 import logging
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -281,46 +282,29 @@ class MeetingReconciler:
                 "lost the lease on the meeting of session id %d; another instance carries on", meeting.session_id
             )
 
-    def _slot(self) -> _Slot:
-        return _Slot(self)
-
-
-class _Slot:
-    """One of the mailbox's request slots: first this process's, then the database row shared by all."""
-
-    def __init__(self, owner: MeetingReconciler) -> None:
-        self._owner = owner
-        self._slot: int | None = None
-
-    async def __aenter__(self) -> None:
-        owner = self._owner
-        await owner._local_slots.acquire()
-        try:
-            wait = owner._settings.slot_wait
-            while True:
-                now = owner._clock.now()
-                async with owner._uow_factory() as uow:
-                    self._slot = await uow.graph_slots.acquire(
-                        owner._calendar.mailbox, owner._holder, now, now + owner._settings.lease, owner._settings.slots
-                    )
-                    await uow.commit()
-                if self._slot is not None:
-                    return
-                await asyncio.sleep(wait)
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the mailbox's request slots: first this process's, then a database row shared by all."""
+        async with self._local_slots:
+            wait = self._settings.slot_wait
+            while (slot := await self._take_slot()) is None:
+                await asyncio.sleep(wait)  # other instances hold all four
                 wait = min(wait * 2, 1.0)
-        except BaseException:
-            owner._local_slots.release()
-            raise
-
-    async def __aexit__(self, *_: object) -> None:
-        owner = self._owner
-        try:
-            if self._slot is not None:
-                async with owner._uow_factory() as uow:
-                    await uow.graph_slots.release(owner._calendar.mailbox, self._slot, owner._holder)
+            try:
+                yield
+            finally:
+                async with self._uow_factory() as uow:
+                    await uow.graph_slots.release(self._calendar.mailbox, slot, self._holder)
                     await uow.commit()
-        finally:
-            owner._local_slots.release()
+
+    async def _take_slot(self) -> int | None:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            slot = await uow.graph_slots.acquire(
+                self._calendar.mailbox, self._holder, now, now + self._settings.lease, self._settings.slots
+            )
+            await uow.commit()
+        return slot
 
 
 def _invitees(people: Sequence[Person]) -> list[Invitee]:
