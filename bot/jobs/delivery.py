@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.domain.model import Language
 from bot.i18n import Catalogs
+from bot.jobs.loop import run_batches
 from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.services import notifications
 from bot.services.ports import Clock, ConversationRef, OutboxItem, UnitOfWorkFactory
@@ -113,21 +114,7 @@ class DeliveryWorker:
                 await uow.commit()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("outbox delivery failed; retrying shortly")
-                handled = 0
-            if handled == 0:
-                self._wake.clear()
-                waits: list[Awaitable[Any]] = [self._wake.wait(), stop.wait()]
-                tasks = [asyncio.ensure_future(w) for w in waits]
-                try:
-                    await asyncio.wait(tasks, timeout=self._settings.idle_poll, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for task in tasks:
-                        task.cancel()
+        await run_batches(self.run_once, self._wake, stop, self._settings.idle_poll, "outbox delivery")
 
     async def _deliver(self, item: OutboxItem) -> None:
         async with self._uow_factory() as uow:

@@ -31,6 +31,7 @@ from bot.domain.meetings import (
 )
 from bot.domain.model import Person, SessionStatus
 from bot.i18n import Catalogs
+from bot.jobs.loop import run_batches
 from bot.services import meetings as service
 from bot.services.calendar import Calendar, CalendarError, Invitee
 from bot.services.invitation import invitation
@@ -79,20 +80,7 @@ class MeetingReconciler:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("meeting sync failed; retrying shortly")
-                handled = 0
-            if handled == 0:
-                self._wake.clear()
-                waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-                try:
-                    await asyncio.wait(waits, timeout=self._settings.idle_poll, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for task in waits:
-                        task.cancel()
+        await run_batches(self.run_once, self._wake, stop, self._settings.idle_poll, "meeting sync")
 
     async def run_once(self) -> int:
         """Claims the meetings that are due and takes one step on each; returns how many."""
