@@ -100,6 +100,7 @@ class MeetingReconciler:
 
     async def _step(self, meeting: Meeting) -> None:
         due: datetime | None = None
+        state: service.SyncState | None = None
         try:
             async with self._uow_factory() as uow:
                 state = await service.state(meeting.session_id, uow)
@@ -111,12 +112,19 @@ class MeetingReconciler:
             if step is not None:
                 meeting, due = await self._take(step, meeting, state)
                 meeting = dataclasses.replace(meeting, attempts=0, retry_at=None, last_error="")
+            else:
+                # Nothing Graph can be told (cancelled before it had an event, ended, ...): the changes
+                # marked so far are settled, or the meeting would stay due for ever.
+                meeting = dataclasses.replace(
+                    meeting, attendees_synced=meeting.attendees_version, details_synced=meeting.details_version
+                )
             now = self._clock.now()
             if due is None:
                 due = meeting.next_due(state.session, now, self._settings.poll_every)
             await self._settle(meeting, due)
         except CalendarError as error:
-            await self._failed(meeting, error)
+            assert state is not None  # only Graph raises it, and Graph is called after the state is read
+            await self._failed(meeting, state, error)
         except Exception:
             log.exception("meeting sync of session id %d failed", meeting.session_id)
             now = self._clock.now()
@@ -202,27 +210,20 @@ class MeetingReconciler:
         if left_out and meeting.problem != service.OVER_LIMIT:
             await self._tell(meeting, state, service.OVER_LIMIT, left_out=left_out)
             return dataclasses.replace(meeting, problem=service.OVER_LIMIT)
-        if (
-            not left_out
-            and invited >= service.NEAR_LIMIT_AT
-            and meeting.problem
-            not in (
-                service.NEAR_LIMIT,
-                service.OVER_LIMIT,
-            )
-        ):
+        limit_told = meeting.problem in (service.NEAR_LIMIT, service.OVER_LIMIT)
+        if not left_out and invited >= service.NEAR_LIMIT_AT and not limit_told:
             await self._tell(meeting, state, service.NEAR_LIMIT, invited=invited)
             return dataclasses.replace(meeting, problem=service.NEAR_LIMIT)
         return meeting
 
-    async def _failed(self, meeting: Meeting, error: CalendarError) -> None:
+    async def _failed(self, meeting: Meeting, state: service.SyncState, error: CalendarError) -> None:
         now = self._clock.now()
         if error.status == 429:
             # Throttling is per mailbox: everything waits, not only this meeting.
             pause = timedelta(seconds=error.retry_after or backoff(meeting.attempts, None, 1.0).total_seconds())
             self._paused_until = now + pause
         if error.status == 404 and meeting.event_id is not None:
-            if meeting.cancelled or await self._cancelled(meeting):
+            if meeting.cancelled or state.session.status is SessionStatus.CANCELLED:
                 await self._settle(dataclasses.replace(meeting, cancelled=True), None)
                 return
             # Someone deleted the event in Outlook: make a new one (registrants get the new link).
@@ -242,17 +243,9 @@ class MeetingReconciler:
             problem = service.MAILBOX_NOT_FOUND
         log.warning("Graph refused the meeting of session id %d: %s", meeting.session_id, error)
         if meeting.problem != problem:
-            async with self._uow_factory() as uow:
-                state = await service.state(meeting.session_id, uow)
-            if state is not None:
-                await self._tell(meeting, state, problem, status=error.status, code=error.code)
+            await self._tell(meeting, state, problem, status=error.status, code=error.code)
         failed = dataclasses.replace(meeting.failed(now, PERMANENT_RETRY, str(error)), problem=problem)
         await self._settle(failed, now)
-
-    async def _cancelled(self, meeting: Meeting) -> bool:
-        async with self._uow_factory() as uow:
-            state = await service.state(meeting.session_id, uow)
-        return state is not None and state.session.status is SessionStatus.CANCELLED
 
     async def _tell(self, meeting: Meeting, state: service.SyncState, problem: str, **details: object) -> None:
         async with self._uow_factory() as uow:

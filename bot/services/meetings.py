@@ -13,8 +13,6 @@ from datetime import datetime
 from bot.domain.meetings import (
     MAX_INVITEES,
     AttendanceRecord,
-    AttendanceSummary,
-    Meeting,
     match_attendance,
 )
 from bot.domain.model import Person, Registration, RegistrationStatus, Series, Session, SessionStatus
@@ -104,14 +102,3 @@ async def tell_organisers(
     payload = {"series": series.id, "number": session.number, "problem": problem, **details}
     key = f"meeting_problem:{session.id}:{problem}:{now.isoformat()}"
     await uow.outbox.enqueue([OutgoingMessage(key, MEETING_PROBLEM, None, session.id, payload)], now)
-
-
-async def attendance_of(
-    sessions: Sequence[Session], uow: UnitOfWork
-) -> tuple[dict[int, Meeting], dict[int, list[AttendanceRecord]]]:
-    ids = [s.id for s in sessions]
-    return await uow.meetings.for_sessions(ids), await uow.attendance.for_sessions(ids)
-
-
-def summary(registered_ids: Sequence[int], records: Sequence[AttendanceRecord]) -> AttendanceSummary:
-    return AttendanceSummary.of(registered_ids, records)

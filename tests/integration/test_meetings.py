@@ -466,3 +466,29 @@ async def test_changes_settle_for_a_second_so_a_burst_is_one_request(
         )
     finally:
         await calendar.close()
+
+
+async def test_an_event_deleted_in_outlook_is_made_again_and_the_new_link_sent(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker
+) -> None:
+    await _register(bot, MEGAN, 2, engine)
+    await _sync(reconciler)
+    second = await _session(engine, 2)
+    old = _event_for(graph, second.title)
+    del graph.events[old["id"]]  # someone deleted it in Outlook
+    await _register(bot, numbered_user(1), 2, engine)
+    await _sync(reconciler)
+    new = _event_for(graph, second.title)
+    assert new["id"] != old["id"]
+    assert graph.invitees(new) == await _registered_emails(engine, 2)
+    assert (await _session(engine, 2)).join_url == new["onlineMeeting"]["joinUrl"]
+    await worker.run_once()
+    links = [all_text(c) for c in bot.connector.proactive_cards(f"personal-{MEGAN.id}") if "möteslänken" in all_text(c)]
+    assert new["onlineMeeting"]["joinUrl"] in links[-1]
+
+    # Deleted and then cancelled: nothing left to cancel, and nothing made again.
+    del graph.events[new["id"]]
+    await bot.say_in_channel("ställ in 2 Flyttad")
+    await _sync(reconciler)
+    assert not [e for e in graph.events.values() if second.title in e["subject"]]
+    assert (await _meeting(engine, 2)).cancelled
