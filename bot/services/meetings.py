@@ -5,7 +5,6 @@ The calls to Graph happen in `bot.jobs.meetings`, between these transactions, ne
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,6 +17,7 @@ from bot.domain.meetings import (
 from bot.domain.model import Person, Registration, RegistrationStatus, Series, Session, SessionStatus
 from bot.services.calendar import Attendee, CreatedEvent
 from bot.services.notifications import DECLINED, MEETING_PROBLEM
+from bot.services.organisers import send_link
 from bot.services.participants import fill_freed_seats
 from bot.services.ports import OutgoingMessage, UnitOfWork
 
@@ -52,14 +52,9 @@ async def meeting_created(session_id: int, created: CreatedEvent, uow: UnitOfWor
     session = await uow.sessions.get(session_id, lock=True)
     if session is None or session.join_url == created.join_url:
         return 0
-    await uow.sessions.update(replace(session, join_url=created.join_url), now)
-    if session.status is not SessionStatus.PUBLISHED:
-        return 0
-    key = f"link:{session.id}:{hashlib.sha256(created.join_url.encode()).hexdigest()[:16]}"
-    registered = [p.id for p, r in await uow.registrations.entries(session.id) if r.holds_seat]
-    return await uow.outbox.enqueue(
-        [OutgoingMessage(f"{key}:{pid}", "join_link", pid, session.id) for pid in registered], now
-    )
+    session = replace(session, join_url=created.join_url)
+    await uow.sessions.update(session, now)
+    return await send_link(session, uow, now)
 
 
 async def record_declines(

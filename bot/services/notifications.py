@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.domain.model import Language, PersonKey, RegistrationStatus, SessionStatus
+from bot.domain.model import Language, PersonKey, RegistrationStatus, Series, SessionStatus
 from bot.i18n import Catalogs
 from bot.services.participants import standing_of
 from bot.services.ports import ConversationRef, OutboxItem, UnitOfWork
@@ -104,23 +104,32 @@ async def prepare(
     return Prepared(to, card, person.key)
 
 
-async def _meeting_problem(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prepared | Skip:
+async def _organisers_channel(item: OutboxItem, uow: UnitOfWork) -> tuple[Series, ConversationRef] | Skip:
+    """The series named in the payload and its organisers' channel."""
     series = await uow.series.get(int(item.payload.get("series", 0)))
     if series is None or not (series.organiser_service_url and series.organiser_channel_id):
         return Skip("no organiser channel to post in")
-    t = catalogs.translator(series.language)
+    return series, ConversationRef(series.organiser_service_url, series.organiser_channel_id, "")
+
+
+async def _meeting_problem(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prepared | Skip:
+    found = await _organisers_channel(item, uow)
+    if isinstance(found, Skip):
+        return found
+    series, to = found
     card = cards.meeting_problem_message(
-        t, int(item.payload.get("number", 0)), str(item.payload.get("problem", "")), dict(item.payload)
+        catalogs.translator(series.language),
+        int(item.payload.get("number", 0)),
+        str(item.payload.get("problem", "")),
+        dict(item.payload),
     )
-    to = ConversationRef(series.organiser_service_url, series.organiser_channel_id, "")
     return Prepared(to, card, None)
 
 
 async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prepared | Skip:
-    series = await uow.series.get(int(item.payload.get("series", 0)))
-    if series is None or not (series.organiser_service_url and series.organiser_channel_id):
-        return Skip("no organiser channel to post in")
-    t = catalogs.translator(series.language)
+    found = await _organisers_channel(item, uow)
+    if isinstance(found, Skip):
+        return found
+    series, to = found
     lines = [(int(n), str(name), str(org), str(reason)) for n, name, org, reason in item.payload.get("lines", [])]
-    to = ConversationRef(series.organiser_service_url, series.organiser_channel_id, "")
-    return Prepared(to, cards.digest_message(t, lines), None)
+    return Prepared(to, cards.digest_message(catalogs.translator(series.language), lines), None)

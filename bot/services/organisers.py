@@ -207,10 +207,7 @@ async def set_link(number: int, url: str, who: Organiser, uow: UnitOfWork, now: 
     await uow.sessions.update(after, now)
     # A link set by hand wins: the bot stops keeping a Graph event for this session.
     await uow.meetings.follow(after.id, MeetingMode.MANUAL, now)
-    told = 0
-    if after.status is SessionStatus.PUBLISHED:
-        key = f"link:{after.id}:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
-        told = await _tell_registrants(uow, after, "join_link", key, {}, now)
+    told = await send_link(after, uow, now)
     await _audit(uow, who, "link", f"session {number}", now, {"join_url": before.join_url}, {"join_url": url})
     await uow.commit()
     return after, told
@@ -227,6 +224,14 @@ async def request_meeting(number: int, who: Organiser, uow: UnitOfWork, now: dat
     await _audit(uow, who, "meeting", f"session {number}", now)
     await uow.commit()
     return session
+
+
+async def send_link(session: Session, uow: UnitOfWork, now: datetime) -> int:
+    """Queues the session's meeting link to everyone registered, once per link; returns how many."""
+    if session.status is not SessionStatus.PUBLISHED or not session.join_url:
+        return 0
+    key = f"link:{session.id}:{hashlib.sha256(session.join_url.encode()).hexdigest()[:16]}"
+    return await _tell_registrants(uow, session, "join_link", key, {}, now)
 
 
 async def message_registrants(
