@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.localserver import LocalServer
 
 TOKEN = "fake-graph-token"
 IDENTITY_HEADER = "fake-identity-header"
@@ -37,7 +38,7 @@ class Failure:
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(LocalServer):
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, kind)
     failures: list[Failure] = field(default_factory=list)  # answers for the next requests, in order
@@ -49,7 +50,6 @@ class FakeGraph:
     max_in_flight: Counter[str] = field(default_factory=Counter)
     attendance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # join URL -> records
     tokens_issued: int = 0
-    server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> None:
@@ -65,21 +65,11 @@ class FakeGraph:
         app.router.add_get(
             base + "/onlineMeetings/{meeting}/attendanceReports/{report}/attendanceRecords", self._records
         )
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-
-    @property
-    def origin(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
+        await self.serve(app)
 
     @property
     def base_url(self) -> str:
-        return self.origin + "/v1.0"
+        return self.url + "/v1.0"
 
     def environment(self, mailbox: str = "larprojekt@example.org") -> dict[str, str]:
         """Settings and the App Service managed-identity variables that point a bot here."""
@@ -87,7 +77,7 @@ class FakeGraph:
             "GRAPH_MAILBOX": mailbox,
             "GRAPH_AUTH": "managed_identity",
             "GRAPH_BASE_URL": self.base_url,
-            "IDENTITY_ENDPOINT": self.origin + "/msi/token",
+            "IDENTITY_ENDPOINT": self.url + "/msi/token",
             "IDENTITY_HEADER": IDENTITY_HEADER,
         }
 
@@ -252,7 +242,7 @@ class FakeGraph:
         page = records[start : start + 2]  # small pages, so that the client must follow nextLink
         body: dict[str, Any] = {"value": page}
         if start + 2 < len(records):
-            body["@odata.nextLink"] = f"{self.origin}{request.path}?$skiptoken={start + 2}"
+            body["@odata.nextLink"] = f"{self.url}{request.path}?$skiptoken={start + 2}"
         return web.json_response(body)
 
 

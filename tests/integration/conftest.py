@@ -8,11 +8,46 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.domain.model import Language
+from bot.i18n import Catalogs
+from bot.jobs.delivery import DeliverySettings, DeliveryWorker
+from bot.jobs.ratelimit import TeamsRateLimiter
+from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.teams.connector import BotConnector
 from bot.web import create_app
 from tests.conftest import FakeClock, seed_demo
+from tests.fakegraph import FakeGraph
 from tests.integration.harness import ALEX, Activities, BotClient, FakeConnector
 
 ORGANISER_CHANNEL = "team-id"
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[ClientSession]:
+    async with ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraph]:
+    fake = FakeGraph()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+def worker(engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings) -> DeliveryWorker:
+    return DeliveryWorker(
+        SqlUnitOfWorkFactory(engine),
+        BotConnector(settings, http),
+        clock,
+        TeamsRateLimiter(),
+        Catalogs.load(),
+        Language.SV,
+        DeliverySettings(base_backoff=2.0),
+        jitter=lambda: 1.0,
+    )
 
 
 @pytest.fixture

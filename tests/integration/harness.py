@@ -14,6 +14,8 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
+from tests.localserver import LocalServer
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activities"
 TENANT = "00000000-0000-0000-0000-0000000000001"
 
@@ -92,11 +94,10 @@ class Activities:
 
 
 @dataclass
-class FakeConnector:
+class FakeConnector(LocalServer):
     """Stands in for the Bot Connector service: records what the bot sends."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
-    server: TestServer | None = None
     member_status: int = 200
     member_requests: int = 0
     # Scripted answers for proactive sends, per conversation id: status codes used up in order, then 201.
@@ -110,17 +111,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
         app.router.add_put("/v3/conversations/{conversation}/activities/{reply_to}", self._send)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return str(self.server.make_url("")).rstrip("/")
+        await self.serve(app)
 
     async def _send(self, request: web.Request) -> web.Response:
         body = await request.json()

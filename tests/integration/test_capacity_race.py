@@ -6,7 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,12 +49,6 @@ def two_bots(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
             process.terminate()
         for process in processes:
             process.wait(10)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[ClientSession]:
-    async with ClientSession() as session:
-        yield session
 
 
 @pytest.mark.parametrize(("people", "seats"), [(2, 1), (12, 3)])

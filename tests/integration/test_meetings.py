@@ -8,22 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.domain.model import Language
 from bot.graph.client import GraphCalendar
 from bot.graph.credentials import create_credential
 from bot.i18n import Catalogs
-from bot.jobs.delivery import DeliverySettings, DeliveryWorker
+from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
-from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.storage import tables
 from bot.storage.meetings import SqlMeetingRepository
 from bot.storage.uow import SqlUnitOfWorkFactory
-from bot.teams.connector import BotConnector
 from cards import verbs
 from tests.conftest import FakeClock, seed_demo
 from tests.fakegraph import Failure, FakeGraph
@@ -34,17 +30,9 @@ MAILBOX = "larprojekt@example.org"
 
 
 @pytest.fixture
-async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGraph]:
-    fake = FakeGraph()
-    await fake.start()
-    for name, value in fake.environment(MAILBOX).items():
+def graph_settings(settings: Settings, graph: FakeGraph, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name, value in graph.environment(MAILBOX).items():  # azure-identity reads its endpoint from these
         monkeypatch.setenv(name, value)
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-def graph_settings(settings: Settings, graph: FakeGraph) -> Settings:
     return settings.model_copy(
         update={"graph_mailbox": MAILBOX, "graph_auth": "managed_identity", "graph_base_url": graph.base_url}
     )
@@ -73,13 +61,6 @@ async def reconciler(
         jitter=lambda: 1.0,
     )
     await calendar.close()
-
-
-@pytest.fixture
-async def worker(engine: AsyncEngine, clock: FakeClock, settings: Settings) -> AsyncIterator[DeliveryWorker]:
-    async with ClientSession() as http:
-        yield DeliveryWorker(SqlUnitOfWorkFactory(engine), BotConnector(settings, http), clock, TeamsRateLimiter(),
-                             Catalogs.load(), Language.SV, DeliverySettings())  # fmt: skip
 
 
 async def _sync(reconciler: MeetingReconciler) -> None:

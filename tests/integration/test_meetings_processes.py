@@ -35,20 +35,6 @@ MAILBOX = "larprojekt@example.org"
 
 
 @pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    fake = FakeGraph()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[ClientSession]:
-    async with ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def start_bot(
     database_url: str, graph: FakeGraph, tmp_path: Path
 ) -> AsyncIterator[Callable[..., tuple[str, Any]]]:

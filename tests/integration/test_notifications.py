@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,26 +29,6 @@ from tests.integration.harness import MEGAN, BotClient, User, all_text, form_val
 
 def _chat(user: User) -> str:
     return f"personal-{user.id}"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[ClientSession]:
-    async with ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def worker(engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings) -> DeliveryWorker:
-    return DeliveryWorker(
-        SqlUnitOfWorkFactory(engine),
-        BotConnector(settings, http),
-        clock,
-        TeamsRateLimiter(),
-        Catalogs.load(),
-        Language.SV,
-        DeliverySettings(base_backoff=2.0),
-        jitter=lambda: 1.0,
-    )
 
 
 @pytest.fixture
