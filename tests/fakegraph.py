@@ -21,6 +21,7 @@ from tests.localserver import LocalServer
 
 TOKEN = "fake-graph-token"
 IDENTITY_HEADER = "fake-identity-header"
+MAILBOX = "larprojekt@example.org"
 JOIN_BLOCK = (
     '<div style="width:100%"><span style="white-space:nowrap;color:#5F5F5F;opacity:.36;">'
     "________________________________________________________________________________</span></div>"
@@ -53,6 +54,9 @@ class FakeGraph(LocalServer):
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> None:
+        await self.serve(self.app())
+
+    def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/msi/token", self._token)
         base = "/v1.0/users/{mailbox}"
@@ -65,21 +69,15 @@ class FakeGraph(LocalServer):
         app.router.add_get(
             base + "/onlineMeetings/{meeting}/attendanceReports/{report}/attendanceRecords", self._records
         )
-        await self.serve(app)
+        app.router.add_get("/_state", self._state)  # what a mailbox would hold, for tests run from outside
+        return app
 
     @property
     def base_url(self) -> str:
         return self.url + "/v1.0"
 
-    def environment(self, mailbox: str = "larprojekt@example.org") -> dict[str, str]:
-        """Settings and the App Service managed-identity variables that point a bot here."""
-        return {
-            "GRAPH_MAILBOX": mailbox,
-            "GRAPH_AUTH": "managed_identity",
-            "GRAPH_BASE_URL": self.base_url,
-            "IDENTITY_ENDPOINT": self.url + "/msi/token",
-            "IDENTITY_HEADER": IDENTITY_HEADER,
-        }
+    def environment(self, mailbox: str = MAILBOX) -> dict[str, str]:
+        return environment(self.url, mailbox)
 
     # What tests look at
 
@@ -106,7 +104,7 @@ class FakeGraph(LocalServer):
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.path == "/msi/token":
+        if request.path in ("/msi/token", "/_state"):
             response: web.StreamResponse = await handler(request)
             return response
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -134,6 +132,9 @@ class FakeGraph(LocalServer):
             return response
         finally:
             self.in_flight[mailbox] -= 1
+
+    async def _state(self, _: web.Request) -> web.Response:
+        return web.json_response({"events": list(self.events.values()), "requests": self.requests})
 
     async def _token(self, request: web.Request) -> web.Response:
         if request.headers.get("X-IDENTITY-HEADER") != IDENTITY_HEADER:
@@ -242,8 +243,19 @@ class FakeGraph(LocalServer):
         page = records[start : start + 2]  # small pages, so that the client must follow nextLink
         body: dict[str, Any] = {"value": page}
         if start + 2 < len(records):
-            body["@odata.nextLink"] = f"{self.url}{request.path}?$skiptoken={start + 2}"
+            body["@odata.nextLink"] = f"{request.scheme}://{request.host}{request.path}?$skiptoken={start + 2}"
         return web.json_response(body)
+
+
+def environment(origin: str, mailbox: str = MAILBOX) -> dict[str, str]:
+    """Settings and the App Service managed-identity variables that point a bot at a fake Graph."""
+    return {
+        "GRAPH_MAILBOX": mailbox,
+        "GRAPH_AUTH": "managed_identity",
+        "GRAPH_BASE_URL": origin + "/v1.0",
+        "IDENTITY_ENDPOINT": origin + "/msi/token",
+        "IDENTITY_HEADER": IDENTITY_HEADER,
+    }
 
 
 def _error(status: int, code: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -252,3 +264,14 @@ def _error(status: int, code: str, headers: dict[str, str] | None = None) -> web
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime())
+
+
+def main() -> None:
+    """`python -m tests.fakegraph PORT`: a fake Graph for a bot started by hand or by the end-to-end tests."""
+    import sys
+
+    web.run_app(FakeGraph().app(), host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -49,12 +49,16 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    yield from run_demo(tmp_path_factory.mktemp("demo"))
+
+
+def run_demo(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Demo]:
+    """`python app.py demo` in `workdir`, with the Playground; stopped when the generator is closed."""
     missing = _missing()
     if missing:
         if REQUIRE_E2E:
             pytest.fail(missing)
         pytest.skip(missing)
-    workdir = tmp_path_factory.mktemp("demo")
     database = workdir / "demo.db"
     log = workdir / "demo.log"
     bot_port, playground_port = free_port(), free_port()
@@ -64,6 +68,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "PORT": str(bot_port),
         "PLAYGROUND_PORT": str(playground_port),
         "MicrosoftAppId": "",
+        **(extra_env or {}),
     }
     with log.open("wb") as sink:
         process = subprocess.Popen(
