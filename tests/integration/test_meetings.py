@@ -372,6 +372,9 @@ async def test_a_link_set_by_hand_wins_and_meeting_brings_graph_back(
     assert (await _session(engine, 1)).join_url != url
     draft = all_text(await bot.say_in_channel("möte 3"))
     assert "utkast" in draft
+    assert "ingen lärträff 99" in all_text(await bot.say_in_channel("möte 99"))
+    assert "Arrangörskommandon" in all_text(await bot.say_in_channel("möte tre")), "a friendly card, no 500"
+    assert graph.count("POST", "events") == 2, "bad input changes nothing"
     published = all_text(await bot.say_in_channel("publicera 3"))
     assert "Teams-mötet skapas" in published
     assert "skapas i arrangörernas kalender" in published
