@@ -40,7 +40,7 @@ def _configure_logging(level: str) -> None:
     # Keep request logs free of personal data: the access log shows method, path and status only.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Driver debug logs print query parameters (names, e-mails, reasons) even at LOG_LEVEL=DEBUG.
-    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+    for noisy in ("asyncpg", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger(noisy).getEffectiveLevel()))
 
 

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(3978, ge=1, le=65535, validation_alias=_env("PORT"))
-    database_url: str = Field("sqlite+aiosqlite:///data/lartraff.db", validation_alias=_env("DATABASE_URL"))
+    database_url: str = Field("sqlite:///data/lartraff.db", validation_alias=_env("DATABASE_URL"))
 
     app_id: str = Field("", validation_alias=_env("MicrosoftAppId", "MICROSOFT_APP_ID"))
     app_password: str = Field("", validation_alias=_env("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"), repr=False)

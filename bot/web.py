@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.domain.errors import ExportExpired
@@ -25,7 +24,7 @@ from bot.router import Router
 from bot.services.organisers import OrganiserPolicy, export_data
 from bot.services.ports import Clock
 from bot.spreadsheet import workbook
-from bot.storage.engine import create_engine
+from bot.storage.engine import Database, create_engine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.adapter import create_authenticator
 from bot.teams.connector import BotConnector
@@ -39,7 +38,7 @@ log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).with_name("pages")
 SHUTDOWN_GRACE = 5.0  # seconds background jobs get to finish what they are doing
-ENGINE = web.AppKey("engine", AsyncEngine)
+ENGINE = web.AppKey("engine", Database)
 ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
 WORKER = web.AppKey("worker", DeliveryWorker)
 

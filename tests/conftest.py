@@ -87,7 +87,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         path = tmp_path / "lartraff.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite+aiosqlite:///{path}"
+        yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_url")
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)

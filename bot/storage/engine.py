@@ -1,56 +1,211 @@
-"""Creates the async engine: SQLite (WAL, one writer at a time) or PostgreSQL (asyncpg)."""
+"""Opens the database: SQLite on the event loop's own thread (WAL, one writer at a time), or PostgreSQL (asyncpg).
+
+Both are used through the same small `Connection` protocol, a subset of SQLAlchemy's AsyncConnection.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Generator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.engine import CursorResult, Dialect, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+BUSY_SECONDS = 30.0  # how long a transaction waits for another process's write lock on SQLite
+
+
+class Connection(Protocol):
+    """What the repositories and the Unit of Work use of a connection."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+    def in_transaction(self) -> bool: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Opening(Protocol):
+    """`await db.connect()`, or `async with db.connect() as conn`."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any, /) -> Any: ...
+
+
+class Database(Protocol):
+    def connect(self) -> Opening: ...
+
+    async def dispose(self) -> None: ...
 
 
 def normalise_url(url: str) -> str:
-    """Accept the usual `postgresql://` and `sqlite:///` forms and pick the async drivers."""
+    """Accept the usual `postgresql://` and `sqlite:///` forms (and `sqlite+aiosqlite://`) and pick the drivers."""
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
-    elif parsed.drivername == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.get_backend_name() == "sqlite":
+        parsed = parsed.set(drivername="sqlite+pysqlite")
     return parsed.render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False) -> Database:
     url = normalise_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # One connection: every transaction takes SQLite's write lock anyway, and waiting for the pool
-        # in asyncio is cheaper than SQLite's busy handler sleeping and retrying.
-        engine = create_async_engine(
-            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
-            pool_timeout=60,
-        )  # fmt: skip
-        _configure_sqlite(engine)
-        return engine
+    if make_url(url).get_backend_name() == "sqlite":
+        return LoopSqlite(url, echo=echo)
     # hide_parameters: database errors in the log never carry names, e-mails or reasons.
     return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+class LoopSqlite:
+    """SQLite run on the event loop's thread, one connection, one transaction at a time.
+
+    A statement on a local SQLite file takes microseconds; handing each to a worker thread (aiosqlite)
+    cost several thread hops per statement, more than the statement itself. Nothing here can block the
+    loop for long: transactions are serialised by an asyncio lock, and a write lock held by another
+    process is waited for with asyncio.sleep, not SQLite's busy handler.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        parsed = make_url(url)
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self._engine = create_sync_engine(
+            url, echo=echo, hide_parameters=True, poolclass=StaticPool,
+            connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS},
+        )  # fmt: skip
+        self._lock = asyncio.Lock()
+        event.listen(self._engine, "connect", _on_connect)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._engine.dialect
+
+    def connect(self) -> LoopSqliteConnection:
+        return LoopSqliteConnection(self._engine, self._lock)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[LoopSqliteConnection]:
+        """A connection whose transaction commits when the block ends without an error."""
+        async with self.connect() as conn:
+            yield conn
+            await conn.commit()
+
+    async def dispose(self) -> None:
+        async with self._lock:
+            self._engine.dispose()
+
+
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN until the first write, which lets two
     # processes read the same free seat. We issue BEGIN IMMEDIATE ourselves: one writer at a time.
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+    dbapi_connection.isolation_level = None
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0"):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+class LoopSqliteConnection:
+    def __init__(self, engine: Any, lock: asyncio.Lock) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._sync: SyncConnection | None = None
+
+    async def start(self) -> Self:
+        await self._lock.acquire()
+        try:
+            self._sync = self._engine.connect()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self.start().__await__()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
+
+    @property
+    def _connection(self) -> SyncConnection:
+        if self._sync is None:
+            raise RuntimeError("connection is closed")
+        return self._sync
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        if not self._connection.in_transaction():
+            await self._begin()
+        return self._connection.execute(statement, parameters)
+
+    async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        if not self._connection.in_transaction():
+            await self._begin()
+        return fn(self._connection, *args, **kw)
+
+    def in_transaction(self) -> bool:
+        return self._sync is not None and self._sync.in_transaction()
+
+    async def commit(self) -> None:
+        if self.in_transaction():
+            self._connection.commit()
+
+    async def rollback(self) -> None:
+        if self.in_transaction():
+            self._connection.rollback()
+
+    async def close(self) -> None:
+        sync, self._sync = self._sync, None
+        if sync is None:
+            return
+        try:
+            sync.close()
+        finally:
+            self._lock.release()
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE takes the write lock now; if another process holds it, wait without blocking."""
+        raw = self._connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + BUSY_SECONDS, 0.001
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+                if not busy or loop.time() > deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, error) from error
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        self._connection.begin()  # SQLAlchemy's bookkeeping; pysqlite's do_begin sends nothing

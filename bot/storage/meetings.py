@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, and_, bindparam, case, delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.meetings import AttendanceRecord, AttendanceState, Meeting, MeetingMode
 from bot.storage import tables as t
+from bot.storage.engine import Connection
 from bot.storage.repositories import _insert
 
 m = t.meetings
@@ -46,7 +46,7 @@ def _meeting(row: Row[tuple[object, ...]]) -> Meeting:
 
 
 class SqlMeetingRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, session_id: int) -> Meeting | None:
@@ -136,7 +136,7 @@ class SqlMeetingRepository:
 class SqlGraphSlots:
     """Graph's limit of parallel requests per mailbox, across instances: a request holds one of the rows."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def ensure(self, mailbox: str, count: int) -> None:
@@ -170,7 +170,7 @@ class SqlGraphSlots:
 
 
 class SqlAttendanceRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def replace(self, session_id: int, records: Sequence[AttendanceRecord]) -> None:

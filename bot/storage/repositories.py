@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, case, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.model import (
     Contact,
@@ -33,9 +32,10 @@ from bot.services.ports import (
     SessionCounts,
 )
 from bot.storage import tables as t
+from bot.storage.engine import Connection
 
 
-def _insert(conn: AsyncConnection, table: Any) -> Any:
+def _insert(conn: Connection, table: Any) -> Any:
     """The dialect's own INSERT, which knows ON CONFLICT."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
@@ -249,7 +249,7 @@ def _registration(row: Row[Any]) -> Registration:
 
 
 class SqlSeriesRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
         # A deployment runs one series or a few: read them once per unit of work.
         self._all: list[Series] | None = None
@@ -280,7 +280,7 @@ class SqlSeriesRepository:
 
 
 class SqlSessionRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, session_id: int, *, lock: bool = False) -> Session | None:
@@ -373,7 +373,7 @@ class SqlSessionRepository:
 
 
 class SqlPersonRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def seen(
@@ -458,7 +458,7 @@ class SqlPersonRepository:
 
 
 class SqlRegistrationRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def get(self, session_id: int, person_id: int) -> Registration | None:
@@ -562,7 +562,7 @@ class SqlRegistrationRepository:
 
 
 class SqlOrganiserRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def list(self, series_id: int) -> list[str]:
@@ -589,7 +589,7 @@ class SqlOrganiserRepository:
 
 
 class SqlAuditRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, series_id: int, entry: AuditEntry) -> None:
@@ -619,7 +619,7 @@ class SqlAuditRepository:
 class SqlOutboxClaims:
     """Claiming, leasing and settling outbox rows, for the delivery worker."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def claim(self, now: datetime, limit: int, lease: datetime) -> list[OutboxItem]:
@@ -689,7 +689,7 @@ class SqlOutboxClaims:
 
 
 class SqlOutboxRepository(SqlOutboxClaims):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
@@ -704,7 +704,7 @@ class SqlOutboxRepository(SqlOutboxClaims):
 
 
 class SqlFeedbackRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def save(self, session_id: int, person_id: int, feedback: Feedback, now: datetime) -> None:
@@ -728,7 +728,7 @@ class SqlFeedbackRepository:
 
 
 class SqlExportRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, token_hash: str, grant: ExportGrant, created_by: str, now: datetime) -> None:
@@ -750,7 +750,7 @@ class SqlExportRepository:
 
 
 class SqlActivityLog:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def claim(self, activity_id: str, now: datetime) -> bool:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
+from bot.storage.engine import Connection, Database
 from bot.storage.meetings import SqlAttendanceRepository, SqlGraphSlots, SqlMeetingRepository
 from bot.storage.repositories import (
     SqlActivityLog,
@@ -37,9 +36,9 @@ class SqlUnitOfWork:
     graph_slots: SqlGraphSlots
     attendance: SqlAttendanceRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
-        self._conn: AsyncConnection | None = None
+        self._conn: Connection | None = None
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
@@ -85,7 +84,7 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self._engine = engine
 
     def __call__(self) -> SqlUnitOfWork:

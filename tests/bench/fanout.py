@@ -112,7 +112,7 @@ async def main() -> None:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        url = args.database_url or f"sqlite:///{tmp}/bench.db"
         await asyncio.to_thread(upgrade, url)
         await seed(url, args.people, f"http://127.0.0.1:{port}")
         engine = create_engine(url)

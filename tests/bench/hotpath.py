@@ -62,7 +62,7 @@ async def run(args: argparse.Namespace) -> None:
     svc = connector.url
     tmp = tempfile.TemporaryDirectory()
     logs = Path(tmp.name)
-    sqlite_url = f"sqlite+aiosqlite:///{logs}/bench.db"
+    sqlite_url = f"sqlite:///{logs}/bench.db"
     sqlite_session = await demo_database(sqlite_url)
     ours = {"BACKGROUND_JOBS": "false", "MicrosoftAppId": ""}
     bots: list[BotProcess] = []
