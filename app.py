@@ -185,8 +185,17 @@ def _playground(bot_port: int, port: int) -> Callable[[web.Application], AsyncIt
 
 def cmd_serve(args: argparse.Namespace) -> int:
     app, host, port = _build_app(demo=args.command == "demo")
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    web.run_app(app, host=host, port=port, print=None, access_log=None, loop=_event_loop())
     return 0
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it exists (Linux, macOS): its event loop and sockets cost a fraction of asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # Windows
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
+import orjson
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
@@ -26,6 +27,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 BUSY_SECONDS = 30.0  # how long a transaction waits for another process's write lock on SQLite
+# JSON columns (programmes, contacts, audit details) through orjson: several times faster than json.
+_JSON: dict[str, Any] = {
+    "json_serializer": lambda value: orjson.dumps(value).decode(),
+    "json_deserializer": orjson.loads,
+}
 
 
 class Connection(Protocol):
@@ -76,7 +82,9 @@ def create_engine(url: str, *, echo: bool = False) -> Database:
     if make_url(url).get_backend_name() == "sqlite":
         return LoopSqlite(url, echo=echo)
     # hide_parameters: database errors in the log never carry names, e-mails or reasons.
-    return create_async_engine(url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True, **_JSON
+    )
 
 
 class LoopSqlite:
@@ -94,7 +102,7 @@ class LoopSqlite:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self._engine = create_sync_engine(
             url, echo=echo, hide_parameters=True, poolclass=StaticPool,
-            connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS},
+            connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS}, **_JSON,
         )  # fmt: skip
         self._lock = asyncio.Lock()
         event.listen(self._engine, "connect", _on_connect)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.config import Settings
@@ -57,15 +58,16 @@ class BotConnector:
 
     async def _headers(self) -> dict[str, str]:
         if self._credentials is None:
-            return {}
+            return {"Content-Type": "application/json"}
         # MSAL is synchronous and caches the token; only the first call an hour reaches Entra.
         token = await asyncio.to_thread(self._credentials.get_access_token)
-        return {"Authorization": f"Bearer {token}"}
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
     async def _post(self, url: str, activity: dict[str, Any]) -> SendResult:
         try:
             headers = await self._headers()
-            async with self._session.post(url, json=activity, headers=headers, timeout=TIMEOUT) as response:
+            body = orjson.dumps(activity)
+            async with self._session.post(url, data=body, headers=headers, timeout=TIMEOUT) as response:
                 await response.read()
                 return SendResult(response.status, _retry_after(response.headers))
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -112,7 +114,7 @@ class BotConnector:
             async with self._session.get(url, headers=await self._headers(), timeout=TIMEOUT) as response:
                 if response.status != 200:
                     return None
-                member = await response.json()
+                member = await response.json(loads=orjson.loads)
             email = member.get("email") or member.get("userPrincipalName")
             return MemberInfo(email=str(email)) if email else None
 

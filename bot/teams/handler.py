@@ -8,7 +8,6 @@ ten times the rest of the turn.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -16,6 +15,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Protocol
 
+import orjson
 from aiohttp import web
 from botbuilder.schema import Activity, ChannelAccount
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 _MENTION = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -122,8 +123,8 @@ def to_turn(activity: Mapping[str, Any], lookup: MemberLookup | None = None) -> 
 
 def _parse(body: bytes) -> dict[str, Any] | None:
     try:
-        activity = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        activity = orjson.loads(body)
+    except ValueError:  # orjson's JSONDecodeError, invalid UTF-8 included
         return None
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         return None
@@ -174,10 +175,8 @@ class MessagesEndpoint:
             )
         if turn.is_invoke:
             if reply.card is None:
-                return web.json_response(
-                    {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": ""}
-                )
-            return web.json_response({"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": reply.card})
+                return json_response({"statusCode": 200, "type": MESSAGE_CONTENT_TYPE, "value": ""})
+            return json_response({"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": reply.card})
         if turn.kind is TurnKind.IGNORED and activity.get("type") == "invoke":
             return web.Response(status=HTTPStatus.NOT_IMPLEMENTED)
         if reply.card is not None:
@@ -203,4 +202,9 @@ class MessagesEndpoint:
 
 
 def _problem(status: HTTPStatus, detail: str) -> web.Response:
-    return web.json_response({"error": detail}, status=status)
+    return json_response({"error": detail}, status=status)
+
+
+def json_response(value: Any, status: int = HTTPStatus.OK) -> web.Response:
+    # orjson: the card is serialised once, several times faster than json.dumps.
+    return web.Response(body=orjson.dumps(value), status=status, content_type="application/json")

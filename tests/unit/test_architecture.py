@@ -38,3 +38,15 @@ def test_outside_libraries_stay_behind_their_gateway(path: Path) -> None:
     where = path.relative_to(ROOT).as_posix()
     trespassing = {lib for lib in _imports(path) & FENCED.keys() if not where.startswith(FENCED[lib] + "/")}
     assert trespassing == set(), f"{where} imports {sorted(trespassing)}"
+
+
+def test_the_bot_serves_on_uvloop_where_it_exists() -> None:
+    import uvloop
+
+    import app
+
+    loop = app._event_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
