@@ -56,6 +56,41 @@ class GraphCalendar:
     def mailbox(self) -> str:
         return self._mailbox
 
+    def warm_up(self) -> None:
+        """Blocking, for a worker thread at start-up: msgraph-sdk imports each model's field types the
+        first time one is read, about 2 s for an event. Done on the event loop at the first sync, that
+        stalled every turn of the bot."""
+        from kiota_serialization_json.json_parse_node import JsonParseNode
+        from msgraph.generated.models.attendance_record_collection_response import (
+            AttendanceRecordCollectionResponse,
+        )
+        from msgraph.generated.models.event import Event
+        from msgraph.generated.models.meeting_attendance_report_collection_response import (
+            MeetingAttendanceReportCollectionResponse,
+        )
+        from msgraph.generated.models.online_meeting_collection_response import OnlineMeetingCollectionResponse
+
+        person = {"emailAddress": {"address": "someone@example.org", "name": "Someone"}}
+        when = {"dateTime": "2026-01-01T10:00:00.0000000", "timeZone": "UTC"}
+        samples: list[tuple[Any, dict[str, Any]]] = [
+            (Event, {
+                "id": "x", "subject": "x", "body": {"contentType": "html", "content": "x"}, "start": when,
+                "end": when, "organizer": person, "location": {"displayName": "x"}, "locations": [],
+                "responseStatus": {"response": "none", "time": "2026-01-01T10:00:00Z"},
+                "attendees": [{**person, "type": "required", "status": {"response": "declined"}}],
+                "isOnlineMeeting": True, "onlineMeetingProvider": "teamsForBusiness",
+                "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/x"},
+            }),
+            (OnlineMeetingCollectionResponse, {"value": [{"id": "x", "joinWebUrl": "https://teams"}]}),
+            (MeetingAttendanceReportCollectionResponse, {"value": [{"id": "x", "totalParticipantCount": 1}]}),
+            (AttendanceRecordCollectionResponse, {"value": [{
+                "id": "x", "emailAddress": "someone@example.org", "totalAttendanceInSeconds": 1,
+                "identity": {"id": "x", "displayName": "x"}, "attendanceIntervals": [{"durationInSeconds": 1}],
+            }]}),
+        ]  # fmt: skip
+        for model, sample in samples:
+            JsonParseNode(sample).get_object_value(model)
+
     async def close(self) -> None:
         await self._http.aclose()
         await self._transport.aclose()

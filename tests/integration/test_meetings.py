@@ -21,7 +21,7 @@ from bot.storage import tables
 from bot.storage.meetings import SqlMeetingRepository
 from bot.storage.uow import SqlUnitOfWorkFactory
 from cards import verbs
-from tests.conftest import FakeClock, seed_demo
+from tests.conftest import ROOT, FakeClock, seed_demo
 from tests.fakegraph import Failure, FakeGraph
 from tests.integration.conftest import start_bot
 from tests.integration.harness import ALEX, MEGAN, BotClient, FakeConnector, User, all_text, form_values, numbered_user
@@ -476,3 +476,23 @@ async def test_an_event_deleted_in_outlook_is_made_again_and_the_new_link_sent(
     await _sync(reconciler)
     assert not [e for e in graph.events.values() if second.title in e["subject"]]
     assert (await _meeting(engine, 2)).cancelled
+
+
+def test_warm_up_imports_what_reading_graphs_answers_needs() -> None:
+    """The SDK's lazy imports (about 2 s at the first event read) happen at start-up, off the event loop."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from azure.identity.aio import ClientSecretCredential\n"
+        "from bot.graph.client import GraphCalendar\n"
+        "needed = ['msgraph.generated.models.attendee', 'msgraph.generated.models.response_status',\n"
+        "          'msgraph.generated.models.attendance_record', 'msgraph.generated.models.online_meeting_info']\n"
+        "calendar = GraphCalendar(ClientSecretCredential('t', 'c', 's'), 'm@example.org', 'https://graph.microsoft.com/v1.0')\n"
+        "assert not [m for m in needed if m in sys.modules]\n"
+        "calendar.warm_up()\n"
+        "missing = [m for m in needed if m not in sys.modules]\n"
+        "assert not missing, missing\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, timeout=120)
