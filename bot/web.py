@@ -25,6 +25,7 @@ from bot.services.organisers import OrganiserPolicy, export_data
 from bot.services.ports import Clock
 from bot.spreadsheet import workbook
 from bot.storage.engine import Database, create_engine
+from bot.storage.repositories import SeriesCache
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.adapter import create_authenticator
 from bot.teams.connector import BotConnector
@@ -81,7 +82,9 @@ def create_app(
             if reconciler is not None:
                 reconciler.wake()
 
-        router = Router(uow_factory, clock, catalogs, settings.default_language, policy, public_base_url, after_commit)
+        # Turns read the series from a cache shared by the process; background jobs read them fresh.
+        turns = SqlUnitOfWorkFactory(engine, SeriesCache())
+        router = Router(turns, clock, catalogs, settings.default_language, policy, public_base_url, after_commit)
         app[ENDPOINT] = MessagesEndpoint(
             create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
         )
@@ -92,8 +95,13 @@ def create_app(
             if settings.background_jobs
             else []
         )
-        if reconciler is not None and settings.background_jobs:
-            jobs.append(asyncio.create_task(reconciler.run(stop)))
+        if calendar is not None and reconciler is not None and settings.background_jobs:
+
+            async def reconcile(calendar: GraphCalendar = calendar, reconciler: MeetingReconciler = reconciler) -> None:
+                await asyncio.to_thread(calendar.warm_up)  # off the event loop, before the first sync
+                await reconciler.run(stop)
+
+            jobs.append(asyncio.create_task(reconcile()))
         yield
         stop.set()
         # A job in the middle of a slow request is cut off: its work is in the database and resumes.

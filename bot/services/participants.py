@@ -131,7 +131,10 @@ async def standing(person: Person, session_id: int, uow: UnitOfWork, now: dateti
 async def register(
     cmd: Register, person: Person, uow: UnitOfWork, now: datetime, clock: Clock | None = None
 ) -> Registered | ProfileNeeded:
-    session = await _visible_session(cmd.session_id, uow, now, lock=True)
+    found = await uow.sessions.standing(cmd.session_id, person.id, lock=True)
+    if found is None or found[0].status is SessionStatus.DRAFT:
+        raise errors.SessionNotFound()
+    session, existing, registered = found
     # Read the time again once the session is locked: places are decided in lock order, and the
     # waiting list's order (by time) must be that order too.
     now = clock.now() if clock is not None else now
@@ -142,14 +145,11 @@ async def register(
         if cmd.email and not person.email:
             person = replace(person, email=clean_text(cmd.email, 320))
         await uow.people.save(person, now)
-    existing = await uow.registrations.get(session.id, person.id)
     if not person.has_profile and (existing is None or not existing.is_active):
         session.check_open_for_registration(now)
         return ProfileNeeded(person, series, session, cmd.after_talk)
-    counts = await uow.sessions.registered_counts([session.id])
-    decision = decide_registration(session, existing, counts.get(session.id, 0), person.id, cmd.after_talk, now)
+    decision = decide_registration(session, existing, registered, person.id, cmd.after_talk, now)
     registration = decision.registration
-    registered = counts.get(session.id, 0)
     if decision.changed:
         registration = await uow.registrations.save(registration)
         if (existing is not None and existing.holds_seat) != registration.holds_seat:

@@ -111,6 +111,10 @@ class SessionRepository(Protocol):
         """Registrations per session of a series, by status."""
         ...
 
+    async def standing(
+        self, session_id: int, person_id: int, *, lock: bool = False
+    ) -> tuple[Session, Registration | None, int] | None: ...
+
     async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
         """Published sessions that have not ended, soonest first, each with the person's registration and
         the number registered: the whole overview in one statement."""

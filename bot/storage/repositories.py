@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
@@ -77,8 +78,9 @@ _SEEN = (
 )
 
 
-def _visible_for() -> Any:
-    """The participant's overview in one statement, built once: building it per turn costs more than running it."""
+def _standings() -> Any:
+    """Sessions with the person's registration and the number registered, in one statement. Built once:
+    building a statement per turn costs more than running it."""
     s, r = t.sessions, t.registrations
     mine = _MINE
     registered = (
@@ -88,12 +90,27 @@ def _visible_for() -> Any:
     )
     columns = [c.label(f"s_{c.name}") for c in s.c] + [c.label(f"r_{c.name}") for c in mine.c]
     joined = s.outerjoin(mine, (mine.c.session_id == s.c.id) & (mine.c.person_id == bindparam("person_id")))
+    return select(*columns, registered.label("registered")).select_from(joined)
+
+
+def _visible_for() -> Any:
+    """The participant's overview."""
+    s = t.sessions
     return (
-        select(*columns, registered.label("registered"))
-        .select_from(joined)
+        _standings()
         .where(s.c.status == SessionStatus.PUBLISHED.value, s.c.ends_at > bindparam("now", type_=t.UTCDateTime))
         .order_by(s.c.starts_at, s.c.id)
     )
+
+
+def _standing_row(row: Any) -> tuple[Session, Registration | None, int]:
+    session = _session(_Row({c.name: row[f"s_{c.name}"] for c in t.sessions.c}))  # type: ignore[arg-type]
+    registration = (
+        _registration(_Row({c.name: row[f"r_{c.name}"] for c in _MINE.c}))  # type: ignore[arg-type]
+        if row["r_id"] is not None
+        else None
+    )
+    return session, registration, int(row["registered"])
 
 
 _MINE = t.registrations.alias("mine")
@@ -137,6 +154,8 @@ _ENQUEUE = text(
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 ).bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("payload", type_=t.outbox.c.payload.type))
 _VISIBLE_FOR = _visible_for()
+_STANDING = _standings().where(t.sessions.c.id == bindparam("id"))
+_LOCK_SESSION = select(t.sessions.c.id).where(t.sessions.c.id == bindparam("id")).with_for_update()
 
 
 def _series(row: Row[Any]) -> Series:
@@ -248,17 +267,46 @@ def _registration(row: Row[Any]) -> Registration:
     )
 
 
+class SeriesCache:
+    """The series, kept for a few seconds in the process that answers participants: a deployment runs one
+    or a few, read on every turn and changed a few times a year. A change made in this process is seen at
+    once (the cache is dropped when it commits); one made by another instance within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._series: tuple[Series, ...] | None = None
+        self._loaded_at = 0.0
+
+    def get(self) -> tuple[Series, ...] | None:
+        if self._series is not None and self._clock() - self._loaded_at < self._ttl:
+            return self._series
+        return None
+
+    def put(self, series: tuple[Series, ...]) -> None:
+        self._series, self._loaded_at = series, self._clock()
+
+    def drop(self) -> None:
+        self._series = None
+
+
+_ALL_SERIES = select(t.series).order_by(t.series.c.id)
+
+
 class SqlSeriesRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: SeriesCache | None = None) -> None:
         self._conn = conn
-        # A deployment runs one series or a few: read them once per unit of work.
-        self._all: list[Series] | None = None
+        # Without a shared cache, the series are still read once per unit of work.
+        self._cache = cache or SeriesCache(ttl=float("inf"))
+        self.changed = False
 
     async def list_all(self) -> list[Series]:
-        if self._all is None:
-            rows = await self._conn.execute(select(t.series).order_by(t.series.c.id))
-            self._all = [_series(r) for r in rows]
-        return list(self._all)
+        cached = self._cache.get()
+        if cached is None:
+            cached = tuple(_series(r) for r in await self._conn.execute(_ALL_SERIES))
+            if not self.changed:  # what this transaction wrote is not yet everybody's
+                self._cache.put(cached)
+        return list(cached)
 
     async def get(self, series_id: int) -> Series | None:
         return next((s for s in await self.list_all() if s.id == series_id), None)
@@ -268,15 +316,19 @@ class SqlSeriesRepository:
         return _series(row) if row else None
 
     async def add(self, series: Series, now: datetime) -> Series:
-        self._all = None
+        self._changing()
         result = await self._conn.execute(
             t.series.insert().values(**_series_values(series), created_at=now).returning(t.series.c.id)
         )
         return replace(series, id=result.scalar_one())
 
     async def update(self, series: Series) -> None:
-        self._all = None
+        self._changing()
         await self._conn.execute(t.series.update().where(t.series.c.id == series.id).values(**_series_values(series)))
+
+    def _changing(self) -> None:
+        self.changed = True
+        self._cache.drop()
 
 
 class SqlSessionRepository:
@@ -339,17 +391,20 @@ class SqlSessionRepository:
         }
 
     async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
-        s, mine = t.sessions, _MINE
-        result = []
-        for row in (await self._conn.execute(_VISIBLE_FOR, {"person_id": person_id, "now": now})).mappings():
-            session = _session(_Row({c.name: row[f"s_{c.name}"] for c in s.c}))  # type: ignore[arg-type]
-            registration = (
-                _registration(_Row({c.name: row[f"r_{c.name}"] for c in mine.c}))  # type: ignore[arg-type]
-                if row["r_id"] is not None
-                else None
-            )
-            result.append((session, registration, int(row["registered"])))
-        return result
+        rows = await self._conn.execute(_VISIBLE_FOR, {"person_id": person_id, "now": now})
+        return [_standing_row(row) for row in rows.mappings()]
+
+    async def standing(
+        self, session_id: int, person_id: int, *, lock: bool = False
+    ) -> tuple[Session, Registration | None, int] | None:
+        """A session, the person's registration in it and the number registered; locked for a decision."""
+        if lock and self._conn.dialect.name == "postgresql":
+            # The row lock first, in its own statement: a statement that waits for a lock still counts
+            # with the snapshot it started with, which misses the seats taken by the lock's holder.
+            # On SQLite, BEGIN IMMEDIATE has already serialised the writers.
+            await self._conn.execute(_LOCK_SESSION, {"id": session_id})
+        row = (await self._conn.execute(_STANDING, {"id": session_id, "person_id": person_id})).mappings().first()
+        return _standing_row(row) if row else None
 
     async def starting_between(self, start: datetime, end: datetime) -> list[Session]:
         s = t.sessions

@@ -8,6 +8,7 @@ from typing import Self
 from bot.storage.engine import Connection, Database
 from bot.storage.meetings import SqlAttendanceRepository, SqlGraphSlots, SqlMeetingRepository
 from bot.storage.repositories import (
+    SeriesCache,
     SqlActivityLog,
     SqlAuditRepository,
     SqlExportRepository,
@@ -36,14 +37,15 @@ class SqlUnitOfWork:
     graph_slots: SqlGraphSlots
     attendance: SqlAttendanceRepository
 
-    def __init__(self, engine: Database) -> None:
+    def __init__(self, engine: Database, series_cache: SeriesCache | None = None) -> None:
         self._engine = engine
+        self._series_cache = series_cache
         self._conn: Connection | None = None
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
         self._conn = conn
-        self.series = SqlSeriesRepository(conn)
+        self.series = SqlSeriesRepository(conn, self._series_cache)
         self.sessions = SqlSessionRepository(conn)
         self.people = SqlPersonRepository(conn)
         self.registrations = SqlRegistrationRepository(conn)
@@ -77,6 +79,10 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._conn is not None and self._conn.in_transaction():
             await self._conn.commit()
+            if self.series.changed and self._series_cache is not None:
+                # Another transaction may have cached what was there before this one committed.
+                self._series_cache.drop()
+                self.series.changed = False
 
     async def rollback(self) -> None:
         if self._conn is not None and self._conn.in_transaction():
@@ -84,8 +90,9 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Database) -> None:
+    def __init__(self, engine: Database, series_cache: SeriesCache | None = None) -> None:
         self._engine = engine
+        self._series_cache = series_cache
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine)
+        return SqlUnitOfWork(self._engine, self._series_cache)

@@ -58,6 +58,15 @@ class FakeSessions:
         counts = await self.registered_counts([s.id for s in sessions])
         return [(s, await self._registrations.get(s.id, person_id), counts.get(s.id, 0)) for s in sessions]
 
+    async def standing(
+        self, session_id: int, person_id: int, *, lock: bool = False
+    ) -> tuple[Session, Registration | None, int] | None:
+        session = await self.get(session_id, lock=lock)
+        if session is None:
+            return None
+        counts = await self.registered_counts([session_id])
+        return session, await self._registrations.get(session_id, person_id), counts.get(session_id, 0)
+
     async def add(self, session: Session, now: datetime) -> Session:
         stored = replace(session, id=len(self.rows) + 1)
         self.rows[stored.id] = stored
