@@ -199,8 +199,7 @@ class Router:
         member_email = await self._member_email(turn) if self._is_profile_form(turn) else None
         async with self._uow_factory() as uow:
             now = self._clock.now()
-            first_delivery = await uow.activities.claim(turn.activity_id, now)
-            person = await svc.identify(turn.actor, uow, now)
+            first_delivery, person = await svc.arrive(turn.activity_id, turn.actor, uow, now)
             language = person.effective_language(await svc.series_language(uow, self._default_language))
             t = self._catalogs.translator(language)
             ctx = Context(

@@ -87,6 +87,11 @@ async def identify(actor: Actor, uow: UnitOfWork, now: datetime) -> Person:
     return await uow.people.seen(actor.key, actor.name, actor.teams_locale, now, actor.reach)
 
 
+async def arrive(activity_id: str, actor: Actor, uow: UnitOfWork, now: datetime) -> tuple[bool, Person]:
+    """Whether this is the activity's first delivery, and who sent it."""
+    return await uow.activities.arrive(activity_id, actor.key, actor.name, actor.teams_locale, now, actor.reach)
+
+
 async def series_language(uow: UnitOfWork, default: Language) -> Language:
     all_series = await uow.series.list_all()
     return all_series[0].language if all_series else default

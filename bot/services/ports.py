@@ -274,6 +274,13 @@ class ActivityLog(Protocol):
         """True the first time an activity id is seen; false for a redelivery."""
         ...
 
+    async def arrive(
+        self, activity_id: str, key: PersonKey, name: str, teams_locale: str | None, now: datetime,
+        reach: ConversationRef | None = None,
+    ) -> tuple[bool, Person]:  # fmt: skip
+        """What every turn does first: `claim` the activity, and the sender as `PersonRepository.seen`."""
+        ...
+
 
 class UnitOfWork(Protocol):
     # Read-only properties, so that implementations may hold more specific repositories.

@@ -82,8 +82,10 @@ def create_engine(url: str, *, echo: bool = False) -> Database:
     if make_url(url).get_backend_name() == "sqlite":
         return LoopSqlite(url, echo=echo)
     # hide_parameters: database errors in the log never carry names, e-mails or reasons.
+    # No pre-ping (a round trip on every turn): connections are replaced after 4 minutes instead, before
+    # Azure's load balancers drop idle ones, and one broken by a database restart fails a single turn.
     return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True, **_JSON
+        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_recycle=240, **_JSON
     )
 
 

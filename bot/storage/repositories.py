@@ -8,7 +8,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, func, or_, select, text
+from sqlalchemy import Integer, Row, bindparam, case, column, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.model import (
@@ -58,23 +58,31 @@ _CLAIM = text(
 # One statement whether new or known, so a concurrent first contact cannot create two people. Some
 # activities (conversationUpdate, installationUpdate) carry no name or locale: what we know is kept.
 # Writing from the 1:1 chat again makes an uninstalled or blocked person reachable again.
-_SEEN = (
+_SEEN_SQL = (
+    "INSERT INTO people (tenant_id, aad_object_id, name, email, organisation, role, teams_locale, "
+    "service_url, conversation_id, bot_id, created_at, updated_at) "
+    "VALUES (:tenant_id, :aad_object_id, :name, '', '', '', :teams_locale, "
+    ":service_url, :conversation_id, :bot_id, :now, :now) "
+    "ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET "
+    "name = COALESCE(NULLIF(excluded.name, ''), people.name), "
+    "teams_locale = COALESCE(excluded.teams_locale, people.teams_locale), "
+    "service_url = COALESCE(excluded.service_url, people.service_url), "
+    "conversation_id = COALESCE(excluded.conversation_id, people.conversation_id), "
+    "bot_id = COALESCE(excluded.bot_id, people.bot_id), "
+    "reachable = (people.reachable OR excluded.conversation_id IS NOT NULL) "
+    "RETURNING " + ", ".join(c.name for c in t.people.c)
+)
+_SEEN = text(_SEEN_SQL).bindparams(bindparam("now", type_=t.UTCDateTime)).columns(*t.people.c)
+# PostgreSQL does both in one round trip: the claim as a data-modifying CTE, counted in the RETURNING.
+_ARRIVE = (
     text(
-        "INSERT INTO people (tenant_id, aad_object_id, name, email, organisation, role, teams_locale, "
-        "service_url, conversation_id, bot_id, created_at, updated_at) "
-        "VALUES (:tenant_id, :aad_object_id, :name, '', '', '', :teams_locale, "
-        ":service_url, :conversation_id, :bot_id, :now, :now) "
-        "ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET "
-        "name = COALESCE(NULLIF(excluded.name, ''), people.name), "
-        "teams_locale = COALESCE(excluded.teams_locale, people.teams_locale), "
-        "service_url = COALESCE(excluded.service_url, people.service_url), "
-        "conversation_id = COALESCE(excluded.conversation_id, people.conversation_id), "
-        "bot_id = COALESCE(excluded.bot_id, people.bot_id), "
-        "reachable = (people.reachable OR excluded.conversation_id IS NOT NULL) "
-        "RETURNING " + ", ".join(c.name for c in t.people.c)
+        "WITH claim AS (INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :now) "
+        "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id) "
+        + _SEEN_SQL
+        + ", (SELECT count(*) FROM claim) AS first_delivery"
     )
     .bindparams(bindparam("now", type_=t.UTCDateTime))
-    .columns(*t.people.c)
+    .columns(*t.people.c, column("first_delivery", Integer))
 )
 
 
@@ -427,6 +435,21 @@ class SqlSessionRepository:
         return {session_id: count for session_id, count in rows.tuples()}
 
 
+def _seen_params(
+    key: PersonKey, name: str, teams_locale: str | None, now: datetime, reach: ConversationRef | None
+) -> dict[str, Any]:
+    return {
+        "tenant_id": key.tenant_id,
+        "aad_object_id": key.aad_object_id,
+        "name": name,
+        "teams_locale": teams_locale,
+        "service_url": reach.service_url if reach else None,
+        "conversation_id": reach.conversation_id if reach else None,
+        "bot_id": reach.bot_id if reach else None,
+        "now": now,
+    }
+
+
 class SqlPersonRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -434,16 +457,7 @@ class SqlPersonRepository:
     async def seen(
         self, key: PersonKey, name: str, teams_locale: str | None, now: datetime, reach: ConversationRef | None = None
     ) -> Person:
-        params = {
-            "tenant_id": key.tenant_id,
-            "aad_object_id": key.aad_object_id,
-            "name": name,
-            "teams_locale": teams_locale,
-            "service_url": reach.service_url if reach else None,
-            "conversation_id": reach.conversation_id if reach else None,
-            "bot_id": reach.bot_id if reach else None,
-            "now": now,
-        }
+        params = _seen_params(key, name, teams_locale, now, reach)
         return _person((await self._conn.execute(_SEEN, params)).one())
 
     async def get(self, person_id: int) -> Person | None:
@@ -811,3 +825,14 @@ class SqlActivityLog:
     async def claim(self, activity_id: str, now: datetime) -> bool:
         params = {"activity_id": activity_id[:200], "processed_at": now}
         return (await self._conn.execute(_CLAIM, params)).first() is not None
+
+    async def arrive(
+        self, activity_id: str, key: PersonKey, name: str, teams_locale: str | None, now: datetime,
+        reach: ConversationRef | None = None,
+    ) -> tuple[bool, Person]:  # fmt: skip
+        if self._conn.dialect.name != "postgresql":  # SQLite has no INSERT in a WITH; two statements there
+            first = await self.claim(activity_id, now)
+            return first, await SqlPersonRepository(self._conn).seen(key, name, teams_locale, now, reach)
+        params = {"activity_id": activity_id[:200], **_seen_params(key, name, teams_locale, now, reach)}
+        row = (await self._conn.execute(_ARRIVE, params)).one()
+        return bool(row.first_delivery), _person(row)

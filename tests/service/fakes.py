@@ -10,7 +10,7 @@ from typing import Self
 
 from bot.domain.meetings import MeetingMode
 from bot.domain.model import Person, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus
-from bot.services.ports import AuditEntry, OutgoingMessage
+from bot.services.ports import AuditEntry, ConversationRef, OutgoingMessage
 
 
 class FakeSeries:
@@ -175,8 +175,15 @@ class FakeAudit:
 
 
 class FakeActivities:
-    def __init__(self) -> None:
+    def __init__(self, people: FakePeople) -> None:
         self.seen: set[str] = set()
+        self._people = people
+
+    async def arrive(
+        self, activity_id: str, key: PersonKey, name: str, teams_locale: str | None, now: datetime,
+        reach: ConversationRef | None = None,
+    ) -> tuple[bool, Person]:  # fmt: skip
+        return await self.claim(activity_id, now), await self._people.seen(key, name, teams_locale, now, reach)
 
     async def claim(self, activity_id: str, now: datetime) -> bool:
         if activity_id in self.seen:
@@ -207,7 +214,7 @@ class FakeUnitOfWork:
         self.registrations = FakeRegistrations()
         self.sessions = FakeSessions(self.registrations)
         self.people = FakePeople()
-        self.activities = FakeActivities()
+        self.activities = FakeActivities(self.people)
         self.outbox = FakeOutbox()
         self.organisers = FakeOrganisers()
         self.audit = FakeAudit()
