@@ -5,7 +5,8 @@ Message ids are English; `locales/sv/LC_MESSAGES/messages.po` holds the Swedish 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,12 +24,14 @@ SERIES_TIMEZONE = ZoneInfo("Europe/Stockholm")
 # Babel locale and clock pattern per language: Swedish writes 09.00, English 09:00.
 _BABEL_LOCALE = {Language.SV: Locale.parse("sv_SE"), Language.EN: Locale.parse("en_GB")}
 _TIME_PATTERN = {Language.SV: "HH.mm", Language.EN: "HH:mm"}
+_FORMATTED_KEPT = 4096  # session times recur on every card; Babel's formatting is the costly part
 
 
 @dataclass(frozen=True)
 class Translator:
     language: Language
     _messages: dict[str, str | tuple[str, ...]]
+    _formatted: dict[tuple[str, datetime], str] = field(default_factory=dict, compare=False, repr=False)
 
     def gettext(self, message: str) -> str:
         found = self._messages.get(message)
@@ -46,14 +49,24 @@ class Translator:
 
     def date(self, moment: datetime) -> str:
         """`fredag 10 september 2021` / `Friday 10 September 2021`."""
-        return format_date(self.local(moment), "EEEE d MMMM y", locale=_BABEL_LOCALE[self.language])
+        return self._format(format_date, "EEEE d MMMM y", moment)
 
     def short_date(self, moment: datetime) -> str:
         """`fre 10 sep.` / `Fri 10 Sept`."""
-        return format_date(self.local(moment), "EEE d MMM", locale=_BABEL_LOCALE[self.language])
+        return self._format(format_date, "EEE d MMM", moment)
 
     def time(self, moment: datetime) -> str:
-        return format_time(self.local(moment), _TIME_PATTERN[self.language], locale=_BABEL_LOCALE[self.language])
+        return self._format(format_time, _TIME_PATTERN[self.language], moment)
+
+    def _format(self, babel: Callable[..., str], pattern: str, moment: datetime) -> str:
+        key = (pattern, moment)  # the patterns of dates and times differ
+        found = self._formatted.get(key)
+        if found is None:
+            found = babel(self.local(moment), pattern, locale=_BABEL_LOCALE[self.language])
+            if len(self._formatted) >= _FORMATTED_KEPT:
+                self._formatted.clear()
+            self._formatted[key] = found
+        return found
 
     def time_span(self, start: datetime, end: datetime) -> str:
         """`fredag 10 september 2021 kl. 09.00–11.30`; English adds that times are Swedish."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 
 from bot.domain.model import Language
@@ -48,3 +49,17 @@ def test_every_message_in_the_code_has_a_swedish_translation() -> None:
                 missing.append(f"{directory}/{filename}: {msgid}")
     assert seen > 50, "extraction found the messages"
     assert missing == []
+
+
+def test_formatted_dates_are_kept_and_the_store_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.i18n as i18n
+
+    monkeypatch.setattr(i18n, "_FORMATTED_KEPT", 3)
+    t = Catalogs.load().translator(Language.SV)
+    moments = [datetime(2026, 9, day, 7, 0, tzinfo=UTC) for day in range(1, 8)]
+    first = [t.date(m) for m in moments]
+    assert first[0] == "tisdag 1 september 2026"
+    assert [t.date(m) for m in moments] == first  # the kept answers equal fresh ones
+    assert t.time(moments[0]) == "09.00"
+    assert t.short_date(moments[0]) == "tis 1 sep."
+    assert len(t._formatted) <= 3
