@@ -50,3 +50,18 @@ def test_the_bot_serves_on_uvloop_where_it_exists() -> None:
         assert isinstance(loop, uvloop.Loop)
     finally:
         loop.close()
+
+
+def test_start_up_objects_are_frozen_out_of_the_collectors_scans() -> None:
+    import gc
+
+    import app
+
+    threshold = gc.get_threshold()
+    try:
+        app._settle_garbage_collector()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] > threshold[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
