@@ -36,3 +36,18 @@ def test_down_and_up_again_and_schema_matches_the_code(database_url: str) -> Non
     command.downgrade(config, "base")
     command.upgrade(config, "head")
     assert _differences(database_url) == []
+
+
+def test_head_constant_is_alembics_head_and_a_database_there_is_left_alone(database_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.migrate import HEAD, current_revision, upgrade
+
+    config = alembic_config(database_url)
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD
+    command.downgrade(config, "0004")
+    assert asyncio.run(current_revision(database_url)) == "0004"
+    upgrade(database_url)  # behind: migrated
+    assert asyncio.run(current_revision(database_url)) == HEAD
+    upgrade(database_url)  # at head: nothing to do
+    assert _differences(database_url) == []
