@@ -113,18 +113,15 @@ async def my_registrations(person: Person, uow: UnitOfWork, now: datetime) -> li
 
 async def _visible_standings(person: Person, uow: UnitOfWork, now: datetime) -> list[SessionStanding]:
     return [
-        SessionStanding(session, registration, registered, await _waitlist_position(person, session, registration, uow))
+        SessionStanding(session, registration, registered, await _waitlist_position(registration, uow))
         for session, registration, registered in await uow.sessions.visible_for(person.id, now)
     ]
 
 
-async def _waitlist_position(
-    person: Person, session: Session, registration: Registration | None, uow: UnitOfWork
-) -> int | None:
+async def _waitlist_position(registration: Registration | None, uow: UnitOfWork) -> int | None:
     if registration is None or registration.status is not RegistrationStatus.WAITLISTED:
         return None
-    queue = await uow.registrations.waitlist(session.id)
-    return next((i for i, r in enumerate(queue, 1) if r.person_id == person.id), None)
+    return await uow.registrations.waitlist_position(registration)
 
 
 async def standing(person: Person, session_id: int, uow: UnitOfWork, now: datetime) -> tuple[Series, SessionStanding]:
@@ -283,6 +280,6 @@ async def _standings(
     result = []
     for session in sessions:
         registration = known.get(session.id)
-        position = await _waitlist_position(person, session, registration, uow)
+        position = await _waitlist_position(registration, uow)
         result.append(SessionStanding(session, registration, counts.get(session.id, 0), position))
     return result

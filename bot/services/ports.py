@@ -164,6 +164,10 @@ class RegistrationRepository(Protocol):
         """Waitlisted registrations in queue order."""
         ...
 
+    async def waitlist_position(self, registration: Registration) -> int:
+        """Where a waitlisted registration stands in its queue: 1 is next."""
+        ...
+
     async def save(self, registration: Registration) -> Registration: ...
 
     async def entries(self, session_id: int) -> list[tuple[Person, Registration]]:

@@ -119,6 +119,10 @@ class FakeRegistrations:
         ]
         return sorted(queue, key=lambda r: (r.waitlisted_at or r.created_at, r.id or 0))
 
+    async def waitlist_position(self, registration: Registration) -> int:
+        queue = await self.waitlist(registration.session_id)
+        return next(i for i, r in enumerate(queue, 1) if r.id == registration.id)
+
     async def save(self, registration: Registration) -> Registration:
         if registration.id is None:
             if await self.get(registration.session_id, registration.person_id) is not None:
