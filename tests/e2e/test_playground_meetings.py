@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.chat import TIMEOUT, card_saying, last_card, post_in_channel, say, shot
+from tests.e2e.chat import TIMEOUT, ask_in_channel, card_saying, last_card, post_in_channel, say, shot
 from tests.e2e.conftest import ROOT, Demo, run_demo
 from tests.fakegraph import environment
 from tests.processes import free_port, wait_for_port
@@ -97,6 +97,5 @@ async def test_a_registration_in_teams_lands_in_the_meeting_invitation(page: Pag
     session = card_saying(page, "Teams-möte i arrangörernas kalender")
     await expect(session).to_contain_text("alla anmälda är inbjudna", timeout=TIMEOUT)
     await shot(page, "graph-2-session-sv")
-    await post_in_channel(page, "möte 1")
-    await expect(card_saying(page, "Teams-mötet skapas eller uppdateras")).to_be_visible(timeout=TIMEOUT)
+    await ask_in_channel(page, "möte 1", "Teams-mötet skapas eller uppdateras")
     await shot(page, "graph-3-meeting-command-sv")
