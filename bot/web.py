@@ -96,12 +96,7 @@ def create_app(
             else []
         )
         if calendar is not None and reconciler is not None and settings.background_jobs:
-
-            async def reconcile(calendar: GraphCalendar = calendar, reconciler: MeetingReconciler = reconciler) -> None:
-                await asyncio.to_thread(calendar.warm_up)  # off the event loop, before the first sync
-                await reconciler.run(stop)
-
-            jobs.append(asyncio.create_task(reconcile()))
+            jobs.append(asyncio.create_task(_reconcile(calendar, reconciler, stop)))
         yield
         stop.set()
         # A job in the middle of a slow request is cut off: its work is in the database and resumes.
@@ -124,6 +119,11 @@ def create_app(
     app.router.add_get("/terms", _page("terms.html"))
     app.router.add_get("/exports/{token}", _export)
     return app
+
+
+async def _reconcile(calendar: GraphCalendar, reconciler: MeetingReconciler, stop: asyncio.Event) -> None:
+    await asyncio.to_thread(calendar.warm_up)  # off the event loop, before the first sync
+    await reconciler.run(stop)
 
 
 def _calendar(settings: Settings) -> GraphCalendar:

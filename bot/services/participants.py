@@ -134,9 +134,8 @@ async def register(
     cmd: Register, person: Person, uow: UnitOfWork, now: datetime, clock: Clock | None = None
 ) -> Registered | ProfileNeeded:
     found = await uow.sessions.standing(cmd.session_id, person.id, lock=True)
-    if found is None or found[0].status is SessionStatus.DRAFT:
-        raise errors.SessionNotFound()
-    session, existing, registered = found
+    session, existing, registered = found if found else (None, None, 0)
+    session = _visible(session)
     # Read the time again once the session is locked: places are decided in lock order, and the
     # waiting list's order (by time) must be that order too.
     now = clock.now() if clock is not None else now
@@ -252,7 +251,11 @@ async def give_feedback(cmd: GiveFeedback, person: Person, uow: UnitOfWork, now:
 
 
 async def _visible_session(session_id: int, uow: UnitOfWork, now: datetime, *, lock: bool = False) -> Session:
-    session = await uow.sessions.get(session_id, lock=lock)
+    return _visible(await uow.sessions.get(session_id, lock=lock))
+
+
+def _visible(session: Session | None) -> Session:
+    """Participants don't see drafts: a draft's id answers as an unknown session does."""
     if session is None or session.status is SessionStatus.DRAFT:
         raise errors.SessionNotFound()
     return session

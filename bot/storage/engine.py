@@ -109,10 +109,6 @@ class LoopSqlite:
         self._lock = asyncio.Lock()
         event.listen(self._engine, "connect", _on_connect)
 
-    @property
-    def dialect(self) -> Dialect:
-        return self._engine.dialect
-
     def connect(self) -> LoopSqliteConnection:
         return LoopSqliteConnection(self._engine, self._lock)
 

@@ -175,7 +175,6 @@ _ENQUEUE = text(
 ).bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("payload", type_=t.outbox.c.payload.type))
 _VISIBLE_FOR = _visible_for()
 _STANDING = _standings().where(t.sessions.c.id == bindparam("id"))
-_LOCK_SESSION = select(t.sessions.c.id).where(t.sessions.c.id == bindparam("id")).with_for_update()
 
 
 def _series(row: Row[Any]) -> Series:
@@ -422,7 +421,7 @@ class SqlSessionRepository:
             # The row lock first, in its own statement: a statement that waits for a lock still counts
             # with the snapshot it started with, which misses the seats taken by the lock's holder.
             # On SQLite, BEGIN IMMEDIATE has already serialised the writers.
-            await self._conn.execute(_LOCK_SESSION, {"id": session_id})
+            await self._conn.execute(_SESSION_FOR_UPDATE, {"id": session_id})
         row = (await self._conn.execute(_STANDING, {"id": session_id, "person_id": person_id})).mappings().first()
         return _standing_row(row) if row else None
 
