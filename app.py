@@ -33,11 +33,11 @@ PLAYGROUND_CHANNEL = "team-id"
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    from bot.logs import DiscreetFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(DiscreetFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # Keep request logs free of personal data: the access log shows method, path and status only.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Driver debug logs print query parameters (names, e-mails, reasons) even at LOG_LEVEL=DEBUG.
