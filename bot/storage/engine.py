@@ -1,6 +1,7 @@
 """Opens the database: SQLite on the event loop's own thread (WAL, one writer at a time), or PostgreSQL (asyncpg).
 
 Both are used through the same small `Connection` protocol, a subset of SQLAlchemy's AsyncConnection.
+Statements marked `Prepared` are run on the driver itself (see prepared.py), in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, overload
 
 import orjson
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import CursorResult, Dialect, make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
+
+from bot.storage.prepared import DirectResult, Plans, Prepared, rowcount
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,7 +43,13 @@ class Connection(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
+    @overload
+    async def execute(self, statement: Prepared, parameters: Any = None) -> DirectResult: ...
+
+    @overload
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+    async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any: ...
 
     def in_transaction(self) -> bool: ...
 
@@ -81,15 +90,31 @@ def create_engine(url: str, *, echo: bool = False) -> Database:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return LoopSqlite(url, echo=echo)
-    # hide_parameters: database errors in the log never carry names, e-mails or reasons.
-    # No pre-ping (a round trip on every turn): connections are replaced after 4 minutes instead, before
-    # Azure's load balancers drop idle ones, and one broken by a database restart fails a single turn.
-    return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_recycle=240, **_JSON
-    )
+    return Postgres(url, echo=echo)
 
 
-class LoopSqlite:
+def _driver_error(sql: str, error: Exception, dbapi_error: type[Exception]) -> Exception:
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, …), without parameters."""
+    return DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True)
+
+
+C = TypeVar("C", bound="LoopSqliteConnection | PostgresConnection")
+
+
+class _Begins(Generic[C]):
+    def connect(self) -> C:
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[C]:
+        """A connection whose transaction commits when the block ends without an error."""
+        conn = self.connect()
+        async with conn:
+            yield conn
+            await conn.commit()
+
+
+class LoopSqlite(_Begins["LoopSqliteConnection"]):
     """SQLite run on the event loop's thread, one connection, one transaction at a time.
 
     A statement on a local SQLite file takes microseconds; handing each to a worker thread (aiosqlite)
@@ -109,15 +134,10 @@ class LoopSqlite:
         self._lock = asyncio.Lock()
         event.listen(self._engine, "connect", _on_connect)
 
-    def connect(self) -> LoopSqliteConnection:
-        return LoopSqliteConnection(self._engine, self._lock)
+        self._plans = Plans()
 
-    @asynccontextmanager
-    async def begin(self) -> AsyncIterator[LoopSqliteConnection]:
-        """A connection whose transaction commits when the block ends without an error."""
-        async with self.connect() as conn:
-            yield conn
-            await conn.commit()
+    def connect(self) -> LoopSqliteConnection:
+        return LoopSqliteConnection(self._engine, self._lock, self._plans)
 
     async def dispose(self) -> None:
         async with self._lock:
@@ -132,20 +152,14 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
-class LoopSqliteConnection:
-    def __init__(self, engine: Any, lock: asyncio.Lock) -> None:
-        self._engine = engine
-        self._lock = lock
-        self._sync: SyncConnection | None = None
+class _Opens:
+    """`await db.connect()` or `async with db.connect() as conn`: either opens the connection."""
 
     async def start(self) -> Self:
-        await self._lock.acquire()
-        try:
-            self._sync = self._engine.connect()
-        except BaseException:
-            self._lock.release()
-            raise
-        return self
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
 
     def __await__(self) -> Generator[Any, None, Self]:
         return self.start().__await__()
@@ -158,6 +172,23 @@ class LoopSqliteConnection:
     ) -> None:
         await self.close()
 
+
+class LoopSqliteConnection(_Opens):
+    def __init__(self, engine: Any, lock: asyncio.Lock, plans: Plans) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._plans = plans
+        self._sync: SyncConnection | None = None
+
+    async def start(self) -> Self:
+        await self._lock.acquire()
+        try:
+            self._sync = self._engine.connect()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
     @property
     def dialect(self) -> Dialect:
         return self._connection.dialect
@@ -168,10 +199,31 @@ class LoopSqliteConnection:
             raise RuntimeError("connection is closed")
         return self._sync
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        if not self._connection.in_transaction():
+    @overload
+    async def execute(self, statement: Prepared, parameters: Any = None) -> DirectResult: ...
+
+    @overload
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+    async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
+        connection = self._connection
+        if not connection.in_transaction():
             await self._begin()
-        return self._connection.execute(statement, parameters)
+        if not isinstance(statement, Prepared):
+            return connection.execute(statement, parameters)
+        plan = self._plans.get(statement, connection.dialect, parameters)
+        try:
+            cursor = self._raw.execute(plan.sql, plan.arguments(parameters))
+            rows = cursor.fetchall()
+        except sqlite3.Error as error:
+            raise _driver_error(plan.sql, error, sqlite3.Error) from error
+        return plan.result(rows, lambda: [column[0] for column in cursor.description or ()], cursor.rowcount)
+
+    @property
+    def _raw(self) -> sqlite3.Connection:
+        raw = self._connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        return raw
 
     async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
         if not self._connection.in_transaction():
@@ -200,8 +252,7 @@ class LoopSqliteConnection:
 
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE takes the write lock now; if another process holds it, wait without blocking."""
-        raw = self._connection.connection.driver_connection
-        assert isinstance(raw, sqlite3.Connection)
+        raw = self._raw
         loop = asyncio.get_running_loop()
         deadline, pause = loop.time() + BUSY_SECONDS, 0.001
         while True:
@@ -215,3 +266,102 @@ class LoopSqliteConnection:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
         self._connection.begin()  # SQLAlchemy's bookkeeping; pysqlite's do_begin sends nothing
+
+
+class Postgres(_Begins["PostgresConnection"]):
+    """PostgreSQL through SQLAlchemy's asyncpg engine; prepared statements go to asyncpg directly, in the
+    transaction SQLAlchemy's adapter holds, so the two kinds of statement mix freely."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        # hide_parameters: database errors in the log never carry names, e-mails or reasons.
+        # No pre-ping (a round trip on every turn): connections are replaced after 4 minutes instead, before
+        # Azure's load balancers drop idle ones, and one broken by a database restart fails a single turn.
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_recycle=240, **_JSON
+        )
+        self._plans = Plans()
+
+    def connect(self) -> PostgresConnection:
+        return PostgresConnection(self.engine, self._plans)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class PostgresConnection(_Opens):
+    def __init__(self, engine: AsyncEngine, plans: Plans) -> None:
+        self._engine = engine
+        self._plans = plans
+        self._async: AsyncConnection | None = None
+        self._adapter: Any = None  # SQLAlchemy's asyncpg adapter: its transaction and statement cache
+
+    async def start(self) -> Self:
+        self._async = await self._engine.connect()
+        return self
+
+    @property
+    def _connection(self) -> AsyncConnection:
+        if self._async is None:
+            raise RuntimeError("connection is closed")
+        return self._async
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
+
+    @overload
+    async def execute(self, statement: Prepared, parameters: Any = None) -> DirectResult: ...
+
+    @overload
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
+
+    async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
+        connection = self._connection
+        if not isinstance(statement, Prepared):
+            return await connection.execute(statement, parameters)
+        dialect: Any = connection.dialect
+        plan = self._plans.get(statement, dialect, parameters)
+        arguments = plan.arguments(parameters)
+        if not connection.in_transaction():
+            await connection.begin()  # SQLAlchemy's bookkeeping; the adapter starts the real one below
+        adapter = self._adapter
+        if adapter is None:
+            adapter = self._adapter = (await connection.get_raw_connection()).dbapi_connection
+        # What the adapter's cursor does for each statement, without the cursor, context and greenlet.
+        async with adapter._execute_mutex:
+            try:
+                if not adapter._started:
+                    await adapter._start_transaction()
+                prepared, attributes = await adapter._prepare(plan.sql, dialect._invalidate_schema_cache_asof)
+                rows = await prepared.fetch(*arguments)
+                count = rowcount(prepared.get_statusmsg())
+            except Exception as error:
+                raise self._translated(plan.sql, error) from error
+        return plan.result(rows, lambda: [attribute.name for attribute in attributes], count)
+
+    def _translated(self, sql: str, error: Exception) -> Exception:
+        dbapi, dialect = self._adapter.dbapi, self._connection.dialect
+        if isinstance(error, (dbapi.InvalidCachedStatementError, dbapi.InternalServerError)):
+            dialect._invalidate_schema_cache()  # type: ignore[attr-defined]  # as SQLAlchemy does after DDL
+        try:
+            self._adapter._handle_exception(error)  # raises asyncpg's error as the DB-API error it maps to
+        except dbapi.Error as mapped:
+            return _driver_error(sql, mapped, dbapi.Error)
+        return error
+
+    async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        return await self._connection.run_sync(fn, *args, **kw)
+
+    def in_transaction(self) -> bool:
+        return self._async is not None and self._async.in_transaction()
+
+    async def commit(self) -> None:
+        await self._connection.commit()
+
+    async def rollback(self) -> None:
+        await self._connection.rollback()
+
+    async def close(self) -> None:
+        connection, self._async, self._adapter = self._async, None, None
+        if connection is not None:
+            await connection.close()

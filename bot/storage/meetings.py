@@ -11,12 +11,13 @@ from sqlalchemy import Row, and_, bindparam, case, delete, or_, select
 from bot.domain.meetings import AttendanceRecord, AttendanceState, Meeting, MeetingMode
 from bot.storage import tables as t
 from bot.storage.engine import Connection
+from bot.storage.prepared import Prepared
 from bot.storage.repositories import _insert
 
 m = t.meetings
 
 # On every registration that takes or frees a seat: built once, so the hot path only binds values.
-_ATTENDEES_CHANGED = (
+_ATTENDEES_CHANGED = Prepared(
     m.update()
     .where(m.c.session_id == bindparam("id"))
     .values(attendees_version=m.c.attendees_version + 1, due_at=bindparam("now"))

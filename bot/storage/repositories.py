@@ -34,6 +34,7 @@ from bot.services.ports import (
 )
 from bot.storage import tables as t
 from bot.storage.engine import Connection
+from bot.storage.prepared import Prepared
 
 
 def _insert(conn: Connection, table: Any) -> Any:
@@ -50,10 +51,12 @@ class _Row:
 
 # The two statements of every turn, written out: SQLAlchemy cannot cache its dialect-specific
 # INSERT … ON CONFLICT constructs and would compile them anew each time. Same SQL on SQLite and PostgreSQL.
-_CLAIM = text(
-    "INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :processed_at) "
-    "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id"
-).bindparams(bindparam("processed_at", type_=t.UTCDateTime))
+_CLAIM = Prepared(
+    text(
+        "INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :processed_at) "
+        "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id"
+    ).bindparams(bindparam("processed_at", type_=t.UTCDateTime))
+)
 
 # One statement whether new or known, so a concurrent first contact cannot create two people. Some
 # activities (conversationUpdate, installationUpdate) carry no name or locale: what we know is kept.
@@ -72,9 +75,9 @@ _SEEN_SQL = (
     "reachable = (people.reachable OR excluded.conversation_id IS NOT NULL) "
     "RETURNING " + ", ".join(c.name for c in t.people.c)
 )
-_SEEN = text(_SEEN_SQL).bindparams(bindparam("now", type_=t.UTCDateTime)).columns(*t.people.c)
+_SEEN = Prepared(text(_SEEN_SQL).bindparams(bindparam("now", type_=t.UTCDateTime)).columns(*t.people.c))
 # PostgreSQL does both in one round trip: the claim as a data-modifying CTE, counted in the RETURNING.
-_ARRIVE = (
+_ARRIVE = Prepared(
     text(
         "WITH claim AS (INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :now) "
         "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id) "
@@ -122,22 +125,27 @@ def _standing_row(row: Any) -> tuple[Session, Registration | None, int]:
 
 
 _MINE = t.registrations.alias("mine")
-_SESSION = select(t.sessions).where(t.sessions.c.id == bindparam("id"))
-_SESSION_FOR_UPDATE = _SESSION.with_for_update()
-_REGISTRATION = select(t.registrations).where(
-    t.registrations.c.session_id == bindparam("session_id"), t.registrations.c.person_id == bindparam("person_id")
+_SESSION_SELECT = select(t.sessions).where(t.sessions.c.id == bindparam("id"))
+_SESSION = Prepared(_SESSION_SELECT)
+_SESSION_FOR_UPDATE = Prepared(_SESSION_SELECT.with_for_update())
+_REGISTRATION = Prepared(
+    select(t.registrations).where(
+        t.registrations.c.session_id == bindparam("session_id"), t.registrations.c.person_id == bindparam("person_id")
+    )
 )
 # Counted, not read: a queue of hundreds was read whole for every waitlisted click.
-_WAITLIST_AHEAD = select(func.count()).where(
-    t.registrations.c.session_id == bindparam("session_id"),
-    t.registrations.c.status == RegistrationStatus.WAITLISTED.value,
-    or_(
-        t.registrations.c.waitlisted_at < bindparam("at", type_=t.UTCDateTime),
-        and_(
-            t.registrations.c.waitlisted_at == bindparam("at", type_=t.UTCDateTime),
-            t.registrations.c.id <= bindparam("id"),
+_WAITLIST_AHEAD = Prepared(
+    select(func.count()).where(
+        t.registrations.c.session_id == bindparam("session_id"),
+        t.registrations.c.status == RegistrationStatus.WAITLISTED.value,
+        or_(
+            t.registrations.c.waitlisted_at < bindparam("at", type_=t.UTCDateTime),
+            and_(
+                t.registrations.c.waitlisted_at == bindparam("at", type_=t.UTCDateTime),
+                t.registrations.c.id <= bindparam("id"),
+            ),
         ),
-    ),
+    )
 )
 _REGISTERED_COUNTS = (
     select(t.registrations.c.session_id, func.count())
@@ -151,8 +159,8 @@ _REGISTRATION_COLUMNS = (
     "session_id", "person_id", "status", "after_talk", "absence_reason", "created_at", "status_changed_at",
     "waitlisted_at",
 )  # fmt: skip
-_INSERT_REGISTRATION = t.registrations.insert().returning(t.registrations.c.id)
-_UPDATE_REGISTRATION = (
+_INSERT_REGISTRATION = Prepared(t.registrations.insert().returning(t.registrations.c.id))
+_UPDATE_REGISTRATION = Prepared(
     t.registrations.update()
     .where(t.registrations.c.id == bindparam("registration_id"))
     .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
@@ -161,20 +169,22 @@ _PERSON_COLUMNS = (
     "name", "email", "organisation", "role", "language", "teams_locale", "reachable", "announcements_opt_out",
     "updated_at",
 )  # fmt: skip
-_UPDATE_PERSON = (
+_UPDATE_PERSON = Prepared(
     t.people.update()
     .where(t.people.c.id == bindparam("person_id"))
     .values({name: bindparam(name) for name in _PERSON_COLUMNS})
 )
 # A key already queued (a repeated command) is skipped, not an error.
-_ENQUEUE = text(
-    "INSERT INTO outbox (idempotency_key, kind, person_id, session_id, payload, status, attempts, "
-    "next_attempt_at, last_error, created_at) "
-    "VALUES (:key, :kind, :person_id, :session_id, :payload, 'pending', 0, :now, '', :now) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
-).bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("payload", type_=t.outbox.c.payload.type))
-_VISIBLE_FOR = _visible_for()
-_STANDING = _standings().where(t.sessions.c.id == bindparam("id"))
+_ENQUEUE = Prepared(
+    text(
+        "INSERT INTO outbox (idempotency_key, kind, person_id, session_id, payload, status, attempts, "
+        "next_attempt_at, last_error, created_at) "
+        "VALUES (:key, :kind, :person_id, :session_id, :payload, 'pending', 0, :now, '', :now) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    ).bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("payload", type_=t.outbox.c.payload.type))
+)
+_VISIBLE_FOR = Prepared(_visible_for())
+_STANDING = Prepared(_standings().where(t.sessions.c.id == bindparam("id")))
 
 
 def _series(row: Row[Any]) -> Series:

@@ -1,0 +1,111 @@
+"""Statements of the hot path, compiled once per database and run on the driver itself.
+
+SQLAlchemy builds an execution context, a cursor wrapper and (on PostgreSQL) a greenlet for every
+statement it runs: measured 169 µs CPU for a one-row SELECT on asyncpg against 95 µs when the compiled
+SQL, its parameter converters and its column converters are kept and the driver is called directly.
+SQLAlchemy still builds, compiles and types every statement; only the running is ours.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Converter = Callable[[Any], Any]
+_STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+|MERGE) (\d+)")
+
+
+class Prepared:
+    """A statement built once at import and run on every turn. Repositories pass it to `execute` like
+    any statement; the connection compiles it once and runs it without SQLAlchemy's execution layer."""
+
+    __slots__ = ("statement",)
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+
+
+class DirectResult(IteratorResult[Any]):
+    """SQLAlchemy's own in-memory result (rows, mappings, scalars), plus the driver's row count."""
+
+    def __init__(self, metadata: SimpleResultMetaData, rows: Iterable[tuple[Any, ...]], rowcount: int) -> None:
+        super().__init__(metadata, iter(rows))
+        self.rowcount = rowcount
+
+
+class Plan:
+    """One statement compiled for one dialect: SQL, argument order and converters, column converters."""
+
+    __slots__ = ("_binds", "_columns", "_fixed", "_metadata", "_names", "sql")
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, column_keys: Sequence[str] | None) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError("only SQL statements can be prepared")
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            raise TypeError("statements with expanding parameters are run by SQLAlchemy, not prepared")
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise TypeError("statements that need Python-side column defaults are run by SQLAlchemy, not prepared")
+        self.sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        # Values bound when the statement was built (literals such as a status) stand unless given.
+        built = compiled.construct_params(_check=False)
+        self._fixed = {name: built[name] for bind, name in compiled.bind_names.items() if not bind.required}
+        processors: Mapping[str, Any] = compiled._bind_processors  # one converter per name when not executemany
+        self._binds: tuple[Converter | None, ...] = tuple(processors.get(name) for name in self._names)
+        columns = [column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns]
+        self._columns: tuple[Converter | None, ...] | None = tuple(columns) if any(columns) else None
+        keys = [column[0] for column in compiled._result_columns]
+        self._metadata = SimpleResultMetaData(keys) if keys else None
+
+    def arguments(self, parameters: Mapping[str, Any] | None) -> list[Any]:
+        values = {**self._fixed, **parameters} if parameters else self._fixed
+        missing = [name for name in self._names if name not in values]
+        if missing:
+            raise KeyError(f"no value for {', '.join(missing)}")
+        return [
+            value if convert is None else convert(value)
+            for convert, value in zip(self._binds, (values[name] for name in self._names), strict=True)
+        ]
+
+    def result(self, rows: Iterable[Sequence[Any]], names: Callable[[], Sequence[str]], rowcount: int) -> DirectResult:
+        """`names` gives the driver's column names, asked only for statements SQLAlchemy cannot name
+        (text with RETURNING)."""
+        metadata = self._metadata or SimpleResultMetaData(list(names()))
+        columns = self._columns
+        if columns is None:
+            return DirectResult(metadata, (tuple(row) for row in rows), rowcount)
+        converted = (
+            tuple(value if convert is None else convert(value) for convert, value in zip(columns, row, strict=True))
+            for row in rows
+        )
+        return DirectResult(metadata, converted, rowcount)
+
+
+class Plans:
+    """The plans of one database, made at first use. Bounded by the prepared statements in the code
+    (times the column sets an INSERT or UPDATE is given, which SQLAlchemy compiles into its SQL)."""
+
+    def __init__(self) -> None:
+        self._plans: dict[Any, Plan] = {}
+
+    def get(self, prepared: Prepared, dialect: Dialect, parameters: Mapping[str, Any] | None) -> Plan:
+        statement = prepared.statement
+        dml = getattr(statement, "is_dml", False)
+        key: Any = (prepared, frozenset(parameters)) if dml and parameters else prepared
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = Plan(statement, dialect, sorted(parameters) if dml and parameters else None)
+        return plan
+
+
+def rowcount(status: str | None) -> int:
+    """Rows a PostgreSQL command touched, from its status ("UPDATE 3")."""
+    match = _STATUS.match(status or "")
+    return int(match.group(1)) if match else -1

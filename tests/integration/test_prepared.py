@@ -1,0 +1,103 @@
+"""Prepared statements run on the driver itself: same rows and types as SQLAlchemy, same transaction,
+same errors, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
+
+from bot.logs import DiscreetFormatter
+from bot.storage import tables as t
+from bot.storage.engine import Database
+from bot.storage.prepared import Plan, Prepared, rowcount
+
+A = t.processed_activities
+_INSERT = Prepared(A.insert().values(activity_id=bindparam("id"), processed_at=bindparam("at")))
+_BY_ID = Prepared(select(A).where(A.c.activity_id == bindparam("id")))
+_MOVE = Prepared(A.update().where(A.c.processed_at < bindparam("before")).values(processed_at=bindparam("to")))
+_COUNT = Prepared(select(func.count()).select_from(A))
+_RETURNING_TEXT = Prepared(
+    text("INSERT INTO processed_activities (activity_id, processed_at) VALUES (:id, :at) RETURNING activity_id")
+    .bindparams(bindparam("at", type_=t.UTCDateTime))
+)  # fmt: skip
+
+WHEN = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
+
+
+async def test_rows_and_types_are_those_sqlalchemy_gives(engine: Database) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(_INSERT, {"id": "a1", "at": WHEN.astimezone(tz=None)})
+        direct = (await conn.execute(_BY_ID, {"id": "a1"})).one()
+        through_sqlalchemy = (await conn.execute(_BY_ID.statement, {"id": "a1"})).one()
+        assert direct == through_sqlalchemy == ("a1", WHEN)
+        assert direct.processed_at.tzinfo is not None  # the column's own converter ran
+        assert (await conn.execute(_BY_ID, {"id": "a1"})).mappings().one()["activity_id"] == "a1"
+        assert (await conn.execute(_RETURNING_TEXT, {"id": "a2", "at": WHEN})).scalar_one() == "a2"
+        assert (await conn.execute(_BY_ID, {"id": "nobody"})).first() is None
+
+
+async def test_rowcount_of_an_update(engine: Database) -> None:
+    async with engine.begin() as conn:
+        for n in range(3):
+            await conn.execute(_INSERT, {"id": f"m{n}", "at": WHEN + timedelta(days=n)})
+        moved = await conn.execute(_MOVE, {"before": WHEN + timedelta(days=2), "to": WHEN + timedelta(days=9)})
+        assert moved.rowcount == 2
+
+
+async def test_prepared_and_sqlalchemy_statements_share_one_transaction(engine: Database) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(_INSERT, {"id": "p1", "at": WHEN})
+        await conn.execute(A.insert().values(activity_id="s1", processed_at=WHEN))
+        assert (await conn.execute(_COUNT)).scalar_one() == 2
+        await conn.rollback()
+        assert (await conn.execute(_COUNT)).scalar_one() == 0
+        await conn.execute(A.insert().values(activity_id="s2", processed_at=WHEN))
+        await conn.execute(_INSERT, {"id": "p2", "at": WHEN})
+        await conn.commit()
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(A))).scalar_one() == 2
+
+
+async def test_a_constraint_violation_is_sqlalchemys_error_and_its_values_stay_out_of_the_log(
+    engine: Database,
+) -> None:
+    address = "@".join(["hemlig.person", "example.com"])  # joined, so no source line in the traceback holds it
+    async with engine.connect() as conn:
+        await conn.execute(_INSERT, {"id": address, "at": WHEN})
+        with pytest.raises(IntegrityError) as raised:
+            await conn.execute(_INSERT, {"id": address, "at": WHEN})
+        logged = DiscreetFormatter().formatException((raised.type, raised.value, raised.tb))
+        assert "IntegrityError" in logged
+        assert address not in logged
+        if conn.dialect.name == "postgresql":  # PostgreSQL's DETAIL names the key; the plain formatter shows it
+            assert address in logging.Formatter().formatException((raised.type, raised.value, raised.tb))
+        await conn.rollback()
+        assert (await conn.execute(_COUNT)).scalar_one() == 0  # usable after the error
+
+
+async def test_a_missing_parameter_is_refused_before_the_database(engine: Database) -> None:
+    async with engine.connect() as conn:
+        with pytest.raises(KeyError, match="at"):
+            await conn.execute(_INSERT, {"id": "x"})
+
+
+def test_statements_sqlalchemy_must_expand_or_default_are_not_prepared() -> None:
+    dialect = sqlite.dialect()
+    expanding = select(A).where(A.c.activity_id.in_(bindparam("ids", expanding=True)))
+    with pytest.raises(TypeError, match="expanding"):
+        Plan(expanding, dialect, None)
+    with pytest.raises(TypeError, match="defaults"):  # people.name has a Python-side default
+        Plan(t.people.insert(), dialect, ["tenant_id", "aad_object_id"])
+
+
+def test_rowcount_from_postgresql_status() -> None:
+    assert rowcount("UPDATE 3") == 3
+    assert rowcount("INSERT 0 1") == 1
+    assert rowcount("SELECT 12") == 12
+    assert rowcount("BEGIN") == -1
+    assert rowcount(None) == -1
