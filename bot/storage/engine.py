@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 
-from bot.storage.prepared import DirectResult, Plans, Prepared, rowcount
+from bot.storage.prepared import DirectResult, Plan, Plans, Prepared, rowcount
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -50,6 +50,10 @@ class Connection(Protocol):
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
 
     async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any: ...
+
+    async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
+        """A write whose result nobody reads: PostgreSQL sends it in front of the next write to another
+        table, or before anything else runs, or at the commit; SQLite runs it now."""
 
     def in_transaction(self) -> bool: ...
 
@@ -219,6 +223,11 @@ class LoopSqliteConnection(_Opens):
             raise _driver_error(plan.sql, error, sqlite3.Error) from error
         return plan.result(rows, lambda: [column[0] for column in cursor.description or ()], cursor.rowcount)
 
+    async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
+        if statement.writes is None:
+            raise TypeError("only a plain write to one table can be held")
+        await self.execute(statement, parameters)  # in-process: nothing to save by waiting
+
     @property
     def _raw(self) -> sqlite3.Connection:
         raw = self._connection.connection.driver_connection
@@ -294,6 +303,7 @@ class PostgresConnection(_Opens):
         self._plans = plans
         self._async: AsyncConnection | None = None
         self._adapter: Any = None  # SQLAlchemy's asyncpg adapter: its transaction and statement cache
+        self._held: list[tuple[str, Plan, list[Any]]] = []  # (table, plan, arguments) not yet sent
 
     async def start(self) -> Self:
         self._async = await self._engine.connect()
@@ -318,10 +328,41 @@ class PostgresConnection(_Opens):
     async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
         connection = self._connection
         if not isinstance(statement, Prepared):
+            await self._send_held()
             return await connection.execute(statement, parameters)
-        dialect: Any = connection.dialect
-        plan = self._plans.get(statement, dialect, parameters)
+        plan = self._plans.get(statement, connection.dialect, parameters)
         arguments = plan.arguments(parameters)
+        if self._held and not self._may_carry(statement.writes):
+            await self._send_held()
+        return await self._run(plan, arguments)
+
+    async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
+        table = statement.writes
+        if table is None:
+            raise TypeError("only a plain write to one table can be held")
+        plan = self._plans.get(statement, self._connection.dialect, parameters)
+        arguments = plan.arguments(parameters)
+        if not self._may_carry(table):
+            await self._send_held()  # two writes to one table in one statement would not see each other
+        self._held.append((table, plan, arguments))
+
+    def _may_carry(self, table: str | None) -> bool:
+        return table is not None and all(held != table for held, _, _ in self._held)
+
+    async def _send_held(self) -> None:
+        if self._held:
+            _, plan, arguments = self._held.pop()
+            await self._run(plan, arguments)
+
+    async def _run(self, plan: Plan, arguments: list[Any]) -> DirectResult:
+        """Runs `plan`, carrying the held writes in front of it."""
+        connection = self._connection
+        dialect: Any = connection.dialect
+        sql = plan.sql
+        if self._held:
+            held, self._held = self._held, []
+            sql = self._plans.carried([p for _, p, _ in held], plan)
+            arguments = [argument for _, _, args in held for argument in args] + arguments
         if not connection.in_transaction():
             await connection.begin()  # SQLAlchemy's bookkeeping; the adapter starts the real one below
         adapter = self._adapter
@@ -332,11 +373,11 @@ class PostgresConnection(_Opens):
             try:
                 if not adapter._started:
                     await adapter._start_transaction()
-                prepared, attributes = await adapter._prepare(plan.sql, dialect._invalidate_schema_cache_asof)
+                prepared, attributes = await adapter._prepare(sql, dialect._invalidate_schema_cache_asof)
                 rows = await prepared.fetch(*arguments)
                 count = rowcount(prepared.get_statusmsg())
             except Exception as error:
-                raise self._translated(plan.sql, error) from error
+                raise self._translated(sql, error) from error
         return plan.result(rows, lambda: [attribute.name for attribute in attributes], count)
 
     def _translated(self, sql: str, error: Exception) -> Exception:
@@ -353,15 +394,18 @@ class PostgresConnection(_Opens):
         return await self._connection.run_sync(fn, *args, **kw)
 
     def in_transaction(self) -> bool:
-        return self._async is not None and self._async.in_transaction()
+        return bool(self._held) or (self._async is not None and self._async.in_transaction())
 
     async def commit(self) -> None:
+        await self._send_held()
         await self._connection.commit()
 
     async def rollback(self) -> None:
+        self._held.clear()
         await self._connection.rollback()
 
     async def close(self) -> None:
+        self._held.clear()
         connection, self._async, self._adapter = self._async, None, None
         if connection is not None:
             await connection.close()

@@ -20,7 +20,8 @@ m = t.meetings
 _ATTENDEES_CHANGED = Prepared(
     m.update()
     .where(m.c.session_id == bindparam("id"))
-    .values(attendees_version=m.c.attendees_version + 1, due_at=bindparam("now"))
+    .values(attendees_version=m.c.attendees_version + 1, due_at=bindparam("now")),
+    writes="meetings",
 )
 
 
@@ -74,7 +75,7 @@ class SqlMeetingRepository:
 
     async def attendees_changed(self, session_id: int, now: datetime) -> None:
         """In the transaction that changed the registrations: one marker for any number of changes."""
-        await self._conn.execute(_ATTENDEES_CHANGED, {"id": session_id, "now": now})
+        await self._conn.execute_later(_ATTENDEES_CHANGED, {"id": session_id, "now": now})
 
     async def details_changed(self, session_id: int, now: datetime) -> None:
         """Title, time, programme or cancellation: the event must be told."""

@@ -19,16 +19,23 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 Converter = Callable[[Any], Any]
 _STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+|MERGE) (\d+)")
+_PARAMETER = re.compile(r"\$(\d+)")
 
 
 class Prepared:
     """A statement built once at import and run on every turn. Repositories pass it to `execute` like
-    any statement; the connection compiles it once and runs it without SQLAlchemy's execution layer."""
+    any statement; the connection compiles it once and runs it without SQLAlchemy's execution layer.
 
-    __slots__ = ("statement",)
+    `writes` names the one table a plain write changes while reading no other (INSERT … VALUES, UPDATE by
+    key). Only such a write can be held back (`execute_later`) or carry held writes to other tables in
+    front of it as data-modifying CTEs, one round trip for several writes on PostgreSQL.
+    """
 
-    def __init__(self, statement: ClauseElement) -> None:
+    __slots__ = ("statement", "writes")
+
+    def __init__(self, statement: ClauseElement, *, writes: str | None = None) -> None:
         self.statement = statement
+        self.writes = writes
 
 
 class DirectResult(IteratorResult[Any]):
@@ -64,6 +71,10 @@ class Plan:
         keys = [column[0] for column in compiled._result_columns]
         self._metadata = SimpleResultMetaData(keys) if keys else None
 
+    @property
+    def parameter_count(self) -> int:
+        return len(self._names)
+
     def arguments(self, parameters: Mapping[str, Any] | None) -> list[Any]:
         values = {**self._fixed, **parameters} if parameters else self._fixed
         missing = [name for name in self._names if name not in values]
@@ -94,6 +105,20 @@ class Plans:
 
     def __init__(self) -> None:
         self._plans: dict[Any, Plan] = {}
+        self._carried: dict[tuple[Plan, ...], str] = {}
+
+    def carried(self, held: Sequence[Plan], main: Plan) -> str:
+        """PostgreSQL: the held writes as data-modifying CTEs in front of `main`, in one statement. They
+        see the snapshot `main` sees, so none may touch a table another writes or `main` reads."""
+        key = (*held, main)
+        sql = self._carried.get(key)
+        if sql is None:
+            parts, offset = [], 0
+            for n, plan in enumerate(held):
+                parts.append(f"held_{n} AS ({_renumbered(plan.sql, offset)})")
+                offset += plan.parameter_count
+            sql = self._carried[key] = f"WITH {', '.join(parts)} {_renumbered(main.sql, offset)}"
+        return sql
 
     def get(self, prepared: Prepared, dialect: Dialect, parameters: Mapping[str, Any] | None) -> Plan:
         statement = prepared.statement
@@ -103,6 +128,11 @@ class Plans:
         if plan is None:
             plan = self._plans[key] = Plan(statement, dialect, sorted(parameters) if dml and parameters else None)
         return plan
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    """`$1` becomes `$(1 + offset)`. Our prepared SQL holds no `$` but in parameters."""
+    return _PARAMETER.sub(lambda match: f"${int(match.group(1)) + offset}", sql) if offset else sql
 
 
 def rowcount(status: str | None) -> int:

@@ -128,6 +128,7 @@ _MINE = t.registrations.alias("mine")
 _SESSION_SELECT = select(t.sessions).where(t.sessions.c.id == bindparam("id"))
 _SESSION = Prepared(_SESSION_SELECT)
 _SESSION_FOR_UPDATE = Prepared(_SESSION_SELECT.with_for_update())
+_SESSION_LOCK = Prepared(select(t.sessions.c.id).where(t.sessions.c.id == bindparam("id")).with_for_update())
 _REGISTRATION = Prepared(
     select(t.registrations).where(
         t.registrations.c.session_id == bindparam("session_id"), t.registrations.c.person_id == bindparam("person_id")
@@ -159,11 +160,12 @@ _REGISTRATION_COLUMNS = (
     "session_id", "person_id", "status", "after_talk", "absence_reason", "created_at", "status_changed_at",
     "waitlisted_at",
 )  # fmt: skip
-_INSERT_REGISTRATION = Prepared(t.registrations.insert().returning(t.registrations.c.id))
+_INSERT_REGISTRATION = Prepared(t.registrations.insert().returning(t.registrations.c.id), writes="registrations")
 _UPDATE_REGISTRATION = Prepared(
     t.registrations.update()
     .where(t.registrations.c.id == bindparam("registration_id"))
-    .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS})
+    .values({name: bindparam(name) for name in _REGISTRATION_COLUMNS}),
+    writes="registrations",
 )
 _PERSON_COLUMNS = (
     "name", "email", "organisation", "role", "language", "teams_locale", "reachable", "announcements_opt_out",
@@ -172,7 +174,8 @@ _PERSON_COLUMNS = (
 _UPDATE_PERSON = Prepared(
     t.people.update()
     .where(t.people.c.id == bindparam("person_id"))
-    .values({name: bindparam(name) for name in _PERSON_COLUMNS})
+    .values({name: bindparam(name) for name in _PERSON_COLUMNS}),
+    writes="people",
 )
 # A key already queued (a repeated command) is skipped, not an error.
 _ENQUEUE = Prepared(
@@ -181,7 +184,8 @@ _ENQUEUE = Prepared(
         "next_attempt_at, last_error, created_at) "
         "VALUES (:key, :kind, :person_id, :session_id, :payload, 'pending', 0, :now, '', :now) "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
-    ).bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("payload", type_=t.outbox.c.payload.type))
+    ).bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("payload", type_=t.outbox.c.payload.type)),
+    writes="outbox",
 )
 _VISIBLE_FOR = Prepared(_visible_for())
 _STANDING = Prepared(_standings().where(t.sessions.c.id == bindparam("id")))
@@ -431,7 +435,7 @@ class SqlSessionRepository:
             # The row lock first, in its own statement: a statement that waits for a lock still counts
             # with the snapshot it started with, which misses the seats taken by the lock's holder.
             # On SQLite, BEGIN IMMEDIATE has already serialised the writers.
-            await self._conn.execute(_SESSION_FOR_UPDATE, {"id": session_id})
+            await self._conn.execute(_SESSION_LOCK, {"id": session_id})
         row = (await self._conn.execute(_STANDING, {"id": session_id, "person_id": person_id})).mappings().first()
         return _standing_row(row) if row else None
 
@@ -544,7 +548,7 @@ class SqlPersonRepository:
             "announcements_opt_out": person.announcements_opt_out,
             "updated_at": now,
         }
-        await self._conn.execute(_UPDATE_PERSON, values)
+        await self._conn.execute_later(_UPDATE_PERSON, values)
 
 
 class SqlRegistrationRepository:

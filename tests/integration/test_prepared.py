@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, func, select, text
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from bot.logs import DiscreetFormatter
 from bot.storage import tables as t
 from bot.storage.engine import Database
-from bot.storage.prepared import Plan, Prepared, rowcount
+from bot.storage.prepared import Plan, Plans, Prepared, rowcount
 
 A = t.processed_activities
 _INSERT = Prepared(A.insert().values(activity_id=bindparam("id"), processed_at=bindparam("at")))
@@ -101,3 +101,105 @@ def test_rowcount_from_postgresql_status() -> None:
     assert rowcount("SELECT 12") == 12
     assert rowcount("BEGIN") == -1
     assert rowcount(None) == -1
+
+
+# Held writes: sent with the next write to another table, before anything else, or at the commit.
+_HELD_INSERT = Prepared(A.insert().values(activity_id=bindparam("id"), processed_at=bindparam("at")), writes=A.name)
+S = t.graph_slots
+_SLOT = Prepared(S.insert().values(mailbox=bindparam("mailbox"), slot=bindparam("slot")), writes=S.name)
+
+
+async def _count(engine: Database) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(A))).scalar_one())
+
+
+async def test_a_held_write_is_sent_at_the_commit(engine: Database) -> None:
+    async with engine.connect() as conn:
+        await conn.execute_later(_HELD_INSERT, {"id": "h1", "at": WHEN})
+        assert conn.in_transaction()
+        await conn.commit()
+    assert await _count(engine) == 1
+
+
+async def test_a_held_write_is_dropped_by_a_rollback(engine: Database) -> None:
+    async with engine.connect() as conn:
+        await conn.execute_later(_HELD_INSERT, {"id": "h1", "at": WHEN})
+        await conn.rollback()
+        await conn.commit()
+    assert await _count(engine) == 0
+
+
+async def test_reads_see_held_writes(engine: Database) -> None:
+    async with engine.connect() as conn:
+        await conn.execute_later(_HELD_INSERT, {"id": "h1", "at": WHEN})
+        assert (await conn.execute(_COUNT)).scalar_one() == 1
+        await conn.execute_later(_HELD_INSERT, {"id": "h2", "at": WHEN})
+        assert (await conn.execute(select(func.count()).select_from(A))).scalar_one() == 2
+        await conn.execute_later(_HELD_INSERT, {"id": "h3", "at": WHEN})
+        await conn.execute_later(_HELD_INSERT, {"id": "h4", "at": WHEN})  # same table: h3 goes first
+        await conn.commit()
+    assert await _count(engine) == 4
+
+
+async def test_a_write_to_another_table_carries_the_held_ones(
+    engine: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carried: list[str] = []
+    original = Plans.carried
+
+    def spy(self: Plans, held: list[Plan], main: Plan) -> str:
+        sql = original(self, held, main)
+        carried.append(sql)
+        return sql
+
+    monkeypatch.setattr(Plans, "carried", spy)
+    async with engine.connect() as conn:
+        await conn.execute_later(_HELD_INSERT, {"id": "h1", "at": WHEN})
+        await conn.execute(_SLOT, {"mailbox": "m@example.com", "slot": 0})
+        await conn.commit()
+        slots = (await conn.execute(select(func.count()).select_from(S))).scalar_one()
+        dialect = conn.dialect.name
+    assert await _count(engine) == 1
+    assert slots == 1
+    if dialect == "postgresql":
+        assert len(carried) == 1
+        assert carried[0].startswith("WITH held_0 AS (INSERT INTO processed_activities")
+    else:
+        assert carried == []  # SQLite runs every write at once: in-process, nothing to save
+
+
+async def test_a_held_write_that_fails_fails_the_transaction(engine: Database) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(_INSERT, {"id": "taken", "at": WHEN})
+        await conn.commit()
+    async with engine.connect() as conn:
+
+        async def hold_both_and_commit() -> None:  # SQLite fails at the second write, PostgreSQL at the commit
+            await conn.execute_later(_HELD_INSERT, {"id": "new", "at": WHEN})
+            await conn.execute_later(_HELD_INSERT, {"id": "taken", "at": WHEN})
+            await conn.commit()
+
+        with pytest.raises(IntegrityError):
+            await hold_both_and_commit()
+        await conn.rollback()
+    assert await _count(engine) == 1
+
+
+async def test_only_plain_writes_are_held(engine: Database) -> None:
+    async with engine.connect() as conn:
+        with pytest.raises(TypeError):
+            await conn.execute_later(_BY_ID, {"id": "x"})
+
+
+def test_carried_writes_number_their_parameters_after_each_other() -> None:
+    dialect = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
+    plans = Plans()
+    held = plans.get(_HELD_INSERT, dialect, {"id": "a", "at": WHEN})
+    main = plans.get(_SLOT, dialect, {"mailbox": "m", "slot": 1})
+    sql = plans.carried([held], main)
+    assert sql == (
+        "WITH held_0 AS (INSERT INTO processed_activities (activity_id, processed_at) "
+        "VALUES ($1::VARCHAR, $2::TIMESTAMP WITH TIME ZONE)) "
+        "INSERT INTO graph_slots (mailbox, slot) VALUES ($3::VARCHAR, $4::INTEGER)"
+    )

@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import logging, app
 app._configure_logging("INFO")
+address = "@".join(["a.person", "example.com"])
 try:
-    raise RuntimeError("duplicate key value violates unique constraint\\nDETAIL:  Key (email)=(" + "@".join(["a.person", "example.com"]) + ") already exists.")
+    raise RuntimeError("duplicate key value violates unique constraint\\nDETAIL:  Key (email)=(" + address + ")")
 except RuntimeError:
     logging.getLogger("bot").exception("unexpected error [abc123]")
 """
