@@ -152,15 +152,17 @@ async def register(
     decision = decide_registration(session, existing, registered, person.id, cmd.after_talk, now)
     registration = decision.registration
     if decision.changed:
-        registration = await uow.registrations.save(registration)
+        # The registration is written last: the database may send the writes before it in the same
+        # statement, which shortens the time the session's row stays locked while others wait.
         if (existing is not None and existing.holds_seat) != registration.holds_seat:
             await uow.meetings.attendees_changed(session.id, now)
         if existing is None or not existing.is_active:
             # A confirmation that stays in the chat, whatever later clicks do to the card.
-            key = f"confirmation:{registration.id}:{registration.status_changed_at.isoformat()}"
-            await uow.outbox.enqueue([OutgoingMessage(key, "confirmation", person.id, session.id)], now)
+            key = f"confirmation:{session.id}:{person.id}:{registration.status_changed_at.isoformat()}"
+            await uow.outbox.enqueue_later([OutgoingMessage(key, "confirmation", person.id, session.id)], now)
             if registration.holds_seat:
                 registered += 1
+        registration = await uow.registrations.save(registration)
         await uow.commit()
     if registration.status is RegistrationStatus.WAITLISTED:
         (result,) = await _standings(person, [session], uow, known={session.id: registration})

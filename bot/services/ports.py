@@ -208,6 +208,11 @@ class OutboxRepository(Protocol):
         """Adds the messages not already queued under their key; returns how many were added."""
         ...
 
+    async def enqueue_later(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
+        """As `enqueue`, for a caller that need not know how many were new: the database may send it
+        together with the transaction's next write."""
+        ...
+
     async def claim(self, now: datetime, limit: int, lease: datetime) -> list[OutboxItem]:
         """Due rows, marked 'sending' until `lease`; rows another worker holds are skipped."""
         ...

@@ -791,14 +791,22 @@ class SqlOutboxRepository(SqlOutboxClaims):
         self._conn = conn
 
     async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
-        if not messages:
-            return 0
         added = 0
-        for m in messages:
-            params = {"key": m.key[:200], "kind": m.kind, "person_id": m.person_id, "session_id": m.session_id,
-                      "payload": m.payload, "now": now}  # fmt: skip
+        for params in _enqueued(messages, now):
             added += len((await self._conn.execute(_ENQUEUE, params)).fetchall())
         return added
+
+    async def enqueue_later(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
+        for params in _enqueued(messages, now):
+            await self._conn.execute_later(_ENQUEUE, params)
+
+
+def _enqueued(messages: Sequence[OutgoingMessage], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {"key": m.key[:200], "kind": m.kind, "person_id": m.person_id, "session_id": m.session_id,
+         "payload": m.payload, "now": now}
+        for m in messages
+    ]  # fmt: skip
 
 
 class SqlFeedbackRepository:

@@ -141,6 +141,9 @@ class FakeOutbox:
         self.messages.update({m.key: m for m in added})
         return len(added)
 
+    async def enqueue_later(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
+        await self.enqueue(messages, now)
+
     def kinds(self) -> list[str]:
         return sorted(m.kind for m in self.messages.values())
 
