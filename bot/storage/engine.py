@@ -285,8 +285,11 @@ class Postgres(_Begins["PostgresConnection"]):
         # hide_parameters: database errors in the log never carry names, e-mails or reasons.
         # No pre-ping (a round trip on every turn): connections are replaced after 4 minutes instead, before
         # Azure's load balancers drop idle ones, and one broken by a database restart fails a single turn.
+        # 20 kept connections and no overflow: overflow connections are closed when handed back, so under
+        # a burst they were opened and closed again turn after turn (asyncpg connect in the profile).
+        # Turns beyond 20 wait their turn for a connection.
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_recycle=240, **_JSON
+            url, echo=echo, hide_parameters=True, pool_size=20, max_overflow=0, pool_recycle=240, **_JSON
         )
         self._plans = Plans()
 
