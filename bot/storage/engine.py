@@ -366,8 +366,8 @@ class PostgresConnection(_Opens):
             held, self._held = self._held, []
             sql = self._plans.carried([p for _, p, _ in held], plan)
             arguments = [argument for _, _, args in held for argument in args] + arguments
-        if not connection.in_transaction():
-            await connection.begin()  # SQLAlchemy's bookkeeping; the adapter starts the real one below
+        # SQLAlchemy's connection is not told: while only prepared statements run, the adapter's transaction
+        # is committed or rolled back here without a greenlet; once SQLAlchemy runs one, it owns the end.
         adapter = self._adapter
         if adapter is None:
             adapter = self._adapter = (await connection.get_raw_connection()).dbapi_connection
@@ -397,15 +397,33 @@ class PostgresConnection(_Opens):
         return await self._connection.run_sync(fn, *args, **kw)
 
     def in_transaction(self) -> bool:
-        return bool(self._held) or (self._async is not None and self._async.in_transaction())
+        return bool(self._held) or self._adapter_started or (self._async is not None and self._async.in_transaction())
+
+    @property
+    def _adapter_started(self) -> bool:
+        return self._adapter is not None and bool(self._adapter._started)
 
     async def commit(self) -> None:
         await self._send_held()
-        await self._connection.commit()
+        connection = self._connection
+        if connection.in_transaction():
+            await connection.commit()
+        elif self._adapter_started:
+            try:
+                await self._adapter._commit_and_discard()
+            except Exception as error:
+                raise self._translated("COMMIT", error) from error
 
     async def rollback(self) -> None:
         self._held.clear()
-        await self._connection.rollback()
+        connection = self._connection
+        if connection.in_transaction():
+            await connection.rollback()
+        elif self._adapter_started:
+            try:
+                await self._adapter._rollback_and_discard()
+            except Exception as error:
+                raise self._translated("ROLLBACK", error) from error
 
     async def close(self) -> None:
         self._held.clear()

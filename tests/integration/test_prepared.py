@@ -203,3 +203,14 @@ def test_carried_writes_number_their_parameters_after_each_other() -> None:
         "VALUES ($1::VARCHAR, $2::TIMESTAMP WITH TIME ZONE)) "
         "INSERT INTO graph_slots (mailbox, slot) VALUES ($3::VARCHAR, $4::INTEGER)"
     )
+
+
+async def test_a_transaction_left_open_is_rolled_back_when_the_connection_closes(engine: Database) -> None:
+    for _ in range(3):  # the pool hands the same connection back: it must not still be in a transaction
+        async with engine.connect() as conn:
+            await conn.execute(_INSERT, {"id": "left-open", "at": WHEN})
+            assert conn.in_transaction()
+    assert await _count(engine) == 0
+    async with engine.begin() as conn:
+        await conn.execute(_INSERT, {"id": "committed", "at": WHEN})
+    assert await _count(engine) == 1
