@@ -405,25 +405,22 @@ class PostgresConnection(_Opens):
 
     async def commit(self) -> None:
         await self._send_held()
-        connection = self._connection
-        if connection.in_transaction():
-            await connection.commit()
-        elif self._adapter_started:
-            try:
-                await self._adapter._commit_and_discard()
-            except Exception as error:
-                raise self._translated("COMMIT", error) from error
+        await self._end(commit=True)
 
     async def rollback(self) -> None:
         self._held.clear()
+        await self._end(commit=False)
+
+    async def _end(self, *, commit: bool) -> None:
         connection = self._connection
         if connection.in_transaction():
-            await connection.rollback()
+            await (connection.commit() if commit else connection.rollback())
         elif self._adapter_started:
+            adapter = self._adapter
             try:
-                await self._adapter._rollback_and_discard()
+                await (adapter._commit_and_discard() if commit else adapter._rollback_and_discard())
             except Exception as error:
-                raise self._translated("ROLLBACK", error) from error
+                raise self._translated("COMMIT" if commit else "ROLLBACK", error) from error
 
     async def close(self) -> None:
         self._held.clear()
