@@ -394,6 +394,7 @@ class PostgresConnection(_Opens):
         return error
 
     async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        await self._send_held()
         return await self._connection.run_sync(fn, *args, **kw)
 
     def in_transaction(self) -> bool:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.logs import DiscreetFormatter
@@ -214,3 +215,12 @@ async def test_a_transaction_left_open_is_rolled_back_when_the_connection_closes
     async with engine.begin() as conn:
         await conn.execute(_INSERT, {"id": "committed", "at": WHEN})
     assert await _count(engine) == 1
+
+
+async def test_code_run_on_sqlalchemys_own_connection_sees_held_writes(engine: Database) -> None:
+    def count(sync: Connection) -> int:
+        return int(sync.execute(select(func.count()).select_from(A)).scalar_one())
+
+    async with engine.connect() as conn:
+        await conn.execute_later(_HELD_INSERT, {"id": "h1", "at": WHEN})
+        assert await conn.run_sync(count) == 1
