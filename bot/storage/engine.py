@@ -384,12 +384,15 @@ class PostgresConnection(_Opens):
         return plan.result(rows, lambda: [attribute.name for attribute in attributes], count)
 
     def _translated(self, sql: str, error: Exception) -> Exception:
-        dbapi, dialect = self._adapter.dbapi, self._connection.dialect
-        if isinstance(error, (dbapi.InvalidCachedStatementError, dbapi.InternalServerError)):
-            dialect._invalidate_schema_cache()  # type: ignore[attr-defined]  # as SQLAlchemy does after DDL
+        adapter = self._adapter
+        dbapi = adapter.dbapi
         try:
-            self._adapter._handle_exception(error)  # raises asyncpg's error as the DB-API error it maps to
+            adapter._handle_exception(error)  # raises asyncpg's error as the DB-API error it maps to
         except dbapi.Error as mapped:
+            if isinstance(mapped, (dbapi.InvalidCachedStatementError, dbapi.InternalServerError)):
+                # As SQLAlchemy does: after a schema change (a migration by another instance), statements
+                # are prepared anew from the next one on instead of failing for good.
+                self._connection.dialect._invalidate_schema_cache()  # type: ignore[attr-defined]
             return _driver_error(sql, mapped, dbapi.Error)
         return error
 

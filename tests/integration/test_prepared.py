@@ -7,14 +7,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.logs import DiscreetFormatter
 from bot.storage import tables as t
-from bot.storage.engine import Database
+from bot.storage.engine import Database, create_engine
 from bot.storage.prepared import Plan, Plans, Prepared, rowcount
 
 A = t.processed_activities
@@ -224,3 +224,30 @@ async def test_code_run_on_sqlalchemys_own_connection_sees_held_writes(engine: D
     async with engine.connect() as conn:
         await conn.execute_later(_HELD_INSERT, {"id": "h1", "at": WHEN})
         assert await conn.run_sync(count) == 1
+
+
+async def test_after_a_schema_change_statements_are_prepared_anew(engine: Database, database_url: str) -> None:
+    """Another instance migrating the database fails at most one statement here, not every one after it."""
+    probe = Table("prepared_probe", MetaData(), Column("code", String(10)))
+    read = Prepared(select(probe.c.code))
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE prepared_probe (code varchar(10))"))
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(read)).all() == []
+        migrator = create_engine(database_url)
+        async with migrator.begin() as conn:
+            change = "ALTER COLUMN code TYPE varchar(20)" if conn.dialect.name == "postgresql" else "ADD COLUMN n int"
+            await conn.execute(text(f"ALTER TABLE prepared_probe {change}"))
+        await migrator.dispose()
+        outcomes = []
+        for _ in range(3):
+            async with engine.connect() as conn:
+                try:
+                    outcomes.append((await conn.execute(read)).all())
+                except DBAPIError:
+                    outcomes.append(None)
+        assert outcomes[1:] == [[], []]
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TABLE prepared_probe"))
