@@ -97,9 +97,9 @@ def create_engine(url: str, *, echo: bool = False) -> Database:
     return Postgres(url, echo=echo)
 
 
-def _driver_error(sql: str, error: Exception, dbapi_error: type[Exception]) -> Exception:
+def _driver_error(sql: str, error: Exception, dbapi_error: type[Exception], *, dropped: bool = False) -> Exception:
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, …), without parameters."""
-    return DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True)
+    return DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True, connection_invalidated=dropped)
 
 
 C = TypeVar("C", bound="LoopSqliteConnection | PostgresConnection")
@@ -380,20 +380,24 @@ class PostgresConnection(_Opens):
                 rows = await prepared.fetch(*arguments)
                 count = rowcount(prepared.get_statusmsg())
             except Exception as error:
-                raise self._translated(sql, error) from error
+                raise await self._failed(sql, error) from error
         return plan.result(rows, lambda: [attribute.name for attribute in attributes], count)
 
-    def _translated(self, sql: str, error: Exception) -> Exception:
-        adapter = self._adapter
+    async def _failed(self, sql: str, error: Exception) -> Exception:
+        """The error SQLAlchemy would raise, doing what it would do: a connection the server dropped is not
+        handed back to the pool, and after a schema change statements are prepared anew."""
+        adapter, connection = self._adapter, self._connection
         dbapi = adapter.dbapi
         try:
             adapter._handle_exception(error)  # raises asyncpg's error as the DB-API error it maps to
         except dbapi.Error as mapped:
             if isinstance(mapped, (dbapi.InvalidCachedStatementError, dbapi.InternalServerError)):
-                # As SQLAlchemy does: after a schema change (a migration by another instance), statements
-                # are prepared anew from the next one on instead of failing for good.
-                self._connection.dialect._invalidate_schema_cache()  # type: ignore[attr-defined]
-            return _driver_error(sql, mapped, dbapi.Error)
+                # Another instance migrated the database: prepare anew from the next statement on.
+                connection.dialect._invalidate_schema_cache()  # type: ignore[attr-defined]
+            dropped = bool(connection.dialect.is_disconnect(mapped, adapter, None))
+            if dropped:
+                await connection.invalidate()
+            return _driver_error(sql, mapped, dbapi.Error, dropped=dropped)
         return error
 
     async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
@@ -424,7 +428,7 @@ class PostgresConnection(_Opens):
             try:
                 await (adapter._commit_and_discard() if commit else adapter._rollback_and_discard())
             except Exception as error:
-                raise self._translated("COMMIT" if commit else "ROLLBACK", error) from error
+                raise await self._failed("COMMIT" if commit else "ROLLBACK", error) from error
 
     async def close(self) -> None:
         self._held.clear()

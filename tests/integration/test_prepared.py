@@ -251,3 +251,27 @@ async def test_after_a_schema_change_statements_are_prepared_anew(engine: Databa
     finally:
         async with engine.begin() as conn:
             await conn.execute(text("DROP TABLE prepared_probe"))
+
+
+async def test_a_connection_the_server_dropped_fails_one_turn_and_is_replaced(postgres_url: str) -> None:
+    """A database restart or failover: without a pre-ping, the pooled connection fails once and is
+    thrown away instead of being handed out again."""
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await conn.commit()
+        admin = create_engine(postgres_url)
+        async with admin.begin() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await admin.dispose()
+        outcomes: list[object] = []
+        for _ in range(3):
+            async with engine.connect() as conn:
+                try:
+                    outcomes.append((await conn.execute(_COUNT)).scalar_one() >= 0)
+                except DBAPIError as error:
+                    outcomes.append(f"invalidated={error.connection_invalidated}")
+        assert outcomes == ["invalidated=True", True, True]
+    finally:
+        await engine.dispose()
