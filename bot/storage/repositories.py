@@ -115,9 +115,9 @@ def _visible_for() -> Any:
 
 
 def _standing_row(row: Any) -> tuple[Session, Registration | None, int]:
-    session = _session(_Row({c.name: row[f"s_{c.name}"] for c in t.sessions.c}))  # type: ignore[arg-type]
+    session = _session(_Row({name: row[label] for name, label in _SESSION_LABELS}))  # type: ignore[arg-type]
     registration = (
-        _registration(_Row({c.name: row[f"r_{c.name}"] for c in _MINE.c}))  # type: ignore[arg-type]
+        _registration(_Row({name: row[label] for name, label in _MINE_LABELS}))  # type: ignore[arg-type]
         if row["r_id"] is not None
         else None
     )
@@ -125,6 +125,8 @@ def _standing_row(row: Any) -> tuple[Session, Registration | None, int]:
 
 
 _MINE = t.registrations.alias("mine")
+_SESSION_LABELS = tuple((c.name, f"s_{c.name}") for c in t.sessions.c)
+_MINE_LABELS = tuple((c.name, f"r_{c.name}") for c in _MINE.c)
 _SESSION_SELECT = select(t.sessions).where(t.sessions.c.id == bindparam("id"))
 _SESSION = Prepared(_SESSION_SELECT)
 _SESSION_FOR_UPDATE = Prepared(_SESSION_SELECT.with_for_update())
