@@ -1,0 +1,60 @@
+"""Statements per activity on the hot path, as the README's performance section gives them: a query added
+to `träffar` or to a registration fails here. Counted at the connection, one per round trip on PostgreSQL
+(writes carried in front of another count once), one per statement on SQLite; BEGIN and COMMIT apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.storage.engine import LoopSqliteConnection, PostgresConnection
+from cards import verbs
+from tests.integration.harness import BotClient, all_text
+from tests.integration.test_participant_journey import _session_ids
+
+
+class Statements:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def counting(self, method: Any) -> Any:
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return await method(*args, **kwargs)
+
+        return counted
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
+    counter = Statements()
+    monkeypatch.setattr(LoopSqliteConnection, "execute", counter.counting(LoopSqliteConnection.execute))
+    monkeypatch.setattr(PostgresConnection, "_run", counter.counting(PostgresConnection._run))
+    monkeypatch.setattr(AsyncConnection, "execute", counter.counting(AsyncConnection.execute))
+    return counter
+
+
+async def test_statements_per_activity(
+    bot: BotClient, engine: AsyncEngine, database_url: str, statements: Statements
+) -> None:
+    postgres = database_url.startswith("postgresql")
+    ids = await _session_ids(engine)
+    await bot.say("träffar")  # the series is read once and kept for a few seconds
+
+    statements.count = 0
+    assert "Kommande lärträffar" in all_text(await bot.say("träffar"))
+    overview = statements.count
+
+    statements.count = 0
+    confirmed = await bot.click(
+        verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Pajala kommun", verbs.ROLE: "Strateg"}
+    )
+    assert "✅ Du är anmäld" in all_text(confirmed)
+    registration = statements.count
+
+    # PostgreSQL: claim and sender in one; the overview. Claim and sender; the session's lock; the session
+    # with the registration and the count; profile, meeting marker and confirmation carried by the
+    # registration. SQLite runs each of those as a statement of its own, in-process.
+    assert (overview, registration) == ((2, 4) if postgres else (3, 7))
