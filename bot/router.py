@@ -8,6 +8,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum, auto
+from operator import attrgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -38,6 +39,8 @@ class Route:
     parse: Callable[[Mapping[str, Any]], Payload]
     action: Callable[[Context, Any], Awaitable[Card]]
     organiser: bool = False  # only organisers, only in their channel or a 1:1 chat
+    # The session whose row the action locks for its decision: taken with the turn's first statement.
+    locks_session: Callable[[Any], int] | None = None
 
 
 def _r(model: type[Payload], action: Callable[[Context, Any], Awaitable[Card]], *, organiser: bool = False) -> Route:
@@ -49,7 +52,7 @@ ROUTES: dict[str, Route] = {
     WELCOME: _r(NoPayload, p.show_welcome),
     verbs.SESSIONS: _r(p.PagePayload, p.show_sessions),
     verbs.DETAILS: _r(p.SessionPayload, p.show_details),
-    verbs.REGISTER: Route(p.RegisterPayload.parse, p.register),
+    verbs.REGISTER: Route(p.RegisterPayload.parse, p.register, locks_session=attrgetter("session")),
     verbs.ABSENCE_FORM: _r(p.SessionPayload, p.show_absence_form),
     verbs.ABSENCE: _r(p.AbsencePayload, p.report_absence),
     verbs.WITHDRAW: _r(p.SessionPayload, p.withdraw),
@@ -164,6 +167,17 @@ def _arguments(args: Args, rest: str) -> dict[str, Any] | None:
     return data
 
 
+def _parse(route: Route | None, data: Mapping[str, Any]) -> Payload | ValidationError | None:
+    """The payload, parsed before the transaction opens (its session may be locked with the first
+    statement); a rejection is kept to be answered where it always was."""
+    if route is None:
+        return None
+    try:
+        return route.parse(data)
+    except ValidationError as invalid:
+        return invalid
+
+
 class Router:
     def __init__(
         self,
@@ -197,9 +211,13 @@ class Router:
             return Reply(None)
         # Asked before the transaction opens, so no lock is held while Teams answers.
         member_email = await self._member_email(turn) if self._is_profile_form(turn) else None
+        verb, data = self._resolve(turn)
+        route = ROUTES.get(verb)
+        parsed = _parse(route, data)
+        lock = route.locks_session(parsed) if route and route.locks_session and isinstance(parsed, Payload) else None
         async with self._uow_factory() as uow:
             now = self._clock.now()
-            first_delivery, person = await svc.arrive(turn.activity_id, turn.actor, uow, now)
+            first_delivery, person = await svc.arrive(turn.activity_id, turn.actor, uow, now, lock_session=lock)
             language = person.effective_language(await svc.series_language(uow, self._default_language))
             t = self._catalogs.translator(language)
             ctx = Context(
@@ -214,8 +232,6 @@ class Router:
                     ctx.person = await svc.identify(turn.actor, uow, now)
                     return Reply(await p.show_sessions(ctx, p.PagePayload()))
                 return Reply(None)
-            verb, data = self._resolve(turn)
-            route = ROUTES.get(verb)
             personal = turn.conversation is ConversationKind.PERSONAL
             if route is None or (not route.organiser and not personal):
                 await uow.commit()
@@ -231,8 +247,9 @@ class Router:
                         ctx.organiser = await org.note_channel(
                             ctx.organiser, where, turn.service_url, uow, self._policy
                         )
-                payload = route.parse(data)
-                card = await route.action(ctx, payload)
+                if isinstance(parsed, ValidationError):
+                    raise parsed  # after the organiser check, as before: who may ask comes first
+                card = await route.action(ctx, parsed)
             except ValidationError as invalid:
                 await uow.rollback()
                 log.info("input for %r rejected (%d errors)", verb, invalid.error_count())

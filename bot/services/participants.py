@@ -87,9 +87,14 @@ async def identify(actor: Actor, uow: UnitOfWork, now: datetime) -> Person:
     return await uow.people.seen(actor.key, actor.name, actor.teams_locale, now, actor.reach)
 
 
-async def arrive(activity_id: str, actor: Actor, uow: UnitOfWork, now: datetime) -> tuple[bool, Person]:
-    """Whether this is the activity's first delivery, and who sent it."""
-    return await uow.activities.arrive(activity_id, actor.key, actor.name, actor.teams_locale, now, actor.reach)
+async def arrive(
+    activity_id: str, actor: Actor, uow: UnitOfWork, now: datetime, *, lock_session: int | None = None
+) -> tuple[bool, Person]:
+    """Whether this is the activity's first delivery, and who sent it; `lock_session` is the session
+    the turn will decide on (a registration), locked with the same statement where the database can."""
+    return await uow.activities.arrive(
+        activity_id, actor.key, actor.name, actor.teams_locale, now, actor.reach, lock_session=lock_session
+    )
 
 
 async def series_language(uow: UnitOfWork, default: Language) -> Language:

@@ -285,9 +285,10 @@ class ActivityLog(Protocol):
 
     async def arrive(
         self, activity_id: str, key: PersonKey, name: str, teams_locale: str | None, now: datetime,
-        reach: ConversationRef | None = None,
+        reach: ConversationRef | None = None, *, lock_session: int | None = None,
     ) -> tuple[bool, Person]:  # fmt: skip
-        """What every turn does first: `claim` the activity, and the sender as `PersonRepository.seen`."""
+        """What every turn does first: `claim` the activity, and the sender as `PersonRepository.seen`;
+        and lock `lock_session` as `SessionRepository.standing(lock=True)` would, which then need not."""
         ...
 
 

@@ -76,16 +76,18 @@ _SEEN_SQL = (
     "RETURNING " + ", ".join(c.name for c in t.people.c)
 )
 _SEEN = Prepared(text(_SEEN_SQL).bindparams(bindparam("now", type_=t.UTCDateTime)).columns(*t.people.c))
-# PostgreSQL does both in one round trip: the claim as a data-modifying CTE, counted in the RETURNING.
+# PostgreSQL does both in one round trip: the claim as a data-modifying CTE, counted in the RETURNING;
+# and the row lock of the session a registration will decide on (none when :lock_session is NULL).
 _ARRIVE = Prepared(
     text(
         "WITH claim AS (INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :now) "
-        "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id) "
+        "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id), "
+        "locked AS (SELECT id FROM sessions WHERE id = :lock_session FOR UPDATE) "
         + _SEEN_SQL
-        + ", (SELECT count(*) FROM claim) AS first_delivery"
+        + ", (SELECT count(*) FROM claim) AS first_delivery, (SELECT count(*) FROM locked) AS locked"
     )
-    .bindparams(bindparam("now", type_=t.UTCDateTime))
-    .columns(*t.people.c, column("first_delivery", Integer))
+    .bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("lock_session", type_=Integer))
+    .columns(*t.people.c, column("first_delivery", Integer), column("locked", Integer))
 )
 
 
@@ -367,8 +369,9 @@ class SqlSeriesRepository:
 
 
 class SqlSessionRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, locked: set[int] | None = None) -> None:
         self._conn = conn
+        self._locked = locked if locked is not None else set()  # sessions this transaction has locked
 
     async def get(self, session_id: int, *, lock: bool = False) -> Session | None:
         # FOR UPDATE: PostgreSQL's row lock; on SQLite, BEGIN IMMEDIATE already serialises writers.
@@ -433,11 +436,12 @@ class SqlSessionRepository:
         self, session_id: int, person_id: int, *, lock: bool = False
     ) -> tuple[Session, Registration | None, int] | None:
         """A session, the person's registration in it and the number registered; locked for a decision."""
-        if lock and self._conn.dialect.name == "postgresql":
+        if lock and self._conn.dialect.name == "postgresql" and session_id not in self._locked:
             # The row lock first, in its own statement: a statement that waits for a lock still counts
             # with the snapshot it started with, which misses the seats taken by the lock's holder.
             # On SQLite, BEGIN IMMEDIATE has already serialised the writers.
             await self._conn.execute(_SESSION_LOCK, {"id": session_id})
+            self._locked.add(session_id)
         row = (await self._conn.execute(_STANDING, {"id": session_id, "person_id": person_id})).mappings().first()
         return _standing_row(row) if row else None
 
@@ -858,8 +862,9 @@ class SqlExportRepository:
 
 
 class SqlActivityLog:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, locked: set[int] | None = None) -> None:
         self._conn = conn
+        self._locked = locked if locked is not None else set()  # shared with the session repository
 
     async def claim(self, activity_id: str, now: datetime) -> bool:
         params = {"activity_id": activity_id[:200], "processed_at": now}
@@ -867,11 +872,14 @@ class SqlActivityLog:
 
     async def arrive(
         self, activity_id: str, key: PersonKey, name: str, teams_locale: str | None, now: datetime,
-        reach: ConversationRef | None = None,
+        reach: ConversationRef | None = None, *, lock_session: int | None = None,
     ) -> tuple[bool, Person]:  # fmt: skip
         if self._conn.dialect.name != "postgresql":  # SQLite has no INSERT in a WITH; two statements there
-            first = await self.claim(activity_id, now)
+            first = await self.claim(activity_id, now)  # and no row locks: BEGIN IMMEDIATE serialised us
             return first, await SqlPersonRepository(self._conn).seen(key, name, teams_locale, now, reach)
-        params = {"activity_id": activity_id[:200], **_seen_params(key, name, teams_locale, now, reach)}
+        params = {"activity_id": activity_id[:200], "lock_session": lock_session,
+                  **_seen_params(key, name, teams_locale, now, reach)}  # fmt: skip
         row = (await self._conn.execute(_ARRIVE, params)).one()
+        if row.locked and lock_session is not None:
+            self._locked.add(lock_session)
         return bool(row.first_delivery), _person(row)

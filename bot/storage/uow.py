@@ -41,15 +41,18 @@ class SqlUnitOfWork:
         self._engine = engine
         self._series_cache = series_cache
         self._conn: Connection | None = None
+        self._locked: set[int] = set()
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
         self._conn = conn
+        # Session rows this transaction holds, taken on arrival or for a decision; gone at its end.
+        self._locked = locked = set[int]()
         self.series = SqlSeriesRepository(conn, self._series_cache)
-        self.sessions = SqlSessionRepository(conn)
+        self.sessions = SqlSessionRepository(conn, locked)
         self.people = SqlPersonRepository(conn)
         self.registrations = SqlRegistrationRepository(conn)
-        self.activities = SqlActivityLog(conn)
+        self.activities = SqlActivityLog(conn, locked)
         self.organisers = SqlOrganiserRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
@@ -77,6 +80,7 @@ class SqlUnitOfWork:
             await conn.close()
 
     async def commit(self) -> None:
+        self._locked.clear()
         if self._conn is not None and self._conn.in_transaction():
             await self._conn.commit()
             if self.series.changed and self._series_cache is not None:
@@ -85,6 +89,7 @@ class SqlUnitOfWork:
                 self.series.changed = False
 
     async def rollback(self) -> None:
+        self._locked.clear()
         if self._conn is not None and self._conn.in_transaction():
             await self._conn.rollback()
 

@@ -188,7 +188,7 @@ class FakeActivities:
 
     async def arrive(
         self, activity_id: str, key: PersonKey, name: str, teams_locale: str | None, now: datetime,
-        reach: ConversationRef | None = None,
+        reach: ConversationRef | None = None, *, lock_session: int | None = None,
     ) -> tuple[bool, Person]:  # fmt: skip
         return await self.claim(activity_id, now), await self._people.seen(key, name, teams_locale, now, reach)
 
