@@ -301,6 +301,13 @@ class Postgres(_Begins["PostgresConnection"]):
 
 
 class PostgresConnection(_Opens):
+    """SQLAlchemy's AsyncConnection, with prepared statements run on its asyncpg adapter directly.
+
+    That uses the adapter's internals (`_prepare`, `_start_transaction`, `_started`, `_commit_and_discard`,
+    `_handle_exception`) the way its own cursor does, in SQLAlchemy 2.0 (pyproject keeps it below 2.1;
+    uv.lock pins it). tests/integration/test_prepared.py covers each use: a change there fails it.
+    """
+
     def __init__(self, engine: AsyncEngine, plans: Plans) -> None:
         self._engine = engine
         self._plans = plans
