@@ -13,11 +13,21 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
+from bot.storage import tables
+from bot.storage.engine import Database
 from tests.localserver import LocalServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "activities"
 TENANT = "00000000-0000-0000-0000-0000000000001"
+
+
+async def session_ids(engine: Database) -> dict[int, int]:
+    """Session id by its number in the series."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(tables.sessions.c.number, tables.sessions.c.id))
+        return {number: session_id for number, session_id in rows.tuples()}
 
 
 def fixture(name: str) -> dict[str, Any]:

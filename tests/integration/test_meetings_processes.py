@@ -27,7 +27,7 @@ from bot.storage.uow import SqlUnitOfWork
 from cards import verbs
 from tests.conftest import seed_demo
 from tests.fakegraph import FakeGraph
-from tests.integration.harness import Activities, FakeConnector, numbered_user
+from tests.integration.harness import Activities, FakeConnector, numbered_user, session_ids
 from tests.processes import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,12 +95,6 @@ def _invited(graph: FakeGraph) -> dict[str, list[str]]:
     return result
 
 
-async def _session_ids(engine: AsyncEngine) -> dict[int, int]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(select(tables.sessions.c.number, tables.sessions.c.id))
-        return {number: session_id for number, session_id in rows}
-
-
 async def _click(http: ClientSession, url: str, activity: dict[str, Any]) -> None:
     async with http.post(url, json=activity) as response:
         assert response.status == 200, await response.text()
@@ -115,7 +109,7 @@ async def test_a_bot_killed_mid_sync_converges_after_restart(
     engine: AsyncEngine, graph: FakeGraph, connector: FakeConnector, http: ClientSession, start_bot: Any
 ) -> None:
     await seed_demo(engine, datetime.now(UTC))
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     activities = Activities(connector.url)
     graph.hold_patches = asyncio.Event()  # Graph takes its time: the PATCH hangs until we let it go
     url, first = start_bot(lease_seconds=3)
@@ -155,7 +149,7 @@ async def test_two_instances_on_postgresql_share_the_work_within_four_requests(
                 await uow.sessions.update(replace(session, status=SessionStatus.PUBLISHED), now)
                 await uow.meetings.follow(session.id, MeetingMode.GRAPH, now)
         await uow.commit()
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     graph.latency = 0.2
     urls = [start_bot()[0], start_bot()[0]]
     activities = Activities(connector.url)

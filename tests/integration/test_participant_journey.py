@@ -10,13 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import tables
 from cards import verbs
-from tests.integration.harness import ALEX, BotClient, User, action_titled, all_text
-
-
-async def _session_ids(engine: AsyncEngine) -> dict[int, int]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(select(tables.sessions.c.number, tables.sessions.c.id))
-        return {number: id_ for number, id_ in rows.tuples()}
+from tests.integration.harness import ALEX, BotClient, User, action_titled, all_text, session_ids
 
 
 async def test_welcome_on_install_lists_the_coming_sessions(bot: BotClient) -> None:
@@ -32,7 +26,7 @@ async def test_swedish_journey_register_report_absence_and_see_it_in_mina(
     bot: BotClient, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     card = await bot.say("träffar")
     text = all_text(card)
     assert "Kommande lärträffar" in text
@@ -89,7 +83,7 @@ async def test_swedish_journey_register_report_absence_and_see_it_in_mina(
 
 
 async def test_profile_is_asked_once(bot: BotClient, engine: AsyncEngine) -> None:
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     await bot.click(
         verbs.REGISTER,
         {
@@ -122,7 +116,7 @@ async def test_unknown_text_gets_short_help_not_an_error(bot: BotClient) -> None
 
 
 async def test_submit_fallback_is_routed_like_execute(bot: BotClient, engine: AsyncEngine) -> None:
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     status, _ = await bot.post(bot.activities.submit(verbs.DETAILS, {"session": ids[1]}))
     assert status == 200
     text = all_text(bot.connector.last_card())
@@ -131,7 +125,7 @@ async def test_submit_fallback_is_routed_like_execute(bot: BotClient, engine: As
 
 
 async def test_details_show_the_whole_programme(bot: BotClient, engine: AsyncEngine) -> None:
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     text = all_text(await bot.click(verbs.DETAILS, {"session": ids[1]}))
     for expected in (
         "Inledning - om Lärprojektet",
@@ -154,7 +148,7 @@ async def test_details_show_the_whole_programme(bot: BotClient, engine: AsyncEng
 
 
 async def test_redelivered_activity_changes_nothing_twice(bot: BotClient, engine: AsyncEngine) -> None:
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Chef"})
     withdraw = bot.activities.invoke(verbs.WITHDRAW, {"session": ids[1]})
     first = await bot.post(withdraw)
@@ -172,7 +166,7 @@ async def test_redelivered_activity_changes_nothing_twice(bot: BotClient, engine
 
 
 async def test_double_click_registers_once(bot: BotClient, engine: AsyncEngine) -> None:
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     data = {"session": ids[1], verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Chef"}
     await bot.click(verbs.REGISTER, data)
     second = await bot.click(verbs.REGISTER, data)
@@ -200,7 +194,7 @@ async def test_person_is_recorded_from_teams_identity(bot: BotClient, engine: As
 
 async def test_registration_works_when_teams_does_not_give_the_email(bot: BotClient, engine: AsyncEngine) -> None:
     bot.connector.member_status = 404
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     card = await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Chef"})
     assert "✅ Du är anmäld" in all_text(card)
     assert bot.connector.member_requests == 1

@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.engine import LoopSqliteConnection, PostgresConnection
 from cards import verbs
-from tests.integration.harness import BotClient, all_text
-from tests.integration.test_participant_journey import _session_ids
+from tests.integration.harness import BotClient, all_text, session_ids
 
 
 class Statements:
@@ -40,7 +39,7 @@ async def test_statements_per_activity(
     bot: BotClient, engine: AsyncEngine, database_url: str, statements: Statements
 ) -> None:
     postgres = database_url.startswith("postgresql")
-    ids = await _session_ids(engine)
+    ids = await session_ids(engine)
     await bot.say("träffar")  # the series is read once and kept for a few seconds
 
     statements.count = 0
