@@ -210,9 +210,7 @@ class LoopSqliteConnection(_Opens):
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
 
     async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
-        connection = self._connection
-        if not connection.in_transaction():
-            await self._begin()
+        connection = await self._begun()
         if not isinstance(statement, Prepared):
             return connection.execute(statement, parameters)
         plan = self._plans.get(statement, connection.dialect, parameters)
@@ -224,8 +222,7 @@ class LoopSqliteConnection(_Opens):
         return plan.result(rows, lambda: [column[0] for column in cursor.description or ()], cursor.rowcount)
 
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
-        if statement.writes is None:
-            raise TypeError("only a plain write to one table can be held")
+        statement.held_table()  # refuses what could not be held on PostgreSQL
         await self.execute(statement, parameters)  # in-process: nothing to save by waiting
 
     @property
@@ -235,9 +232,7 @@ class LoopSqliteConnection(_Opens):
         return raw
 
     async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
-        if not self._connection.in_transaction():
-            await self._begin()
-        return fn(self._connection, *args, **kw)
+        return fn(await self._begun(), *args, **kw)
 
     def in_transaction(self) -> bool:
         return self._sync is not None and self._sync.in_transaction()
@@ -258,6 +253,12 @@ class LoopSqliteConnection(_Opens):
             sync.close()
         finally:
             self._lock.release()
+
+    async def _begun(self) -> SyncConnection:
+        """The connection, in a transaction."""
+        if not self._connection.in_transaction():
+            await self._begin()
+        return self._connection
 
     async def _begin(self) -> None:
         """BEGIN IMMEDIATE takes the write lock now; if another process holds it, wait without blocking."""
@@ -347,9 +348,7 @@ class PostgresConnection(_Opens):
         return await self._run(plan, arguments)
 
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
-        table = statement.writes
-        if table is None:
-            raise TypeError("only a plain write to one table can be held")
+        table = statement.held_table()
         plan = self._plans.get(statement, self._connection.dialect, parameters)
         arguments = plan.arguments(parameters)
         if not self._may_carry(table):

@@ -37,6 +37,12 @@ class Prepared:
         self.statement = statement
         self.writes = writes
 
+    def held_table(self) -> str:
+        """The table of a write that may be held back; anything else is refused."""
+        if self.writes is None:
+            raise TypeError("only a plain write to one table can be held")
+        return self.writes
+
 
 class DirectResult(IteratorResult[Any]):
     """SQLAlchemy's own in-memory result (rows, mappings, scalars), plus the driver's row count."""

@@ -41,18 +41,18 @@ class SqlUnitOfWork:
         self._engine = engine
         self._series_cache = series_cache
         self._conn: Connection | None = None
+        # Session rows this transaction holds, taken on arrival or for a decision; gone at its end.
         self._locked: set[int] = set()
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
         self._conn = conn
-        # Session rows this transaction holds, taken on arrival or for a decision; gone at its end.
-        self._locked = locked = set[int]()
+        self._locked.clear()
         self.series = SqlSeriesRepository(conn, self._series_cache)
-        self.sessions = SqlSessionRepository(conn, locked)
+        self.sessions = SqlSessionRepository(conn, self._locked)
         self.people = SqlPersonRepository(conn)
         self.registrations = SqlRegistrationRepository(conn)
-        self.activities = SqlActivityLog(conn, locked)
+        self.activities = SqlActivityLog(conn, self._locked)
         self.organisers = SqlOrganiserRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
