@@ -90,10 +90,12 @@ class DeliveryWorker:
         if not items:
             return 0
         slots = asyncio.Semaphore(self._settings.concurrency)
-        # One person's messages go one after another, in the order they were queued; people in parallel.
+        # One conversation's messages go one after another, in the order they were queued: a person's, or
+        # the organisers' channel of the series a channel message names. Conversations in parallel.
         queues: dict[object, list[OutboxItem]] = {}
         for item in items:
-            queues.setdefault(item.person_id if item.person_id is not None else ("channel", item.id), []).append(item)
+            to = item.person_id if item.person_id is not None else ("channel", item.payload.get("series"))
+            queues.setdefault(to, []).append(item)
 
         async def in_order(queue: list[OutboxItem]) -> None:
             async with slots:

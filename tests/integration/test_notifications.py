@@ -18,7 +18,7 @@ from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
-from bot.services.ports import ConversationRef
+from bot.services.ports import ConversationRef, OutgoingMessage
 from bot.storage import tables
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector, SendResult
@@ -302,3 +302,38 @@ async def test_two_workers_never_send_the_same_row(
     received = Counter(c for _, c, _ in bot.connector.proactive)
     assert len(received) == 20
     assert set(received.values()) == {1}
+
+
+class _SlowFirst:
+    """Answers the first message slowly, as Teams sometimes does."""
+
+    def __init__(self, inner: BotConnector) -> None:
+        self._inner = inner
+        self._first = True
+
+    async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendResult:
+        if self._first:
+            self._first = False
+            await asyncio.sleep(0.2)
+        return await self._inner.send(to, card)
+
+
+async def test_one_channels_messages_arrive_in_the_order_they_were_queued(
+    bot: BotClient, engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings
+) -> None:
+    await bot.say_in_channel("statistik")  # the organisers' channel is noted
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
+        (series,) = await uow.series.list_all()
+        digests = [
+            OutgoingMessage(f"digest:{n}", "digest", None, None, {"series": series.id, "lines": [[1, name, "", ""]]})
+            for n, name in enumerate(["Först i kön", "Sist i kön"])
+        ]
+        await uow.outbox.enqueue(digests, clock.now())
+        await uow.commit()
+    worker = DeliveryWorker(
+        factory, _SlowFirst(BotConnector(settings, http)), clock, TeamsRateLimiter(), Catalogs.load(), Language.SV
+    )
+    await _drain(worker)
+    told = [all_text(c) for c in bot.connector.proactive_cards("team-id")]
+    assert ["Först i kön" in told[0], "Sist i kön" in told[1]] == [True, True]
