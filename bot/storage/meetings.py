@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, and_, bindparam, case, delete, or_, select
+from sqlalchemy import Row, and_, bindparam, case, delete, func, or_, select, text
 
 from bot.domain.meetings import AttendanceRecord, AttendanceState, Meeting, MeetingMode
 from bot.storage import tables as t
@@ -15,25 +15,31 @@ from bot.storage.prepared import Prepared
 from bot.storage.repositories import _insert
 
 m = t.meetings
+changes = t.meeting_changes
 
-# On every registration that takes or frees a seat: built once, so the hot path only binds values.
+# On every registration that takes or frees a seat: built once, so the hot path only binds values. As the
+# counter it replaces, for a meeting in either mode: a meeting organisers keep by hand keeps its changes
+# (as many as its registrations had) until Graph keeps it again and they are taken.
 _ATTENDEES_CHANGED = Prepared(
-    m.update()
-    .where(m.c.session_id == bindparam("id"))
-    .values(attendees_version=m.c.attendees_version + 1, due_at=bindparam("now")),
-    writes="meetings",
+    text(
+        "INSERT INTO meeting_changes (session_id, at) SELECT session_id, :now FROM meetings WHERE session_id = :id"
+    ).bindparams(bindparam("now", type_=t.UTCDateTime)),
+    writes="meeting_changes",
 )
+# Changes logged but not yet taken by the reconciler count as a version above what Graph has.
+_PENDING = select(func.count()).where(changes.c.session_id == m.c.session_id).scalar_subquery().label("pending")
 
 
 def _meeting(row: Row[tuple[object, ...]]) -> Meeting:
     r = row._mapping
+    pending = r.get("pending", 0)
     return Meeting(
         session_id=r["session_id"],
         mode=MeetingMode(r["mode"]),
         transaction_id=r["transaction_id"],
         due_at=r["due_at"],
         event_id=r["event_id"],
-        attendees_version=r["attendees_version"],
+        attendees_version=r["attendees_version"] + (1 if pending else 0),
         attendees_synced=r["attendees_synced"],
         details_version=r["details_version"],
         details_synced=r["details_synced"],
@@ -52,13 +58,13 @@ class SqlMeetingRepository:
         self._conn = conn
 
     async def get(self, session_id: int) -> Meeting | None:
-        row = (await self._conn.execute(select(m).where(m.c.session_id == session_id))).first()
+        row = (await self._conn.execute(select(m, _PENDING).where(m.c.session_id == session_id))).first()
         return _meeting(row) if row else None
 
     async def for_sessions(self, session_ids: Sequence[int]) -> dict[int, Meeting]:
         if not session_ids:
             return {}
-        rows = await self._conn.execute(select(m).where(m.c.session_id.in_(session_ids)))
+        rows = await self._conn.execute(select(m, _PENDING).where(m.c.session_id.in_(session_ids)))
         return {r.session_id: _meeting(r) for r in rows}
 
     async def follow(self, session_id: int, mode: MeetingMode, now: datetime) -> None:
@@ -84,11 +90,14 @@ class SqlMeetingRepository:
         )
 
     async def claim(self, holder: str, now: datetime, lease_until: datetime, limit: int) -> list[Meeting]:
-        """Due meetings no live reconciler holds, leased to `holder`."""
+        """Due meetings no live reconciler holds, leased to `holder`, with the changes logged for them
+        taken: each meeting that had any comes back with its attendees' version raised."""
         free = or_(m.c.lease_until.is_(None), m.c.lease_until < now)
+        # As a due time raised by each change: a burst of changes is one request, once the last settled.
+        changed = select(func.max(changes.c.at)).where(changes.c.session_id == m.c.session_id).scalar_subquery() <= now
         due = and_(
             m.c.mode == MeetingMode.GRAPH.value,
-            m.c.due_at <= now,
+            or_(m.c.due_at <= now, changed),
             or_(m.c.retry_at.is_(None), m.c.retry_at <= now),
             free,
         )
@@ -102,9 +111,22 @@ class SqlMeetingRepository:
             m.update()
             .where(m.c.session_id.in_(ids), free)
             .values(lease_holder=holder, lease_until=lease_until)
-            .returning(*m.c)
+            .returning(m.c.session_id)
         )
-        return [_meeting(r) for r in claimed]
+        ids = list(claimed.scalars())
+        if not ids:
+            return []
+        # Taken before the reconciler reads the registrations, so each change taken is in what it reads;
+        # one not yet committed stays and keeps the meeting due.
+        taken = await self._conn.execute(
+            delete(changes).where(changes.c.session_id.in_(ids)).returning(changes.c.session_id)
+        )
+        raised = sorted(set(taken.scalars()))
+        if raised:
+            await self._conn.execute(
+                m.update().where(m.c.session_id.in_(raised)).values(attendees_version=m.c.attendees_version + 1)
+            )
+        return [_meeting(r) for r in await self._conn.execute(select(m).where(m.c.session_id.in_(ids)))]
 
     async def settle(self, meeting: Meeting, holder: str, now: datetime, due_at: datetime | None) -> bool:
         """Writes what the reconciler learned and lets go of the lease; false if the lease was lost.

@@ -241,7 +241,8 @@ meetings = Table(
     # Sent with the create request: Graph answers a repeat with the event it already made.
     Column("transaction_id", String(64), nullable=False),
     Column("event_id", String(500), nullable=True),
-    # Raised in the same transaction as the change ("attendees changed"); synced is what Graph has.
+    # Raised when the reconciler claims the meeting, for the changes logged in meeting_changes since;
+    # synced is what Graph has.
     Column("attendees_version", Integer, nullable=False, server_default="0"),
     Column("attendees_synced", Integer, nullable=False, server_default="0"),
     Column("details_version", Integer, nullable=False, server_default="0"),
@@ -260,6 +261,19 @@ meetings = Table(
     CheckConstraint("mode IN ('graph', 'manual')", name="mode_known"),
 )
 Index("ix_meetings_due_at", meetings.c.due_at)
+
+# "Attendees changed", written by the transaction that changes a registration. A row per change, not a
+# counter on the meeting: hundreds registering at once would queue on the meeting's row lock, each until
+# its commit. The reconciler takes them when it claims the meeting; one written meanwhile stays for the
+# next round.
+meeting_changes = Table(
+    "meeting_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+Index("ix_meeting_changes_session_id", meeting_changes.c.session_id)
 
 # Graph allows 4 requests in flight per mailbox: one row per slot, held with a lease, shared by instances.
 graph_slots = Table(
