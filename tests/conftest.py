@@ -89,10 +89,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url = request.getfixturevalue("postgres_url")
+    yield clean_postgres(request.getfixturevalue("postgres_url"))
+
+
+def clean_postgres(url: str) -> str:
+    """The test database on PostgreSQL, emptied."""
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     asyncio.run(_truncate(url, tables))
-    yield url
+    return url
 
 
 async def _truncate(url: str, tables: str) -> None:

@@ -304,7 +304,7 @@ class SessionStanding:
 
     session: Session
     registration: Registration | None
-    registered_count: int
+    registered_count: int  # the seats taken; 0 for a session without a limit, where nothing counts them
     waitlist_position: int | None = None
 
     @property

@@ -8,7 +8,7 @@ from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, and_, bindparam, case, column, delete, func, or_, select, text
+from sqlalchemy import Integer, Row, and_, bindparam, case, column, delete, func, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.model import (
@@ -76,31 +76,53 @@ _SEEN_SQL = (
     "RETURNING " + ", ".join(c.name for c in t.people.c)
 )
 _SEEN = Prepared(text(_SEEN_SQL).bindparams(bindparam("now", type_=t.UTCDateTime)).columns(*t.people.c))
+# What a registration on PostgreSQL holds while it decides (SQLite's BEGIN IMMEDIATE serialises every
+# writer): the session's row shared, so that a change to the session (a limit set, a cancellation) waits
+# for the registrations in flight while they go through side by side; and, when the session has a limit,
+# a lock of its seats, so that they are counted one decision at a time. The seats' lock is an advisory
+# lock, not the row's exclusive lock: two registrations that waited for a limit being set already share
+# the row, and upgrading that lock would deadlock them. The limit is read from the row once it is locked.
+# The seats are counted in a later statement, whose snapshot sees the decisions made before the lock.
+SEATS_LOCK = 0x4C54  # advisory locks' first key for a session's seats ("LT"); the second is the session id
+_DECIDING = (
+    "locked AS (SELECT id, capacity FROM sessions WHERE id = :lock_session FOR SHARE), "
+    f"seats AS (SELECT pg_advisory_xact_lock({SEATS_LOCK}, id) FROM locked WHERE capacity IS NOT NULL)"
+)
+_DECIDING_COUNTS = "(SELECT count(*) FROM locked) AS locked, (SELECT count(*) FROM seats) AS seats"
 # PostgreSQL does both in one round trip: the claim as a data-modifying CTE, counted in the RETURNING;
-# and the row lock of the session a registration will decide on (none when :lock_session is NULL).
+# and the locks of the session a registration will decide on (none when :lock_session is NULL).
 _ARRIVE = Prepared(
     text(
         "WITH claim AS (INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :now) "
         "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id), "
-        "locked AS (SELECT id FROM sessions WHERE id = :lock_session FOR UPDATE) "
+        + _DECIDING
+        + " "
         + _SEEN_SQL
-        + ", (SELECT count(*) FROM claim) AS first_delivery, (SELECT count(*) FROM locked) AS locked"
+        + ", (SELECT count(*) FROM claim) AS first_delivery, "
+        + _DECIDING_COUNTS
     )
     .bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("lock_session", type_=Integer))
-    .columns(*t.people.c, column("first_delivery", Integer), column("locked", Integer))
+    .columns(*t.people.c, column("first_delivery", Integer), column("locked", Integer), column("seats", Integer))
+)
+_DECIDE = Prepared(
+    text(f"WITH {_DECIDING} SELECT {_DECIDING_COUNTS}")
+    .bindparams(bindparam("lock_session", type_=Integer))
+    .columns(column("locked", Integer), column("seats", Integer))
 )
 
 
 def _standings() -> Any:
     """Sessions with the person's registration and the number registered, in one statement. Built once:
-    building a statement per turn costs more than running it."""
+    building a statement per turn costs more than running it. Seats are counted only where there are seats
+    (a session with a limit): counting the registered of a session without one grows with every click."""
     s, r = t.sessions, t.registrations
     mine = _MINE
-    registered = (
+    count = (
         select(func.count())
         .where(r.c.session_id == s.c.id, r.c.status == RegistrationStatus.REGISTERED.value)
         .scalar_subquery()
     )
+    registered = case((s.c.capacity.is_(None), literal(0)), else_=count)
     columns = [c.label(f"s_{c.name}") for c in s.c] + [c.label(f"r_{c.name}") for c in mine.c]
     joined = s.outerjoin(mine, (mine.c.session_id == s.c.id) & (mine.c.person_id == bindparam("person_id")))
     return select(*columns, registered.label("registered")).select_from(joined)
@@ -132,7 +154,6 @@ _MINE_LABELS = tuple((c.name, f"r_{c.name}") for c in _MINE.c)
 _SESSION_SELECT = select(t.sessions).where(t.sessions.c.id == bindparam("id"))
 _SESSION = Prepared(_SESSION_SELECT)
 _SESSION_FOR_UPDATE = Prepared(_SESSION_SELECT.with_for_update())
-_SESSION_LOCK = Prepared(select(t.sessions.c.id).where(t.sessions.c.id == bindparam("id")).with_for_update())
 _REGISTRATION = Prepared(
     select(t.registrations).where(
         t.registrations.c.session_id == bindparam("session_id"), t.registrations.c.person_id == bindparam("person_id")
@@ -371,7 +392,7 @@ class SqlSeriesRepository:
 class SqlSessionRepository:
     def __init__(self, conn: Connection, locked: set[int] | None = None) -> None:
         self._conn = conn
-        self._locked = locked if locked is not None else set()  # sessions this transaction has locked
+        self._locked = locked if locked is not None else set()  # sessions locked to decide on (_DECIDING)
 
     async def get(self, session_id: int, *, lock: bool = False) -> Session | None:
         # FOR UPDATE: PostgreSQL's row lock; on SQLite, BEGIN IMMEDIATE already serialises writers.
@@ -437,10 +458,9 @@ class SqlSessionRepository:
     ) -> tuple[Session, Registration | None, int] | None:
         """A session, the person's registration in it and the number registered; locked for a decision."""
         if lock and self._conn.dialect.name == "postgresql" and session_id not in self._locked:
-            # The row lock first, in its own statement: a statement that waits for a lock still counts
-            # with the snapshot it started with, which misses the seats taken by the lock's holder.
-            # On SQLite, BEGIN IMMEDIATE has already serialised the writers.
-            await self._conn.execute(_SESSION_LOCK, {"id": session_id})
+            # The locks first, in a statement of their own (see _DECIDING): a statement that waits for a
+            # lock still counts with the snapshot it started with, which misses the seats just taken.
+            await self._conn.execute(_DECIDE, {"lock_session": session_id})
             self._locked.add(session_id)
         row = (await self._conn.execute(_STANDING, {"id": session_id, "person_id": person_id})).mappings().first()
         return _standing_row(row) if row else None
