@@ -77,35 +77,42 @@ _SEEN_SQL = (
 )
 _SEEN = Prepared(text(_SEEN_SQL).bindparams(bindparam("now", type_=t.UTCDateTime)).columns(*t.people.c))
 # What a registration on PostgreSQL holds while it decides (SQLite's BEGIN IMMEDIATE serialises every
-# writer): the session's row shared, so that a change to the session (a limit set, a cancellation) waits
-# for the registrations in flight while they go through side by side; and, when the session has a limit,
-# a lock of its seats, so that they are counted one decision at a time. The seats' lock is an advisory
-# lock, not the row's exclusive lock: two registrations that waited for a limit being set already share
-# the row, and upgrading that lock would deadlock them. The limit is read from the row once it is locked.
-# The seats are counted in a later statement, whose snapshot sees the decisions made before the lock.
-SEATS_LOCK = 0x4C54  # advisory locks' first key for a session's seats ("LT"); the second is the session id
-_DECIDING = (
-    "locked AS (SELECT id, capacity FROM sessions WHERE id = :lock_session FOR SHARE), "
-    f"seats AS (SELECT pg_advisory_xact_lock({SEATS_LOCK}, id) FROM locked WHERE capacity IS NOT NULL)"
+# writer). A session with a limit: its row, exclusively, so that seats are counted one decision at a
+# time. A session without one has no seats to count: its row shared, so that its registrations go through
+# side by side while a change to the session (a limit set, a cancellation) waits for them. Each condition
+# is checked again on the row once locked; a registration that waited while the limit was set matches
+# neither, yet keeps the shared lock it waited for, so it decides under _DECIDE instead. The seats are
+# counted in a later statement, whose snapshot sees the decisions made before the lock.
+_LOCKING = (
+    "counted AS (SELECT id FROM sessions WHERE id = :lock_session AND capacity IS NOT NULL FOR UPDATE), "
+    "unlimited AS (SELECT id FROM sessions WHERE id = :lock_session AND capacity IS NULL FOR SHARE)"
 )
-_DECIDING_COUNTS = "(SELECT count(*) FROM locked) AS locked, (SELECT count(*) FROM seats) AS seats"
 # PostgreSQL does both in one round trip: the claim as a data-modifying CTE, counted in the RETURNING;
-# and the locks of the session a registration will decide on (none when :lock_session is NULL).
+# and the lock of the session a registration will decide on (none when :lock_session is NULL).
 _ARRIVE = Prepared(
     text(
         "WITH claim AS (INSERT INTO processed_activities (activity_id, processed_at) VALUES (:activity_id, :now) "
         "ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id), "
-        + _DECIDING
+        + _LOCKING
         + " "
         + _SEEN_SQL
         + ", (SELECT count(*) FROM claim) AS first_delivery, "
-        + _DECIDING_COUNTS
+        "(SELECT count(*) FROM counted) + (SELECT count(*) FROM unlimited) AS locked"
     )
     .bindparams(bindparam("now", type_=t.UTCDateTime), bindparam("lock_session", type_=Integer))
-    .columns(*t.people.c, column("first_delivery", Integer), column("locked", Integer), column("seats", Integer))
+    .columns(*t.people.c, column("first_delivery", Integer), column("locked", Integer))
 )
+# A decision without the lock above: the row shared (held already, or taken now), and the seats of a
+# session with a limit under an advisory lock, one decision at a time. Not the row's exclusive lock: two
+# registrations that waited for a limit being set both hold it shared, and upgrading would deadlock them.
+# A decision holding the exclusive lock excludes both; the limit is read from the row once locked.
+SEATS_LOCK = 0x4C54  # advisory locks' first key for a session's seats ("LT"); the second is the session id
 _DECIDE = Prepared(
-    text(f"WITH {_DECIDING} SELECT {_DECIDING_COUNTS}")
+    text(
+        "WITH locked AS (SELECT id, capacity FROM sessions WHERE id = :lock_session FOR SHARE), "
+        f"seats AS (SELECT pg_advisory_xact_lock({SEATS_LOCK}, id) FROM locked WHERE capacity IS NOT NULL) "
+        "SELECT (SELECT count(*) FROM locked) AS locked, (SELECT count(*) FROM seats) AS seats"
+    )
     .bindparams(bindparam("lock_session", type_=Integer))
     .columns(column("locked", Integer), column("seats", Integer))
 )
@@ -392,7 +399,7 @@ class SqlSeriesRepository:
 class SqlSessionRepository:
     def __init__(self, conn: Connection, locked: set[int] | None = None) -> None:
         self._conn = conn
-        self._locked = locked if locked is not None else set()  # sessions locked to decide on (_DECIDING)
+        self._locked = locked if locked is not None else set()  # sessions locked to decide on (_LOCKING)
 
     async def get(self, session_id: int, *, lock: bool = False) -> Session | None:
         # FOR UPDATE: PostgreSQL's row lock; on SQLite, BEGIN IMMEDIATE already serialises writers.
@@ -458,8 +465,8 @@ class SqlSessionRepository:
     ) -> tuple[Session, Registration | None, int] | None:
         """A session, the person's registration in it and the number registered; locked for a decision."""
         if lock and self._conn.dialect.name == "postgresql" and session_id not in self._locked:
-            # The locks first, in a statement of their own (see _DECIDING): a statement that waits for a
-            # lock still counts with the snapshot it started with, which misses the seats just taken.
+            # The locks first, in a statement of their own (_DECIDE): a statement that waits for a lock
+            # still counts with the snapshot it started with, which misses the seats just taken.
             await self._conn.execute(_DECIDE, {"lock_session": session_id})
             self._locked.add(session_id)
         row = (await self._conn.execute(_STANDING, {"id": session_id, "person_id": person_id})).mappings().first()
