@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(3978, ge=1, le=65535, validation_alias=_env("PORT"))
     database_url: str = Field("sqlite:///data/lartraff.db", validation_alias=_env("DATABASE_URL"))
+    # PostgreSQL connections one instance keeps; all instances together must stay within the server's limit.
+    database_pool_size: int = Field(32, ge=1, le=500, validation_alias=_env("DATABASE_POOL_SIZE"))
 
     app_id: str = Field("", validation_alias=_env("MicrosoftAppId", "MICROSOFT_APP_ID"))
     app_password: str = Field("", validation_alias=_env("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"), repr=False)

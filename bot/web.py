@@ -59,7 +59,7 @@ def create_app(
     async def resources(app: web.Application) -> AsyncIterator[None]:
         # First: a wrong Graph setting stops the start-up before anything else is opened.
         calendar = _calendar(settings) if settings.graph_enabled else None
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         app[ENGINE] = engine
         uow_factory = SqlUnitOfWorkFactory(engine)
         http = aiohttp.ClientSession()

@@ -183,6 +183,9 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'HOST', value: '0.0.0.0' }
         { name: 'PORT', value: '3978' }
         { name: 'DATABASE_URL', value: '@Microsoft.KeyVault(SecretUri=${databaseUrlSecret.properties.secretUri})' }
+        // Standard_B1ms takes 35 user connections: the instances share them (a migration or a console
+        // session keeps one spare).
+        { name: 'DATABASE_POOL_SIZE', value: string(min(32, div(34, instanceCount))) }
         { name: 'MicrosoftAppId', value: botAppId }
         { name: 'MicrosoftAppPassword', value: '@Microsoft.KeyVault(SecretUri=${botPasswordSecret.properties.secretUri})' }
         { name: 'MicrosoftAppType', value: 'SingleTenant' }

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.logs import DiscreetFormatter
 from bot.storage import tables as t
-from bot.storage.engine import Database, create_engine
+from bot.storage.engine import Database, Postgres, create_engine
 from bot.storage.prepared import Plan, Plans, Prepared, rowcount
 
 A = t.processed_activities
@@ -251,6 +251,15 @@ async def test_after_a_schema_change_statements_are_prepared_anew(engine: Databa
     finally:
         async with engine.begin() as conn:
             await conn.execute(text("DROP TABLE prepared_probe"))
+
+
+async def test_the_pool_keeps_as_many_connections_as_configured(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, pool_size=3)
+    try:
+        assert isinstance(engine, Postgres)
+        assert engine.engine.pool.size() == 3  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
 
 
 async def test_a_connection_the_server_dropped_fails_one_turn_and_is_replaced(postgres_url: str) -> None:

@@ -80,3 +80,16 @@ def test_container_copies_what_the_app_imports() -> None:
     packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() or p.name in {"bot", "cards"}}
     for package in packages - {"tests"}:
         assert f"COPY {package} ./{package}" in DOCKERFILE
+
+
+def test_the_instances_connections_fit_the_database_server() -> None:
+    """Standard_B1ms takes 35 user connections; every instance keeps its whole pool open under load."""
+    assert "'Standard_B1ms'" in BICEP
+    (most,) = re.findall(r"@maxValue\((\d+)\)\nparam instanceCount", BICEP)
+    ((cap, share),) = re.findall(
+        r"min\((\d+), div\((\d+), instanceCount\)\)", _bicep_app_settings()["DATABASE_POOL_SIZE"]
+    )
+    for instances in range(1, int(most) + 1):
+        pool = min(int(cap), int(share) // instances)
+        assert pool >= 1
+        assert instances * pool < 35
