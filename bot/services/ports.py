@@ -348,7 +348,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, reads_only: bool = False) -> UnitOfWork:
+        """`reads_only`: the turn writes nothing after its arrival, which then stands alone."""
+        ...
 
 
 class Clock(Protocol):

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import UpdateBase
 
 from bot.storage.prepared import DirectResult, Plan, Plans, Prepared, rowcount
 
@@ -54,6 +55,11 @@ class Connection(Protocol):
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
         """A write whose result nobody reads: PostgreSQL sends it in front of the next write to another
         table, or before anything else runs, or at the commit; SQLite runs it now."""
+
+    def reads_only(self) -> None:
+        """The turn only reads after its first statement (the activity's claim and its sender, which may
+        stand alone): PostgreSQL runs its statements without a transaction, sparing BEGIN and COMMIT,
+        two of a read's four round trips. A write after this is refused, on either database."""
 
     def in_transaction(self) -> bool: ...
 
@@ -95,6 +101,17 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 32) -> Datab
     if make_url(url).get_backend_name() == "sqlite":
         return LoopSqlite(url, echo=echo)
     return Postgres(url, echo=echo, pool_size=pool_size)
+
+
+def _refuse_write(statement: Executable | Prepared) -> None:
+    """A turn said to only read must not write: its writes would not be one transaction."""
+    writes = (
+        statement.writes is not None or isinstance(statement.statement, UpdateBase)
+        if isinstance(statement, Prepared)
+        else isinstance(statement, UpdateBase)
+    )
+    if writes:
+        raise RuntimeError("a turn that only reads tried to write")
 
 
 def _driver_error(sql: str, error: Exception, dbapi_error: type[Exception], *, dropped: bool = False) -> Exception:
@@ -183,6 +200,7 @@ class LoopSqliteConnection(_Opens):
         self._lock = lock
         self._plans = plans
         self._sync: SyncConnection | None = None
+        self._reads_only = False
 
     async def start(self) -> Self:
         await self._lock.acquire()
@@ -210,6 +228,8 @@ class LoopSqliteConnection(_Opens):
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
 
     async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
+        if self._reads_only:
+            _refuse_write(statement)  # SQLite needs its transaction all the same: BEGIN IMMEDIATE is local
         connection = await self._begun()
         if not isinstance(statement, Prepared):
             return connection.execute(statement, parameters)
@@ -224,6 +244,9 @@ class LoopSqliteConnection(_Opens):
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
         statement.held_table()  # refuses what could not be held on PostgreSQL
         await self.execute(statement, parameters)  # in-process: nothing to save by waiting
+
+    def reads_only(self) -> None:
+        self._reads_only = True
 
     @property
     def _raw(self) -> sqlite3.Connection:
@@ -316,6 +339,7 @@ class PostgresConnection(_Opens):
         self._async: AsyncConnection | None = None
         self._adapter: Any = None  # SQLAlchemy's asyncpg adapter: its transaction and statement cache
         self._held: list[tuple[str, Plan, list[Any]]] = []  # (table, plan, arguments) not yet sent
+        self._reads_only = False  # statements run without a transaction (Connection.reads_only)
 
     async def start(self) -> Self:
         self._async = await self._engine.connect()
@@ -338,6 +362,8 @@ class PostgresConnection(_Opens):
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
 
     async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
+        if self._reads_only:
+            _refuse_write(statement)
         connection = self._connection
         if not isinstance(statement, Prepared):
             await self._send_held()
@@ -350,6 +376,8 @@ class PostgresConnection(_Opens):
 
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
         table = statement.held_table()
+        if self._reads_only:
+            _refuse_write(statement)
         plan = self._plans.get(statement, self._connection.dialect, parameters)
         arguments = plan.arguments(parameters)
         if not self._may_carry(table):
@@ -381,7 +409,7 @@ class PostgresConnection(_Opens):
         # What the adapter's cursor does for each statement, without the cursor, context and greenlet.
         async with adapter._execute_mutex:
             try:
-                if not adapter._started:
+                if not adapter._started and not self._reads_only:
                     await adapter._start_transaction()
                 prepared, attributes = await adapter._prepare(sql, dialect._invalidate_schema_cache_asof)
                 rows = await prepared.fetch(*arguments)
@@ -410,6 +438,9 @@ class PostgresConnection(_Opens):
     async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
         await self._send_held()
         return await self._connection.run_sync(fn, *args, **kw)
+
+    def reads_only(self) -> None:
+        self._reads_only = True
 
     def in_transaction(self) -> bool:
         return bool(self._held) or self._adapter_started or (self._async is not None and self._async.in_transaction())

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.storage.engine import LoopSqliteConnection, PostgresConnection
@@ -17,10 +18,11 @@ from tests.integration.harness import BotClient, all_text, session_ids
 class Statements:
     def __init__(self) -> None:
         self.count = 0
+        self.transactions = 0
 
-    def counting(self, method: Any) -> Any:
+    def counting(self, method: Any, what: str = "count") -> Any:
         async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
+            setattr(self, what, getattr(self, what) + 1)
             return await method(*args, **kwargs)
 
         return counted
@@ -32,6 +34,9 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
     monkeypatch.setattr(LoopSqliteConnection, "execute", counter.counting(LoopSqliteConnection.execute))
     monkeypatch.setattr(PostgresConnection, "_run", counter.counting(PostgresConnection._run))
     monkeypatch.setattr(AsyncConnection, "execute", counter.counting(AsyncConnection.execute))
+    begin = AsyncAdapt_asyncpg_connection._start_transaction
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counter.counting(begin, "transactions"))
+    monkeypatch.setattr(LoopSqliteConnection, "_begin", counter.counting(LoopSqliteConnection._begin, "transactions"))
     return counter
 
 
@@ -42,18 +47,21 @@ async def test_statements_per_activity(
     ids = await session_ids(engine)
     await bot.say("träffar")  # the series is read once and kept for a few seconds
 
-    statements.count = 0
+    statements.count = statements.transactions = 0
     assert "Kommande lärträffar" in all_text(await bot.say("träffar"))
-    overview = statements.count
+    overview, overview_transactions = statements.count, statements.transactions
 
-    statements.count = 0
+    statements.count = statements.transactions = 0
     confirmed = await bot.click(
         verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Pajala kommun", verbs.ROLE: "Strateg"}
     )
     assert "✅ Du är anmäld" in all_text(confirmed)
-    registration = statements.count
+    registration, registration_transactions = statements.count, statements.transactions
 
     # PostgreSQL: claim and sender in one; the overview. Claim, sender and the session's row lock in one;
     # the session with the registration and the count; profile, meeting marker and confirmation carried
     # by the registration. SQLite runs each of those as a statement of its own, in-process.
     assert (overview, registration) == ((2, 3) if postgres else (3, 7))
+    # `träffar` only reads after its arrival: PostgreSQL runs it without BEGIN and COMMIT. SQLite's
+    # transaction costs no round trip.
+    assert (overview_transactions, registration_transactions) == ((0, 1) if postgres else (1, 1))
