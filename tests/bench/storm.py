@@ -34,7 +34,7 @@ async def run(args: argparse.Namespace) -> int:
         try:
             activities = [register(connector.url, session_id, f"storm-{i}") for i in range(args.people)]
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-                result = await load(http, [b.url for b in bots], activities, args.in_flight)
+                result = await load(http, [b.url for b in bots], activities, args.in_flight, keep_bodies=True)
         finally:
             for bot in bots:
                 bot.stop()
