@@ -111,22 +111,26 @@ class SqlMeetingRepository:
             m.update()
             .where(m.c.session_id.in_(ids), free)
             .values(lease_holder=holder, lease_until=lease_until)
-            .returning(m.c.session_id)
+            .returning(*m.c)
         )
-        ids = list(claimed.scalars())
-        if not ids:
+        meetings = {r.session_id: r for r in claimed}
+        if not meetings:
             return []
         # Taken before the reconciler reads the registrations, so each change taken is in what it reads;
         # one not yet committed stays and keeps the meeting due.
         taken = await self._conn.execute(
-            delete(changes).where(changes.c.session_id.in_(ids)).returning(changes.c.session_id)
+            delete(changes).where(changes.c.session_id.in_(list(meetings))).returning(changes.c.session_id)
         )
         raised = sorted(set(taken.scalars()))
         if raised:
-            await self._conn.execute(
-                m.update().where(m.c.session_id.in_(raised)).values(attendees_version=m.c.attendees_version + 1)
+            bumped = await self._conn.execute(
+                m.update()
+                .where(m.c.session_id.in_(raised))
+                .values(attendees_version=m.c.attendees_version + 1)
+                .returning(*m.c)
             )
-        return [_meeting(r) for r in await self._conn.execute(select(m).where(m.c.session_id.in_(ids)))]
+            meetings.update({r.session_id: r for r in bumped})
+        return [_meeting(r) for r in meetings.values()]
 
     async def settle(self, meeting: Meeting, holder: str, now: datetime, due_at: datetime | None) -> bool:
         """Writes what the reconciler learned and lets go of the lease; false if the lease was lost.
