@@ -16,7 +16,7 @@ from bot.services import participants as svc
 from bot.storage.uow import SqlUnitOfWork
 from tests.conftest import clean_postgres, seed_demo
 from tests.integration.harness import session_ids
-from tests.integration.test_meeting_changes import _changed, _claim, _first_round, _graph_meeting
+from tests.integration.meeting_steps import attendees_changed, claim, first_round, graph_meeting
 
 NOW = datetime.now(UTC)
 WAIT = 5.0  # far longer than a registration takes: only a lock held by the other side makes us wait
@@ -102,20 +102,20 @@ async def test_registrations_that_waited_for_a_limit_being_set_count_the_seats(e
 
 
 async def test_a_change_of_attendees_not_yet_committed_is_left_for_the_next_claim(engine: AsyncEngine) -> None:
-    session_id = await _graph_meeting(engine)
-    await _first_round(engine)
+    session_id = await graph_meeting(engine)
+    await first_round(engine)
     async with SqlUnitOfWork(engine) as registering:
         await registering.meetings.attendees_changed(session_id, NOW)
         await registering.sessions.get(session_id)  # sends the held write; the transaction stays open
-        assert await _claim(engine) == []  # what the reconciler would read does not have it yet
+        assert await claim(engine) == []  # what the reconciler would read does not have it yet
         await registering.commit()
-    (claimed,) = await _claim(engine)
+    (claimed,) = await claim(engine)
     assert claimed.attendees_version > claimed.attendees_synced
 
 
 async def test_changes_of_attendees_do_not_wait_for_each_other(engine: AsyncEngine) -> None:
-    session_id = await _graph_meeting(engine)
+    session_id = await graph_meeting(engine)
     async with SqlUnitOfWork(engine) as first:
         await first.meetings.attendees_changed(session_id, NOW)
         await first.sessions.get(session_id)
-        await asyncio.wait_for(_changed(engine, session_id), WAIT)
+        await asyncio.wait_for(attendees_changed(engine, session_id), WAIT)
