@@ -69,6 +69,7 @@ ROUTES: dict[str, Route] = {
     verbs.LANGUAGE: _r(p.LanguagePayload, p.choose_language),
     verbs.FEEDBACK: _r(p.FeedbackPayload, p.give_feedback),
     verbs.SUBSCRIBE: _r(p.SubscribePayload, p.subscribe),
+    verbs.SUGGEST: _r(p.SuggestionPayload, p.suggest),
     verbs.ORG_HELP: _r(NoPayload, o.help_, organiser=True),
     verbs.ORG_NEW_SESSION: _r(NoPayload, o.new_session, organiser=True),
     verbs.ORG_EDIT: _r(o.NumberPayload, o.edit_session, organiser=True),
@@ -89,6 +90,7 @@ ROUTES: dict[str, Route] = {
     verbs.ORG_REMOVE_ORGANISER: _r(o.TextPayload, o.remove_organiser, organiser=True),
     verbs.ORG_BIND_CHANNEL: _r(NoPayload, o.bind_channel, organiser=True),
     verbs.ORG_FEEDBACK: _r(o.NumberPayload, o.feedback, organiser=True),
+    verbs.ORG_SUGGESTIONS: _r(o.SuggestionsPagePayload, o.suggestions, organiser=True),
 }
 
 
@@ -110,6 +112,7 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     **{w: (WELCOME, Args.NONE, {}) for w in ("hej", "hallå", "hi", "hello", "start")},
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": False}) for w in ("avsluta", "sluta", "unsubscribe", "stop")},
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": True}) for w in ("prenumerera", "subscribe")},
+    **{w: (verbs.SUGGEST, Args.TEXT, {}) for w in ("förslag", "föreslå", "suggest", "suggestion")},
     # Organisers
     **{w: (verbs.ORG_HELP, Args.NONE, {}) for w in ("arrangör", "arrangörshjälp", "organiser", "organizer", "admin")},
     **{w: (verbs.ORG_NEW_SESSION, Args.NONE, {}) for w in ("ny träff", "ny lärträff", "new session")},
@@ -124,6 +127,7 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     **{w: (verbs.ORG_MEETING, Args.NUMBER, {}) for w in ("möte", "teamsmöte", "meeting")},
     **{w: (verbs.ORG_STATS, Args.NONE, {}) for w in ("statistik", "stats", "statistics")},
     **{w: (verbs.ORG_FEEDBACK, Args.NUMBER, {}) for w in ("omdömen", "utvärdering", "feedback")},
+    **{w: (verbs.ORG_SUGGESTIONS, Args.NONE, {}) for w in ("förslagen", "temaförslag", "suggestions")},
     **{w: (verbs.ORG_AUDIT, Args.NONE, {}) for w in ("logg", "händelselogg", "audit")},
     **{w: (verbs.ORG_ORGANISERS, Args.NONE, {}) for w in ("arrangörer", "organisers", "organizers")},
     **{w: (verbs.ORG_ADD_ORGANISER, Args.TEXT, {}) for w in ("lägg till arrangör", "add organiser", "add organizer")},
@@ -143,8 +147,9 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
     """Words first (longest match), then the arguments their command takes; None when nothing fits."""
     text = text.strip()
     first = text.split(maxsplit=1)[0].casefold() if text else ""
-    for words in _BY_FIRST_WORD.get(first) or _BY_FIRST_WORD.get(first.rstrip(".!?"), []):
-        pattern = rf"{re.escape(words)}(?:[.!?]*|\s+(?P<rest>.*))"
+    for words in _BY_FIRST_WORD.get(first) or _BY_FIRST_WORD.get(first.rstrip(".!?:"), []):
+        # "förslag: …" as well as "förslag …"
+        pattern = rf"{re.escape(words)}(?:[.!?]*|:?\s+(?P<rest>.*))"
         match = re.fullmatch(pattern, text, flags=re.IGNORECASE | re.DOTALL)
         if match is None:
             continue

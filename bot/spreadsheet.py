@@ -1,4 +1,5 @@
-"""The organisers' export: registrations as an Excel workbook (.xlsx), one row per person and session."""
+"""The organisers' export: registrations as an Excel workbook (.xlsx), one row per person and session;
+for the whole series, the participants' theme suggestions on a second sheet."""
 
 from __future__ import annotations
 
@@ -71,6 +72,17 @@ def workbook(data: ExportData, t: Translator) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+    if data.suggestions:
+        ideas = book.create_sheet(t.gettext("Theme suggestions")[:31])
+        ideas.append([t.gettext("Date"), t.gettext("Name"), t.gettext("Organisation"), t.gettext("Suggestion")])
+        for cell in ideas[1]:
+            cell.font = Font(bold=True)
+        for suggestion in data.suggestions:
+            when = t.local(suggestion.created_at).replace(tzinfo=None)
+            ideas.append([when, _cell(suggestion.name), _cell(suggestion.organisation), _cell(suggestion.text)])
+        for index, width in enumerate((20, 28, 26, 80), start=1):
+            ideas.column_dimensions[get_column_letter(index)].width = width
+        ideas.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

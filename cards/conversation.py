@@ -27,9 +27,16 @@ def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[Se
     )
     for standing in standings[:2]:
         body.append(session_summary(t, standing, now))
+    body.append(
+        text(
+            t.gettext("The themes are shaped by those who take part: press “Suggest a theme” or write “suggest”."),
+            isSubtle=True,
+        )
+    )
     actions = [
         execute(t.gettext("All sessions"), verbs.SESSIONS),
         execute(t.gettext("My registrations"), verbs.MINE),
+        execute(t.gettext("Suggest a theme"), verbs.SUGGEST),
         execute(t.gettext("Help"), verbs.HELP),
         language_switch(t.language.value),
     ]
@@ -44,6 +51,7 @@ def help_card(t: Translator, *, unknown: str = "") -> Card:
     rows = [
         (t.gettext("sessions"), t.gettext("the coming sessions, with buttons to register")),
         (t.gettext("my"), t.gettext("your registrations and waiting list places")),
+        (t.gettext("suggest"), t.gettext("suggest a theme or question for a coming session")),
         (t.gettext("english / svenska"), t.gettext("choose the language I write in")),
         (t.gettext("help"), t.gettext("this list")),
     ]
@@ -95,6 +103,10 @@ def error_message(t: Translator, error: errors.DomainError) -> str:
             return t.gettext("You are not registered for that session, so there is nothing to cancel.")
         case errors.ProfileIncomplete():
             return t.gettext("Please fill in your organisation and your role.")
+        case errors.SuggestionTooLong():
+            return t.gettext("That is longer than {limit} characters. Please shorten it a little.").format(
+                limit=error.limit
+            )
         case errors.InvalidInput():
             return t.gettext("Something in that request was not right, so nothing was changed. Please try again.")
         case errors.NotAnOrganiser():

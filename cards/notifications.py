@@ -99,7 +99,13 @@ def feedback_message(t: Translator, standing: SessionStanding) -> Card:
 
 
 def feedback_thanks(t: Translator) -> Card:
-    return card([text(t.gettext("Thank you! The organisers will read it."), weight="Bolder", color="Good")])
+    return card(
+        [
+            text(t.gettext("Thank you! The organisers will read it."), weight="Bolder", color="Good"),
+            text(t.gettext("Is there a theme or question you would like a coming session to take up?")),
+        ],
+        [execute(t.gettext("Suggest a theme"), verbs.SUGGEST)],
+    )
 
 
 def digest_message(t: Translator, lines: Sequence[tuple[int, str, str, str]]) -> Card:

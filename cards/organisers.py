@@ -361,6 +361,7 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
         (t.gettext("meeting 3"), t.gettext("create or refresh session 3's Teams meeting in the organisers' calendar")),
         (t.gettext("stats"), t.gettext("numbers per session and organisation")),
         (t.gettext("feedback 3"), t.gettext("what participants said about session 3, without names")),
+        (t.gettext("suggestions"), t.gettext("themes and questions participants suggest for coming sessions")),
         (t.gettext("audit"), t.gettext("the latest organiser actions")),
         (t.gettext("organisers"), t.gettext("who may organise; add organiser / remove organiser <id>")),
         (t.gettext("use this channel"), t.gettext("take organiser commands in this channel")),

@@ -11,6 +11,7 @@ WITHDRAW: Final = "withdraw"
 MINE: Final = "mine"
 LANGUAGE: Final = "language"
 HELP: Final = "help"
+SUGGEST: Final = "suggest"  # a theme or question for a coming session; without text, the form
 
 # Input ids
 ORGANISATION: Final = "organisation"
@@ -48,6 +49,7 @@ ORG_ADD_ORGANISER: Final = "org.organisers.add"
 ORG_REMOVE_ORGANISER: Final = "org.organisers.remove"
 ORG_BIND_CHANNEL: Final = "org.channel"
 ORG_FEEDBACK: Final = "org.feedback"
+ORG_SUGGESTIONS: Final = "org.suggestions"
 
 # Organisers' inputs
 NUMBER: Final = "number"

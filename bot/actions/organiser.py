@@ -25,6 +25,7 @@ from cards.organisers import (
     session_form_card,
     stats_card,
 )
+from cards.suggestions import suggestions_card
 
 Number = Field(ge=1, le=10_000)
 
@@ -153,6 +154,14 @@ async def participants(ctx: Context, payload: PagePayload) -> Card:
 async def feedback(ctx: Context, payload: NumberPayload) -> Card:
     session, answers = await org.feedback(payload.number, ctx.who, ctx.uow)
     return feedback_card(ctx.t, session, answers)
+
+
+class SuggestionsPagePayload(Payload):
+    page: int = Field(0, ge=0, le=10_000)
+
+
+async def suggestions(ctx: Context, payload: SuggestionsPagePayload) -> Card:
+    return suggestions_card(ctx.t, await org.suggestions(payload.page, ctx.who, ctx.uow))
 
 
 async def export(ctx: Context, payload: OptionalNumberPayload) -> Card:

@@ -1,4 +1,4 @@
-"""Participant actions: browse, register, report absence, withdraw, choose a language."""
+"""Participant actions: browse, register, report absence, withdraw, choose a language, suggest themes."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from cards.sessions import (
     profile_card,
     sessions_card,
 )
+from cards.suggestions import suggestion_form, suggestion_thanks
 
 
 class PagePayload(Payload):
@@ -156,3 +157,17 @@ async def give_feedback(ctx: Context, payload: FeedbackPayload) -> Card:
 async def subscribe(ctx: Context, payload: SubscribePayload) -> Card:
     ctx.person = await svc.set_announcements(ctx.person, payload.wanted, ctx.uow, ctx.now)
     return subscription_card(ctx.t, payload.wanted)
+
+
+class SuggestionPayload(Payload):
+    # Generous: the domain says how long a suggestion may be, with a message that says so.
+    text: str = Field("", max_length=20_000)
+
+
+async def suggest(ctx: Context, payload: SuggestionPayload) -> Card:
+    """`suggest <text>` keeps it; `suggest` alone, or the form sent empty, shows the form."""
+    try:
+        kept = await svc.suggest_theme(svc.SuggestTheme(payload.text), ctx.person, ctx.uow, ctx.now)
+    except errors.SuggestionTooLong as too_long:
+        return suggestion_form(ctx.t, value=payload.text[: too_long.limit], problem=error_message(ctx.t, too_long))
+    return suggestion_thanks(ctx.t) if kept else suggestion_form(ctx.t)

@@ -48,6 +48,12 @@ class ProfileIncomplete(DomainError):
         self.missing = missing
 
 
+class SuggestionTooLong(DomainError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 class InvalidInput(DomainError):
     """A card or command carried data we cannot use (tampered, stale or malformed)."""
 

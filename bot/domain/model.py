@@ -284,6 +284,17 @@ def clean_text(value: str, limit: int = MAX_TEXT) -> str:
     return " ".join(printable.split())[:limit]
 
 
+MAX_SUGGESTION = 1000  # organisers read them a page at a time, in a card of at most 28 KB
+
+
+def validate_suggestion(value: str) -> str:
+    """A theme or question for a coming session, as organisers will read it; "" when nothing was written."""
+    suggestion = clean_text(value, MAX_SUGGESTION + 1)
+    if len(suggestion) > MAX_SUGGESTION:
+        raise errors.SuggestionTooLong(MAX_SUGGESTION)
+    return suggestion
+
+
 def validate_profile(organisation: str, role: str, known_organisations: Sequence[str]) -> Profile:
     organisation = clean_text(organisation, 120)
     role = clean_text(role, 120)

@@ -16,7 +16,16 @@ from bot.domain.meetings import AttendanceRecord, AttendanceState, AttendanceSum
 from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.services.participants import fill_freed_seats
-from bot.services.ports import AuditEntry, ExportGrant, Feedback, OutgoingMessage, SessionCounts, UnitOfWork
+from bot.services.ports import (
+    AuditEntry,
+    ExportGrant,
+    Feedback,
+    OutgoingMessage,
+    SessionCounts,
+    SuggestionPage,
+    ThemeSuggestion,
+    UnitOfWork,
+)
 from bot.turn import ConversationKind
 
 EXPORT_LIFETIME = timedelta(hours=1)
@@ -273,6 +282,20 @@ async def feedback(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Sessio
     return session, await uow.feedback.for_session(session.id)
 
 
+SUGGESTIONS_PAGE = 8  # eight of the longest, in UTF-8, stay within the 28 KB Teams takes a message
+
+
+async def suggestions(page: int, who: Organiser, uow: UnitOfWork) -> SuggestionPage:
+    """The themes and questions participants would like coming sessions to take up, newest first, with
+    who suggested them, so that organisers can ask them to say more or to take part in shaping a session.
+    A page beyond the last (the list is older than the card) shows the last."""
+    total = await uow.suggestions.count(who.series.id)
+    pages = max((total + SUGGESTIONS_PAGE - 1) // SUGGESTIONS_PAGE, 1)
+    page = min(page, pages - 1)
+    found = await uow.suggestions.newest(who.series.id, SUGGESTIONS_PAGE, page * SUGGESTIONS_PAGE) if total else []
+    return SuggestionPage(total, page, pages, tuple(found))
+
+
 async def participants(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Session, ParticipantList]:
     session = await _session(uow, who, number)
     entries = [Entry(p, r) for p, r in await uow.registrations.entries(session.id)]
@@ -377,6 +400,7 @@ async def create_export(number: int | None, who: Organiser, uow: UnitOfWork, now
 class ExportData:
     series: Series
     rows: tuple[tuple[Session, Person, Any], ...]
+    suggestions: tuple[ThemeSuggestion, ...] = ()  # the whole series' export only
 
 
 async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
@@ -390,4 +414,7 @@ async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
     rows: list[tuple[Session, Person, Any]] = []
     for session in sessions:
         rows.extend((session, p, r) for p, r in await uow.registrations.entries(session.id))
-    return ExportData(series, tuple(rows))
+    suggestions: list[ThemeSuggestion] = []
+    if grant.session_id is None:
+        suggestions = await uow.suggestions.newest(series.id, await uow.suggestions.count(series.id))
+    return ExportData(series, tuple(rows), tuple(suggestions))

@@ -1,4 +1,4 @@
-"""Participant use cases: browse, register, report absence, withdraw, choose a language."""
+"""Participant use cases: browse, register, report absence, withdraw, choose a language, suggest themes."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bot.domain.model import (
     decide_registration,
     promotions,
     validate_profile,
+    validate_suggestion,
 )
 from bot.services.ports import Clock, ConversationRef, Feedback, OutgoingMessage, UnitOfWork
 
@@ -255,6 +256,25 @@ async def give_feedback(cmd: GiveFeedback, person: Person, uow: UnitOfWork, now:
         raise errors.InvalidInput()
     await uow.feedback.save(session.id, person.id, Feedback(cmd.rating, clean_text(cmd.comment, 2000)), now)
     await uow.commit()
+
+
+@dataclass(frozen=True)
+class SuggestTheme:
+    text: str
+
+
+async def suggest_theme(cmd: SuggestTheme, person: Person, uow: UnitOfWork, now: datetime) -> bool:
+    """Keeps a theme or question for the organisers of the series ("Lärträffarnas teman och innehåll
+    medskapas av de som deltar"); False when nothing was written, so there was nothing to keep."""
+    text = validate_suggestion(cmd.text)
+    if not text:
+        return False
+    all_series = await uow.series.list_all()
+    if not all_series:
+        raise errors.InvalidInput()
+    await uow.suggestions.add(all_series[0].id, person.id, text, now)
+    await uow.commit()
+    return True
 
 
 async def _visible_session(session_id: int, uow: UnitOfWork, now: datetime, *, lock: bool = False) -> Session:

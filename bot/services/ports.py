@@ -63,6 +63,24 @@ class Feedback:
 
 
 @dataclass(frozen=True)
+class ThemeSuggestion:
+    """A theme or question a participant would like a coming session to take up, as organisers see it."""
+
+    text: str
+    name: str
+    organisation: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SuggestionPage:
+    total: int
+    page: int  # from 0
+    pages: int
+    suggestions: tuple[ThemeSuggestion, ...]
+
+
+@dataclass(frozen=True)
 class ExportGrant:
     series_id: int
     session_id: int | None
@@ -236,6 +254,18 @@ class FeedbackRepository(Protocol):
     async def for_session(self, session_id: int) -> list[Feedback]: ...
 
 
+class SuggestionRepository(Protocol):
+    async def add(self, series_id: int, person_id: int, text: str, now: datetime) -> None:
+        """Keeps nothing new when the person suggested the same text before (a second click)."""
+        ...
+
+    async def count(self, series_id: int) -> int: ...
+
+    async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
+        """`limit` of the series' suggestions, newest first, skipping `offset`."""
+        ...
+
+
 class ExportRepository(Protocol):
     async def add(self, token_hash: str, grant: ExportGrant, created_by: str, now: datetime) -> None: ...
 
@@ -323,6 +353,9 @@ class UnitOfWork(Protocol):
 
     @property
     def feedback(self) -> FeedbackRepository: ...
+
+    @property
+    def suggestions(self) -> SuggestionRepository: ...
 
     @property
     def meetings(self) -> MeetingRepository: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -31,6 +32,7 @@ from bot.services.ports import (
     OutboxItem,
     OutgoingMessage,
     SessionCounts,
+    ThemeSuggestion,
 )
 from bot.storage import tables as t
 from bot.storage.engine import Connection
@@ -864,6 +866,38 @@ class SqlFeedbackRepository:
             select(f.c.rating, f.c.comment).where(f.c.session_id == session_id).order_by(f.c.id)
         )
         return [Feedback(r.rating, r.comment) for r in rows]
+
+
+class SqlSuggestionRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, series_id: int, person_id: int, text: str, now: datetime) -> None:
+        s = t.theme_suggestions
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        insert = _insert(self._conn, s).values(
+            series_id=series_id, person_id=person_id, text=text, digest=digest, created_at=now
+        )
+        await self._conn.execute(
+            insert.on_conflict_do_nothing(index_elements=[s.c.series_id, s.c.person_id, s.c.digest])
+        )
+
+    async def count(self, series_id: int) -> int:
+        s = t.theme_suggestions
+        query = select(func.count()).select_from(s).where(s.c.series_id == series_id)
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
+        s, p = t.theme_suggestions, t.people
+        rows = await self._conn.execute(
+            select(s.c.text, p.c.name, p.c.organisation, s.c.created_at)
+            .join(p, p.c.id == s.c.person_id)
+            .where(s.c.series_id == series_id)
+            .order_by(s.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [ThemeSuggestion(*row) for row in rows.tuples()]
 
 
 class SqlExportRepository:

@@ -232,6 +232,20 @@ feedback = Table(
     CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
 )
 
+# Themes and questions participants would like a coming session to take up ("Lärträffarnas teman och
+# innehåll medskapas av de som deltar"). The digest of the cleaned text makes a double click one row.
+theme_suggestions = Table(
+    "theme_suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("series_id", "person_id", "digest", name="uq_theme_suggestions_series_person_digest"),
+)
+
 # Each published session's Teams meeting: what Graph has been told, and what it still must be told.
 meetings = Table(
     "meetings",

@@ -19,6 +19,7 @@ from bot.storage.repositories import (
     SqlRegistrationRepository,
     SqlSeriesRepository,
     SqlSessionRepository,
+    SqlSuggestionRepository,
 )
 
 
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     exports: SqlExportRepository
     feedback: SqlFeedbackRepository
+    suggestions: SqlSuggestionRepository
     meetings: SqlMeetingRepository
     graph_slots: SqlGraphSlots
     attendance: SqlAttendanceRepository
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn)
         self.exports = SqlExportRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.suggestions = SqlSuggestionRepository(conn)
         self.meetings = SqlMeetingRepository(conn)
         self.graph_slots = SqlGraphSlots(conn)
         self.attendance = SqlAttendanceRepository(conn)

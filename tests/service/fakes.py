@@ -8,9 +8,12 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from bot import datafile
 from bot.domain.meetings import MeetingMode
 from bot.domain.model import Person, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus
-from bot.services.ports import AuditEntry, ConversationRef, OutgoingMessage
+from bot.services.ports import AuditEntry, ConversationRef, OutgoingMessage, ThemeSuggestion
+from bot.services.series_admin import import_series
+from tests.conftest import DEMO_DATA
 
 
 class FakeSeries:
@@ -215,6 +218,35 @@ class FakeMeetings:
         self.marks.append(("details", session_id))
 
 
+class FakeSuggestions:
+    def __init__(self, people: FakePeople) -> None:
+        self.people = people
+        self.rows: list[tuple[int, int, str, datetime]] = []  # (series, person, text, at), oldest first
+
+    async def add(self, series_id: int, person_id: int, text: str, now: datetime) -> None:
+        if not any(r[:3] == (series_id, person_id, text) for r in self.rows):
+            self.rows.append((series_id, person_id, text, now))
+
+    async def count(self, series_id: int) -> int:
+        return sum(1 for r in self.rows if r[0] == series_id)
+
+    async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
+        mine = [r for r in reversed(self.rows) if r[0] == series_id][offset : offset + limit]
+        people = self.people.rows
+        return [ThemeSuggestion(text, people[p].name, people[p].organisation, at) for _, p, text, at in mine]
+
+
+async def demo_unit_of_work(now: datetime, capacity: int | None = None) -> FakeUnitOfWork:
+    """The demo series moved ahead of `now`, its first session limited to `capacity`."""
+    uow = FakeUnitOfWork()
+    series, sessions = datafile.load(DEMO_DATA)
+    weeks = datafile.weeks_to_future(sessions, now)
+    sessions = [datafile.shifted(s, weeks) for s in sessions]
+    sessions[0] = replace(sessions[0], capacity=capacity)
+    await import_series(series, sessions, uow, now)
+    return uow
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.series = FakeSeries()
@@ -226,6 +258,7 @@ class FakeUnitOfWork:
         self.organisers = FakeOrganisers()
         self.audit = FakeAudit()
         self.meetings = FakeMeetings()
+        self.suggestions = FakeSuggestions(self.people)
         self.commits = 0
 
     async def __aenter__(self) -> Self:

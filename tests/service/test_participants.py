@@ -13,19 +13,13 @@ from bot.domain.model import Person, PersonKey, RegistrationStatus, SessionStatu
 from bot.services import participants as svc
 from bot.services.series_admin import import_series
 from tests.conftest import DEMO_DATA
-from tests.service.fakes import FakeUnitOfWork
+from tests.service.fakes import FakeUnitOfWork, demo_unit_of_work
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 async def _uow(capacity: int | None = None) -> FakeUnitOfWork:
-    uow = FakeUnitOfWork()
-    series, sessions = datafile.load(DEMO_DATA)
-    weeks = datafile.weeks_to_future(sessions, NOW)
-    sessions = [datafile.shifted(s, weeks) for s in sessions]
-    sessions[0] = replace(sessions[0], capacity=capacity)
-    await import_series(series, sessions, uow, NOW)
-    return uow
+    return await demo_unit_of_work(NOW, capacity)
 
 
 async def _person(uow: FakeUnitOfWork, n: int, *, profile: bool = True) -> Person:

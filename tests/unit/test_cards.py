@@ -25,7 +25,7 @@ from bot.domain.model import (
 )
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.i18n import SERIES_TIMEZONE, Catalogs
-from bot.services.ports import AuditEntry, SessionCounts
+from bot.services.ports import AuditEntry, SessionCounts, SuggestionPage, ThemeSuggestion
 from cards import notifications as notify
 from cards import verbs
 from cards.conversation import apology_card, channel_hint_card, error_card, help_card, welcome_card
@@ -49,6 +49,7 @@ from cards.sessions import (
     profile_card,
     sessions_card,
 )
+from cards.suggestions import suggestion_form, suggestion_thanks, suggestions_card
 from tests.conftest import DEMO_DATA
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -113,6 +114,10 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         ("help-unknown", help_card(t, unknown="vad?")),
         ("channel", channel_hint_card(t)),
         ("apology", apology_card(t, "abc123")),
+        ("feedback-thanks", notify.feedback_thanks(t)),
+        ("suggestion-form", suggestion_form(t)),
+        ("suggestion-form-problem", suggestion_form(t, value="Lång text", problem="För lång")),
+        ("suggestion-thanks", suggestion_thanks(t)),
     ]
     for i, standing in enumerate(standings):
         cards.append((f"details-{i}", details_card(t, series, standing, NOW)))
@@ -136,7 +141,7 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         errors.ProfileIncomplete(("role",)), errors.InvalidInput(), errors.NotAnOrganiser(),
         errors.NotTheOrganiserChannel(), errors.UnknownSessionNumber(7), errors.NotATeamsMeetingUrl(),
         errors.NothingToSend(), errors.LastOrganiser(), errors.ExportExpired(), errors.SessionNotPublished(3),
-        errors.MeetingsNotConfigured(),
+        errors.MeetingsNotConfigured(), errors.SuggestionTooLong(1000),
     ):  # fmt: skip
         cards.append((f"error-{type(error).__name__}", error_card(t, error)))
         cards.append((f"organiser-error-{type(error).__name__}", error_card(t, error, organiser=True)))
@@ -184,6 +189,15 @@ def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
         "by-hand": Meeting(published.id, MeetingMode.MANUAL, "tx", NOW),
     }.items():
         cards.append((f"org-session-meeting-{name}", session_admin_card(t, published, counts, meeting=meeting)))
+    suggestions = tuple(
+        ThemeSuggestion(f"Tema {n}: hur når vi unga vuxna?", "Alex", "Luleå kommun", NOW) for n in range(10)
+    )
+    cards += [
+        ("org-suggestions-empty", suggestions_card(t, SuggestionPage(0, 0, 1, ()))),
+        ("org-suggestions", suggestions_card(t, SuggestionPage(25, 0, 3, suggestions))),
+        ("org-suggestions-middle", suggestions_card(t, SuggestionPage(25, 1, 3, suggestions))),
+        ("org-suggestions-last", suggestions_card(t, SuggestionPage(25, 2, 3, suggestions[:5]))),
+    ]
     cards.append(("digest", notify.digest_message(t, [(1, "Alex", "Luleå kommun", "Sjuk"), (2, "Kim", "", "")])))
     cards.append(("meeting-problem", notify.meeting_problem_message(t, 1, "no_join_url", {"mailbox": "m@example.org"})))
     cards.append(("meeting-limit", notify.meeting_problem_message(t, 1, "over_limit", {"left_out": 3})))
@@ -249,3 +263,15 @@ def test_sessions_are_paginated() -> None:
     containers = [c for c in first["body"] if c["type"] == "Container"]
     assert len(containers) == 5
     assert any(a["title"] == "Fler lärträffar" and a["data"]["page"] == 1 for a in first["actions"])
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_a_full_page_of_the_longest_suggestions_fits_in_a_teams_message(language: Language) -> None:
+    """Teams takes at most 28 KB a message; the bot sends UTF-8, where ö is two bytes."""
+    from bot.domain.model import MAX_SUGGESTION
+    from bot.services.organisers import SUGGESTIONS_PAGE
+
+    longest = ThemeSuggestion("ö" * MAX_SUGGESTION, "Å" * 120, "Ä" * 120, NOW)
+    page = SuggestionPage(1000, 1, 100, (longest,) * SUGGESTIONS_PAGE)
+    card = suggestions_card(CATALOGS.translator(language), page)
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < 28_000

@@ -8,6 +8,7 @@ import pytest
 
 from bot.domain import errors
 from bot.domain.model import (
+    MAX_SUGGESTION,
     Language,
     Person,
     PersonKey,
@@ -19,6 +20,7 @@ from bot.domain.model import (
     decide_registration,
     promotions,
     validate_profile,
+    validate_suggestion,
 )
 
 START = datetime(2027, 1, 15, 8, 0, tzinfo=UTC)
@@ -130,3 +132,16 @@ def test_profile_validation() -> None:
 def test_clean_text_folds_whitespace_and_drops_control_characters() -> None:
     assert clean_text("a\x00b\n\n  c\u200b", 10) == "a b c"
     assert len(clean_text("x" * 1000)) == 500
+
+
+def test_a_suggestion_is_cleaned_and_may_be_as_long_as_the_limit() -> None:
+    assert validate_suggestion("  Hur når vi\tunga\u0007 vuxna?\n\n ") == "Hur når vi unga vuxna?"
+    assert validate_suggestion(" \n ") == ""
+    assert validate_suggestion("å" * MAX_SUGGESTION) == "å" * MAX_SUGGESTION
+    assert validate_suggestion("a " + "b" * (MAX_SUGGESTION - 2) + "   ") == "a " + "b" * (MAX_SUGGESTION - 2)
+
+
+def test_a_suggestion_longer_than_the_limit_is_refused_not_cut() -> None:
+    with pytest.raises(errors.SuggestionTooLong) as refused:
+        validate_suggestion("x" * (MAX_SUGGESTION + 1))
+    assert refused.value.limit == MAX_SUGGESTION

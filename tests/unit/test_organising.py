@@ -162,7 +162,22 @@ def test_every_example_in_the_organiser_help_is_a_command() -> None:
     for language in Language:
         card = organiser_help_card(Catalogs.load().translator(language))
         examples = [f["title"] for e in card["body"] if e["type"] == "FactSet" for f in e["facts"]]
-        assert len(examples) == 14
+        assert len(examples) == 15
         for example in examples:
             for variant in example.replace("<", "").replace(">", "").split(" / "):
                 assert parse_command(variant.replace("Teams-länk", "x").replace("Teams link", "x")) is not None, variant
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("förslag AI i skolan", (verbs.SUGGEST, {verbs.TEXT: "AI i skolan"})),
+        ("Förslag: AI i skolan", (verbs.SUGGEST, {verbs.TEXT: "AI i skolan"})),
+        ("förslag", (verbs.SUGGEST, {verbs.TEXT: ""})),
+        ("suggest: two\nlines", (verbs.SUGGEST, {verbs.TEXT: "two\nlines"})),
+        ("förslagen", (verbs.ORG_SUGGESTIONS, {})),
+        ("meddela: 3 Välkomna!", (verbs.ORG_MESSAGE, {verbs.NUMBER: "3", verbs.TEXT: "Välkomna!"})),
+    ],
+)
+def test_suggestion_commands_and_a_colon_after_the_command_word(text: str, expected: tuple[str, dict[str, str]]) -> None:
+    assert parse_command(text) == expected

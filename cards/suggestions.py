@@ -1,0 +1,75 @@
+"""Theme suggestions: the participant's form and thanks, and the organisers' list."""
+
+from __future__ import annotations
+
+from bot.domain.model import MAX_SUGGESTION
+from bot.i18n import Translator
+from bot.services.ports import SuggestionPage
+from cards import verbs
+from cards.elements import Card, Element, card, execute, heading, text, text_input
+
+
+def suggestion_form(t: Translator, *, value: str = "", problem: str = "") -> Card:
+    body: list[Element] = [heading(t.gettext("Suggest a theme"), size="Medium")]
+    if problem:
+        body.append(text(problem, color="Attention", weight="Bolder"))
+    body += [
+        text(
+            t.gettext(
+                "The themes and content of the sessions are shaped by those who take part. What would you like "
+                "a coming session to take up: a theme, a question, an experience to share, a guest to invite?"
+            )
+        ),
+        text_input(
+            verbs.TEXT,
+            t.gettext("Your suggestion"),
+            value=value,
+            multiline=True,
+            max_length=MAX_SUGGESTION,
+            required=True,
+            error=t.gettext("Write your suggestion"),
+        ),
+        text(
+            t.gettext("The organisers see your name and organisation with it, so they can ask you more."), isSubtle=True
+        ),
+    ]
+    return card(body, [execute(t.gettext("Send suggestion"), verbs.SUGGEST)])
+
+
+def suggestion_thanks(t: Translator) -> Card:
+    return card(
+        [text(t.gettext("Thank you! Your suggestion has gone to the organisers."), weight="Bolder", color="Good")],
+        [execute(t.gettext("Suggest another"), verbs.SUGGEST), execute(t.gettext("All sessions"), verbs.SESSIONS)],
+    )
+
+
+def suggestions_card(t: Translator, found: SuggestionPage) -> Card:
+    body: list[Element] = [heading(t.gettext("Theme suggestions"), size="Medium")]
+    if not found.suggestions:
+        body.append(
+            text(t.gettext("No suggestions yet. Participants suggest themes by writing “suggest” to me in a chat."))
+        )
+        return card(body)
+    body.append(
+        text(
+            t.ngettext(
+                "{n} suggestion from participants, newest first",
+                "{n} suggestions from participants, newest first",
+                found.total,
+            ).format(n=found.total),
+            isSubtle=True,
+        )
+    )
+    for suggestion in found.suggestions:
+        who = ", ".join(part for part in (suggestion.name, suggestion.organisation) if part)
+        body.append(text(f"{t.date(suggestion.created_at)} · {who}", weight="Bolder", separator=True))
+        body.append(text(suggestion.text, spacing="Small"))
+    actions: list[Element] = []
+    if found.pages > 1:
+        page_of = t.gettext("Page {page} of {pages}").format(page=found.page + 1, pages=found.pages)
+        body.append(text(page_of, isSubtle=True))
+        if found.page > 0:
+            actions.append(execute(t.gettext("Previous"), verbs.ORG_SUGGESTIONS, {"page": found.page - 1}))
+        if found.page + 1 < found.pages:
+            actions.append(execute(t.gettext("Next"), verbs.ORG_SUGGESTIONS, {"page": found.page + 1}))
+    return card(body, actions)
