@@ -108,9 +108,18 @@ def feedback_thanks(t: Translator) -> Card:
     )
 
 
-def digest_message(t: Translator, lines: Sequence[tuple[int, str, str, str]]) -> Card:
-    """(session number, name, organisation, reason) for the absences since the last digest."""
-    body: list[Element] = [heading(t.gettext("New absences"), size="Medium")]
+def digest_message(t: Translator, lines: Sequence[tuple[int, str, str, str]], suggestions: int = 0) -> Card:
+    """(session number, name, organisation, reason) for the absences since the last digest, and how many
+    theme suggestions came in."""
+    body: list[Element] = []
+    actions = [execute(t.gettext("Statistics"), verbs.ORG_STATS)]
+    if suggestions:
+        body.append(heading(t.gettext("Theme suggestions"), size="Medium"))
+        body.append(text(t.ngettext("{n} new suggestion from participants.", "{n} new suggestions from participants.",
+                                    suggestions).format(n=suggestions)))  # fmt: skip
+        actions.insert(0, execute(t.gettext("Theme suggestions"), verbs.ORG_SUGGESTIONS))
+    if lines:
+        body.append(heading(t.gettext("New absences"), size="Medium"))
     current = None
     for number, name, organisation, reason in lines:
         if number != current:
@@ -120,7 +129,7 @@ def digest_message(t: Translator, lines: Sequence[tuple[int, str, str, str]]) ->
         if reason:
             line += " · " + t.gettext("“{reason}”").format(reason=reason)
         body.append(text(line, spacing="None"))
-    return card(body, [execute(t.gettext("Statistics"), verbs.ORG_STATS)])
+    return card(body, actions)
 
 
 def declined_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:

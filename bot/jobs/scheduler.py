@@ -1,4 +1,5 @@
-"""Queues the messages that time brings: reminders, "how was it?" after a session, the organisers' digest.
+"""Queues the messages that time brings: reminders, "how was it?" after a session, the organisers' digest
+(new absences and how many theme suggestions came in).
 
 Driven by database state and idempotency keys, so it may run in every instance at once and after any
 downtime: each message is queued once.
@@ -95,10 +96,11 @@ class Scheduler:
             if since >= window_end:
                 continue
             absences = await uow.registrations.absences_since(series.id, since, window_end)
-            if absences:
+            suggested = await uow.suggestions.count(series.id, since, window_end)
+            if absences or suggested:
                 lines = [(s.number, p.name, p.organisation, r.absence_reason) for s, p, r in absences]
                 key = f"digest:{series.id}:{bucket}"
-                payload = {"series": series.id, "lines": [list(line) for line in lines]}
+                payload = {"series": series.id, "lines": [list(line) for line in lines], "suggestions": suggested}
                 queued += await uow.outbox.enqueue(
                     [OutgoingMessage(key, notifications.DIGEST, None, None, payload)], now
                 )

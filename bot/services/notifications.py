@@ -132,4 +132,5 @@ async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prep
         return found
     series, to = found
     lines = [(int(n), str(name), str(org), str(reason)) for n, name, org, reason in item.payload.get("lines", [])]
-    return Prepared(to, cards.digest_message(catalogs.translator(series.language), lines), None)
+    suggestions = int(item.payload.get("suggestions", 0))
+    return Prepared(to, cards.digest_message(catalogs.translator(series.language), lines, suggestions), None)

@@ -259,7 +259,9 @@ class SuggestionRepository(Protocol):
         """Keeps nothing new when the person suggested the same text before (a second click)."""
         ...
 
-    async def count(self, series_id: int) -> int: ...
+    async def count(self, series_id: int, since: datetime | None = None, until: datetime | None = None) -> int:
+        """How many the series has, or how many came in [since, until)."""
+        ...
 
     async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
         """`limit` of the series' suggestions, newest first, skipping `offset`."""

@@ -882,9 +882,13 @@ class SqlSuggestionRepository:
             insert.on_conflict_do_nothing(index_elements=[s.c.series_id, s.c.person_id, s.c.digest])
         )
 
-    async def count(self, series_id: int) -> int:
+    async def count(self, series_id: int, since: datetime | None = None, until: datetime | None = None) -> int:
         s = t.theme_suggestions
         query = select(func.count()).select_from(s).where(s.c.series_id == series_id)
+        if since is not None:
+            query = query.where(s.c.created_at >= since)
+        if until is not None:
+            query = query.where(s.c.created_at < until)
         return int((await self._conn.execute(query)).scalar_one())
 
     async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:

@@ -4,15 +4,20 @@ on SQLite and PostgreSQL ("Lärträffarnas teman och innehåll medskapas av de s
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import openpyxl
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import MAX_SUGGESTION
+from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.services.organisers import SUGGESTIONS_PAGE
 from bot.storage import tables
+from bot.storage.uow import SqlUnitOfWorkFactory
 from cards import verbs
+from tests.conftest import FakeClock
 from tests.integration.harness import (
     ALEX,
     MEGAN,
@@ -140,3 +145,24 @@ async def test_the_whole_series_export_holds_every_suggestion(bot: BotClient, en
     assert rows[-2][1:] == ("Megan Bowen", "Pajala kommun", '\'=HYPERLINK("http://example.org")'), "never a formula"
     assert rows[-1][3] == "Tema ett"
     assert (await workbook("exportera 1")).sheetnames == ["Anmälningar"], "a session's export is its registrations"
+
+
+async def test_the_organisers_hourly_digest_says_how_many_came_in(
+    bot: BotClient, engine: AsyncEngine, clock: FakeClock, worker: DeliveryWorker
+) -> None:
+    scheduler = Scheduler(SqlUnitOfWorkFactory(engine), clock, ScheduleSettings(digest_every=timedelta(hours=1)))
+
+    async def next_hour() -> list[str]:
+        clock.current += timedelta(hours=1)
+        await scheduler.run_once()
+        while await worker.run_once():
+            pass
+        return [all_text(c) for c in bot.connector.proactive_cards("team-id")]
+
+    await bot.say_in_channel("förslagen")  # the bot learns where the organisers' channel is
+    await bot.say("förslag Tema A", MEGAN)
+    await bot.say("förslag Tema B", numbered_user(1))
+    (digest,) = await next_hour()
+    assert "2 nya förslag från deltagarna." in digest
+    assert "Nya förhinder" not in digest
+    assert len(await next_hour()) == 1, "nothing new, no digest"

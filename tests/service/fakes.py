@@ -227,8 +227,11 @@ class FakeSuggestions:
         if not any(r[:3] == (series_id, person_id, text) for r in self.rows):
             self.rows.append((series_id, person_id, text, now))
 
-    async def count(self, series_id: int) -> int:
-        return sum(1 for r in self.rows if r[0] == series_id)
+    async def count(self, series_id: int, since: datetime | None = None, until: datetime | None = None) -> int:
+        def within(at: datetime) -> bool:
+            return (since is None or at >= since) and (until is None or at < until)
+
+        return sum(1 for r in self.rows if r[0] == series_id and within(r[3]))
 
     async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
         mine = [r for r in reversed(self.rows) if r[0] == series_id][offset : offset + limit]

@@ -199,6 +199,8 @@ def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
         ("org-suggestions-last", suggestions_card(t, SuggestionPage(25, 2, 3, suggestions[:5]))),
     ]
     cards.append(("digest", notify.digest_message(t, [(1, "Alex", "Luleå kommun", "Sjuk"), (2, "Kim", "", "")])))
+    cards.append(("digest-suggestions", notify.digest_message(t, [], 3)))
+    cards.append(("digest-both", notify.digest_message(t, [(1, "Alex", "Luleå kommun", "")], 1)))
     cards.append(("meeting-problem", notify.meeting_problem_message(t, 1, "no_join_url", {"mailbox": "m@example.org"})))
     cards.append(("meeting-limit", notify.meeting_problem_message(t, 1, "over_limit", {"left_out": 3})))
     return cards

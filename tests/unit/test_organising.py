@@ -179,5 +179,7 @@ def test_every_example_in_the_organiser_help_is_a_command() -> None:
         ("meddela: 3 Välkomna!", (verbs.ORG_MESSAGE, {verbs.NUMBER: "3", verbs.TEXT: "Välkomna!"})),
     ],
 )
-def test_suggestion_commands_and_a_colon_after_the_command_word(text: str, expected: tuple[str, dict[str, str]]) -> None:
+def test_suggestion_commands_and_a_colon_after_the_command_word(
+    text: str, expected: tuple[str, dict[str, str]]
+) -> None:
     assert parse_command(text) == expected
