@@ -9,6 +9,10 @@ from cards import verbs
 from cards.elements import Card, Element, card, execute, heading, text, text_input
 
 
+def _who_sees(t: Translator) -> str:
+    return t.gettext("The organisers see your name and organisation with it, so they can ask you more.")
+
+
 def suggestion_form(t: Translator, *, value: str = "", problem: str = "") -> Card:
     body: list[Element] = [heading(t.gettext("Suggest a theme"), size="Medium")]
     if problem:
@@ -29,16 +33,18 @@ def suggestion_form(t: Translator, *, value: str = "", problem: str = "") -> Car
             required=True,
             error=t.gettext("Write your suggestion"),
         ),
-        text(
-            t.gettext("The organisers see your name and organisation with it, so they can ask you more."), isSubtle=True
-        ),
+        text(_who_sees(t), isSubtle=True),
     ]
     return card(body, [execute(t.gettext("Send suggestion"), verbs.SUGGEST)])
 
 
 def suggestion_thanks(t: Translator) -> Card:
     return card(
-        [text(t.gettext("Thank you! Your suggestion has gone to the organisers."), weight="Bolder", color="Good")],
+        [
+            text(t.gettext("Thank you! Your suggestion has gone to the organisers."), weight="Bolder", color="Good"),
+            # Also here: a suggestion typed after the command word never showed the form that says so.
+            text(_who_sees(t), isSubtle=True),
+        ],
         [execute(t.gettext("Suggest another"), verbs.SUGGEST), execute(t.gettext("All sessions"), verbs.SESSIONS)],
     )
 

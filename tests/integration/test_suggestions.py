@@ -52,6 +52,7 @@ async def test_suggest_in_a_sentence_or_with_the_form_and_organisers_read_it(
 
     thanks = await bot.say("Förslag: Hur når vi unga vuxna med   digitala tjänster?", MEGAN)
     assert "Tack! Ditt förslag har gått till arrangörerna." in all_text(thanks)
+    assert "Arrangörerna ser ditt namn och din organisation" in all_text(thanks), "said where no form said it"
 
     form = await bot.say("förslag", MEGAN)  # the word alone: the form
     assert "Lärträffarnas teman och innehåll medskapas av er som deltar" in all_text(form)
