@@ -55,8 +55,19 @@ async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo
     await expect(mine).to_contain_text("Krockar med kommunstyrelsen")
     await shot(page, "4-mina")
 
+    # "Lärträffarnas teman och innehåll medskapas av de som deltar": a theme for a coming session.
+    await say(page, "förslag")
+    suggestion = last_card(page)
+    await expect(suggestion).to_contain_text("medskapas av er som deltar", timeout=TIMEOUT)
+    await suggestion.get_by_label("Ditt förslag").fill("Hur når vi unga vuxna med digitala tjänster?")
+    await suggestion.get_by_role("button", name="Skicka förslaget").click()
+    await expect(last_card(page)).to_contain_text("Tack! Ditt förslag har gått till arrangörerna.", timeout=TIMEOUT)
+    await shot(page, "5-forslag")
+
     with sqlite3.connect(demo.database) as db:
         rows = db.execute("SELECT status, absence_reason, after_talk FROM registrations").fetchall()
         person = db.execute("SELECT organisation, role, language, email FROM people").fetchall()
+        suggested = db.execute("SELECT text FROM theme_suggestions").fetchall()
     assert rows == [("absent", "Krockar med kommunstyrelsen", 1)]
     assert person == [("Pajala kommun", "Utvecklingsstrateg", "sv", "alexw@example.com")]
+    assert suggested == [("Hur når vi unga vuxna med digitala tjänster?",)]
