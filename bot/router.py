@@ -43,6 +43,8 @@ class Route:
     locks_session: Callable[[Any], int] | None = None
     # Writes nothing after the turn's arrival: on PostgreSQL, no transaction (UnitOfWorkFactory).
     reads_only: bool = False
+    # Takes a person: "@Megan" stands for her Entra object id, asked of Teams before the transaction opens.
+    takes_mention: bool = False
 
 
 def _r(
@@ -51,8 +53,9 @@ def _r(
     *,
     organiser: bool = False,
     reads_only: bool = False,
+    takes_mention: bool = False,
 ) -> Route:
-    return Route(model.model_validate, action, organiser, reads_only=reads_only)
+    return Route(model.model_validate, action, organiser, reads_only=reads_only, takes_mention=takes_mention)
 
 
 # The table: every card verb, and every typed command through COMMANDS, lands here.
@@ -86,8 +89,8 @@ ROUTES: dict[str, Route] = {
     verbs.ORG_STATS: _r(NoPayload, o.stats, organiser=True),
     verbs.ORG_AUDIT: _r(NoPayload, o.audit, organiser=True),
     verbs.ORG_ORGANISERS: _r(NoPayload, o.list_organisers, organiser=True),
-    verbs.ORG_ADD_ORGANISER: _r(o.TextPayload, o.add_organiser, organiser=True),
-    verbs.ORG_REMOVE_ORGANISER: _r(o.TextPayload, o.remove_organiser, organiser=True),
+    verbs.ORG_ADD_ORGANISER: _r(o.OrganiserIdPayload, o.add_organiser, organiser=True, takes_mention=True),
+    verbs.ORG_REMOVE_ORGANISER: _r(o.OrganiserIdPayload, o.remove_organiser, organiser=True, takes_mention=True),
     verbs.ORG_BIND_CHANNEL: _r(NoPayload, o.bind_channel, organiser=True),
     verbs.ORG_FEEDBACK: _r(o.NumberPayload, o.feedback, organiser=True),
     verbs.ORG_SUGGESTIONS: _r(o.SuggestionsPagePayload, o.suggestions, organiser=True),
@@ -226,6 +229,8 @@ class Router:
         member_email = await self._member_email(turn) if self._is_profile_form(turn) else None
         verb, data = self._resolve(turn)
         route = ROUTES.get(verb)
+        if route is not None and route.takes_mention:
+            data = await self._mentioned(turn, data)
         parsed = _parse(route, data)
         lock = route.locks_session(parsed) if route and route.locks_session and isinstance(parsed, Payload) else None
         async with self._uow_factory(reads_only=route is not None and route.reads_only) as uow:
@@ -295,6 +300,20 @@ class Router:
             log.info("member lookup failed: %s", type(error).__name__)
             return None
         return member.email if member else None
+
+    @staticmethod
+    async def _mentioned(turn: Turn, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """For “add organiser @Megan”: the first person mentioned, when nothing else was written, by object id."""
+        if not turn.mentions or str(data.get(verbs.TEXT) or "").strip():
+            return data
+        mention = turn.mentions[0]
+        try:
+            async with asyncio.timeout(MEMBER_LOOKUP_SECONDS):
+                object_id = await turn.lookup_object_id(mention.teams_id)
+        except Exception as error:  # noqa: BLE001 - answered as "Teams did not tell me", nothing changes
+            log.info("member lookup failed: %s", type(error).__name__)
+            object_id = None
+        return {**data, verbs.TEXT: object_id or "", verbs.MENTIONED: mention.name or mention.teams_id}
 
     def _resolve(self, turn: Turn) -> tuple[str, Mapping[str, Any]]:
         if turn.kind is TurnKind.INSTALL:

@@ -32,9 +32,23 @@ class MemberInfo:
 
 
 MemberLookup = Callable[[], Awaitable[MemberInfo | None]]
+# A Teams user id (as in a mention) to that person's Entra object id, or None when Teams does not say.
+ObjectIdLookup = Callable[[str], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Someone @mentioned in a message, other than the bot."""
+
+    teams_id: str
+    name: str
 
 
 async def _nobody() -> MemberInfo | None:
+    return None
+
+
+async def _no_object_id(_teams_id: str) -> str | None:
     return None
 
 
@@ -51,6 +65,8 @@ class Turn:
     channel_id: str | None = None
     service_url: str = ""
     lookup_member: MemberLookup = _nobody
+    mentions: tuple[Mention, ...] = ()
+    lookup_object_id: ObjectIdLookup = _no_object_id
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,10 @@ def error_message(t: Translator, error: errors.DomainError) -> str:
             return t.gettext("You are not registered for that session, so there is nothing to cancel.")
         case errors.ProfileIncomplete():
             return t.gettext("Please fill in your organisation and your role.")
+        case errors.MemberNotFound():
+            return t.gettext(
+                "Teams did not tell me who {name} is. Write their Entra object id instead: “add organiser <id>”."
+            ).format(name=error.name)
         case errors.SuggestionTooLong():
             return t.gettext("That is longer than {limit} characters. Please shorten it a little.").format(
                 limit=error.limit

@@ -363,7 +363,7 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
         (t.gettext("feedback 3"), t.gettext("what participants said about session 3, without names")),
         (t.gettext("suggestions"), t.gettext("themes and questions participants suggest for coming sessions")),
         (t.gettext("audit"), t.gettext("the latest organiser actions")),
-        (t.gettext("organisers"), t.gettext("who may organise; add organiser / remove organiser <id>")),
+        (t.gettext("organisers"), t.gettext("who may organise; add organiser / remove organiser @name or <id>")),
         (t.gettext("use this channel"), t.gettext("take organiser commands in this channel")),
     ]
     body: list[Element] = []

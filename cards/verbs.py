@@ -54,6 +54,7 @@ ORG_SUGGESTIONS: Final = "org.suggestions"
 # Organisers' inputs
 NUMBER: Final = "number"
 TEXT: Final = "text"
+MENTIONED: Final = "mentioned"  # the name of someone @mentioned whose Entra object id Teams did not give
 
 # Proactive messages
 FEEDBACK: Final = "feedback"

@@ -46,6 +46,17 @@ class TextPayload(Payload):
     text: str = Field("", max_length=4000)
 
 
+class OrganiserIdPayload(TextPayload):
+    """An Entra object id, typed or found for an @mention (Route.takes_mention)."""
+
+    mentioned: str = Field("", max_length=300)
+
+    def object_id(self) -> str:
+        if not self.text.strip() and self.mentioned:
+            raise errors.MemberNotFound(self.mentioned)
+        return self.text
+
+
 class NumberTextPayload(NumberPayload, TextPayload):
     pass
 
@@ -212,14 +223,14 @@ async def list_organisers(ctx: Context, _: NoPayload) -> Card:
     return organisers_card(ctx.t, await org.organisers(ctx.who, ctx.uow, ctx.policy))
 
 
-async def add_organiser(ctx: Context, payload: TextPayload) -> Card:
-    added = await org.add_organiser(payload.text, ctx.who, ctx.uow, ctx.now)
+async def add_organiser(ctx: Context, payload: OrganiserIdPayload) -> Card:
+    added = await org.add_organiser(payload.object_id(), ctx.who, ctx.uow, ctx.now)
     message = ctx.t.gettext("Organiser added.") if added else ctx.t.gettext("Already an organiser.")
     return notice_card(ctx.t, message)
 
 
-async def remove_organiser(ctx: Context, payload: TextPayload) -> Card:
-    removed = await org.remove_organiser(payload.text, ctx.who, ctx.uow, ctx.policy, ctx.now)
+async def remove_organiser(ctx: Context, payload: OrganiserIdPayload) -> Card:
+    removed = await org.remove_organiser(payload.object_id(), ctx.who, ctx.uow, ctx.policy, ctx.now)
     message = ctx.t.gettext("Organiser removed.") if removed else ctx.t.gettext("That id was not an organiser.")
     return notice_card(ctx.t, message)
 

@@ -48,6 +48,14 @@ class ProfileIncomplete(DomainError):
         self.missing = missing
 
 
+class MemberNotFound(DomainError):
+    """Someone @mentioned whose Entra object id Teams did not tell."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 class SuggestionTooLong(DomainError):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)

@@ -19,7 +19,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.config import Settings
 from bot.services.ports import ConversationRef
-from bot.turn import MemberInfo, MemberLookup
+from bot.turn import MemberInfo, MemberLookup, ObjectIdLookup
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +105,33 @@ class BotConnector:
             log.warning("reply not accepted by the Bot Connector: HTTP %s", result.status)
         return result
 
+    async def _member(self, incoming: Mapping[str, Any], teams_id: str) -> dict[str, Any] | None:
+        """A member of the activity's conversation, as Teams describes them; None when it will not say."""
+        base = _conversation_url(incoming["serviceUrl"], incoming["conversation"]["id"])
+        url = f"{base}/members/{quote(teams_id, safe='')}"
+        async with self._session.get(url, headers=await self._headers(), timeout=TIMEOUT) as response:
+            if response.status != 200:
+                return None
+            member = await response.json(loads=orjson.loads)
+        return member if isinstance(member, dict) else None
+
     def member_lookup(self, incoming: Mapping[str, Any]) -> MemberLookup:
         """Asks for the sender's e-mail (or UPN) when needed; activities do not carry it."""
 
         async def lookup() -> MemberInfo | None:
-            sender = quote(str((incoming.get("from") or {}).get("id")), safe="")
-            url = f"{_conversation_url(incoming['serviceUrl'], incoming['conversation']['id'])}/members/{sender}"
-            async with self._session.get(url, headers=await self._headers(), timeout=TIMEOUT) as response:
-                if response.status != 200:
-                    return None
-                member = await response.json(loads=orjson.loads)
-            email = member.get("email") or member.get("userPrincipalName")
+            member = await self._member(incoming, str((incoming.get("from") or {}).get("id")))
+            email = member and (member.get("email") or member.get("userPrincipalName"))
             return MemberInfo(email=str(email)) if email else None
+
+        return lookup
+
+    def object_id_lookup(self, incoming: Mapping[str, Any]) -> ObjectIdLookup:
+        """A member of this conversation's Entra object id, for someone @mentioned by their Teams id."""
+
+        async def lookup(teams_id: str) -> str | None:
+            member = await self._member(incoming, teams_id)
+            # Teams says objectId; the Bot Framework's schema calls it aadObjectId.
+            object_id = member and (member.get("objectId") or member.get("aadObjectId"))
+            return str(object_id) if object_id else None
 
         return lookup

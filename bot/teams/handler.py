@@ -23,7 +23,7 @@ from bot.domain.model import PersonKey
 from bot.services.participants import Actor
 from bot.services.ports import ConversationRef
 from bot.teams.connector import BotConnector
-from bot.turn import ConversationKind, MemberLookup, Reply, Turn, TurnKind
+from bot.turn import ConversationKind, MemberLookup, Mention, ObjectIdLookup, Reply, Turn, TurnKind
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,22 @@ def clean_text(text: str | None) -> str:
     return " ".join(_TAGS.sub(" ", without_mentions).replace("&nbsp;", " ").split())
 
 
-def to_turn(activity: Mapping[str, Any], lookup: MemberLookup | None = None) -> Turn:
+def mentions_of(activity: Mapping[str, Any]) -> tuple[Mention, ...]:
+    """The people @mentioned in a message, without the bot itself."""
+    bot = str(_dict(activity.get("recipient")).get("id") or "")
+    entities = activity.get("entities")
+    found = []
+    for entity in entities if isinstance(entities, list) else []:
+        mentioned = _dict(_dict(entity).get("mentioned"))
+        teams_id = str(mentioned.get("id") or "")
+        if _dict(entity).get("type") == "mention" and teams_id and teams_id != bot:
+            found.append(Mention(teams_id, str(mentioned.get("name") or "")))
+    return tuple(found)
+
+
+def to_turn(
+    activity: Mapping[str, Any], lookup: MemberLookup | None = None, object_ids: ObjectIdLookup | None = None
+) -> Turn:
     """Everything inward of here sees only our own types."""
     sender = _dict(activity.get("from"))
     conversation_data = _dict(activity.get("conversation"))
@@ -99,6 +114,8 @@ def to_turn(activity: Mapping[str, Any], lookup: MemberLookup | None = None) -> 
     }
     if lookup is not None:
         common["lookup_member"] = lookup
+    if object_ids is not None:
+        common["lookup_object_id"] = object_ids
     kind = activity.get("type")
     value = _dict(activity.get("value"))
     if kind == "invoke":
@@ -111,7 +128,8 @@ def to_turn(activity: Mapping[str, Any], lookup: MemberLookup | None = None) -> 
         if value.get("verb"):
             # An Action.Submit (the fallback of our Action.Execute) arrives as a message with a value.
             return Turn(kind=TurnKind.CARD_ACTION, verb=str(value["verb"]), data=value, **common)
-        return Turn(kind=TurnKind.MESSAGE, text=clean_text(activity.get("text")), **common)
+        text = clean_text(activity.get("text"))
+        return Turn(kind=TurnKind.MESSAGE, text=text, mentions=mentions_of(activity), **common)
     action_name = str(activity.get("action") or "")
     if kind == "installationUpdate" and action_name.startswith("add"):
         return Turn(kind=TurnKind.INSTALL, **common)
@@ -162,7 +180,7 @@ class MessagesEndpoint:
         if self._allowed_tenants and tenant_of(activity).lower() not in self._allowed_tenants:
             log.warning("activity from a tenant that is not allowed")
             return _problem(HTTPStatus.FORBIDDEN, "tenant not allowed")
-        turn = to_turn(activity, self._connector.member_lookup(activity))
+        turn = to_turn(activity, self._connector.member_lookup(activity), self._connector.object_id_lookup(activity))
         try:
             reply = await self._router.handle(turn)
         except Exception:

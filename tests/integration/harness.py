@@ -6,7 +6,7 @@ import copy
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,9 +74,20 @@ class Activities:
         activity["text"] = text
         return activity
 
-    def channel_message(self, text: str, user: User = ALEX, channel: str = "team-id") -> dict[str, Any]:
+    def channel_message(
+        self, text: str, user: User = ALEX, channel: str = "team-id", mentions: Sequence[User] = ()
+    ) -> dict[str, Any]:
+        """As Teams sends it: the bot mentioned first, then the text, then anyone else mentioned."""
         activity = self._base("channel-message", user, conversation_id=f"{channel};messageid=1")
-        activity["text"] = f"<at>Test Bot</at> {text}"
+        activity["text"] = " ".join([f"<at>Test Bot</at> {text}", *(f"<at>{m.name}</at>" for m in mentions)])
+        for mentioned in mentions:
+            activity["entities"].append(
+                {
+                    "type": "mention",
+                    "mentioned": {"id": mentioned.id, "name": mentioned.name},
+                    "text": f"<at>{mentioned.name}</at>",
+                }
+            )
         activity["channelData"]["channel"]["id"] = channel
         activity["channelData"]["teamsChannelId"] = channel
         return activity
@@ -110,6 +121,7 @@ class FakeConnector(LocalServer):
     received: list[dict[str, Any]] = field(default_factory=list)
     member_status: int = 200
     member_requests: int = 0
+    object_ids: dict[str, str] = field(default_factory=dict)  # Teams user id -> Entra object id, for members
     # Scripted answers for proactive sends, per conversation id: status codes used up in order, then 201.
     scripted: dict[str, list[int]] = field(default_factory=dict)
     retry_after: str = "1"
@@ -154,14 +166,15 @@ class FakeConnector(LocalServer):
         if self.member_status != 200:
             return web.json_response({"error": {"code": "NotFound"}}, status=self.member_status)
         member = request.match_info["member"]
-        return web.json_response(
-            {
-                "id": member,
-                "name": member,
-                "email": f"{member}@example.com",
-                "userPrincipalName": f"{member}@example.com",
-            }
-        )
+        body = {
+            "id": member,
+            "name": member,
+            "email": f"{member}@example.com",
+            "userPrincipalName": f"{member}@example.com",
+        }
+        if member in self.object_ids:
+            body["objectId"] = self.object_ids[member]  # as Teams spells it
+        return web.json_response(body)
 
     def cards(self) -> list[dict[str, Any]]:
         return [a["content"] for m in self.received for a in m.get("attachments", [])]
@@ -195,9 +208,11 @@ class BotClient:
         assert len(self.connector.received) == before + 1, "expected exactly one reply"
         return self.connector.last_card()
 
-    async def say_in_channel(self, text: str, user: User = ALEX, channel: str = "team-id") -> dict[str, Any]:
+    async def say_in_channel(
+        self, text: str, user: User = ALEX, channel: str = "team-id", mentions: Sequence[User] = ()
+    ) -> dict[str, Any]:
         before = len(self.connector.received)
-        status, _ = await self.post(self.activities.channel_message(text, user, channel))
+        status, _ = await self.post(self.activities.channel_message(text, user, channel, mentions))
         assert status == 200
         assert len(self.connector.received) == before + 1, "expected exactly one reply"
         return self.connector.last_card()

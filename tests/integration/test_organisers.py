@@ -317,6 +317,22 @@ async def test_stats_audit_and_organisers(bot: BotClient, engine: AsyncEngine) -
     assert "det kan bara seriens arrangörer göra" in all_text(await bot.say_in_channel("ny träff", MEGAN))
 
 
+async def test_organisers_are_added_and_removed_by_mentioning_them(bot: BotClient, engine: AsyncEngine) -> None:
+    bot.connector.object_ids[MEGAN.id] = MEGAN.aad_object_id
+    added = await bot.say_in_channel("lägg till arrangör", mentions=[MEGAN])
+    assert "Arrangören är tillagd" in all_text(added)
+    assert "Ny lärträff" in all_text(await bot.say_in_channel("ny träff", MEGAN)), "Megan may organise now"
+    removed = await bot.say_in_channel("ta bort arrangör", mentions=[MEGAN])
+    assert "Arrangören är borttagen" in all_text(removed)
+
+    stranger = numbered_user(5)  # Teams gives no object id for them
+    unknown = await bot.say_in_channel("lägg till arrangör", mentions=[stranger])
+    assert "Teams berättade inte vem Deltagare 5 är" in all_text(unknown)
+    refused = await bot.say_in_channel("lägg till arrangör", MEGAN, mentions=[MEGAN])
+    assert "det kan bara seriens arrangörer göra" in all_text(refused), "who may ask still comes first"
+    assert await _count(engine, tables.organisers) == 0
+
+
 async def test_an_organiser_can_move_commands_to_another_channel(bot: BotClient) -> None:
     moved = await bot.say_in_channel("använd den här kanalen", channel="channel-ops-id")
     assert "Från och med nu tar jag emot arrangörskommandon i den här kanalen" in all_text(moved)
