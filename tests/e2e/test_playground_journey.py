@@ -18,6 +18,8 @@ async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo
     await expect(last_card(page)).to_contain_text("Welcome to Lärprojekt innovation", timeout=TIMEOUT)
     await last_card(page).get_by_role("button", name="På svenska").click()
     await expect(last_card(page)).to_contain_text("Välkommen till Lärprojekt innovation", timeout=TIMEOUT)
+    await expect(last_card(page).get_by_role("button", name="Föreslå ett tema")).to_be_visible()
+    await shot(page, "0-valkommen")
 
     await say(page, "träffar")
     sessions = last_card(page)
