@@ -327,7 +327,10 @@ def organisers_card(t: Translator, organisers: Sequence[tuple[str, Person | None
         body.append(text(f"{person.name} · {aad}" if person and person.name else aad, spacing="Small"))
     body.append(
         text(
-            t.gettext("Add or remove with “add organiser <Entra object id>” / “remove organiser <Entra object id>”."),
+            t.gettext(
+                "Add or remove with “add organiser @name” / “remove organiser @name”, mentioning a member of the "
+                "team, or with their Entra object id instead of @name."
+            ),
             isSubtle=True,
         )
     )

@@ -309,7 +309,9 @@ async def test_stats_audit_and_organisers(bot: BotClient, engine: AsyncEngine) -
     add = await bot.say_in_channel(f"lägg till arrangör {MEGAN.aad_object_id}")
     assert "Arrangören är tillagd" in all_text(add)
     assert "Ny lärträff" in all_text(await bot.say_in_channel("ny träff", MEGAN)), "Megan may organise now"
-    assert "Megan Bowen" in all_text(await bot.say_in_channel("arrangörer"))
+    listed = all_text(await bot.say_in_channel("arrangörer"))
+    assert "Megan Bowen" in listed
+    assert "lägg till arrangör @namn" in listed
     bad = await bot.say_in_channel("lägg till arrangör megan")
     assert "Något i förfrågan stämde inte" in all_text(bad)
     removed = await bot.say_in_channel(f"ta bort arrangör {MEGAN.aad_object_id}")
