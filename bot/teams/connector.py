@@ -106,8 +106,13 @@ class BotConnector:
         return result
 
     async def _member(self, incoming: Mapping[str, Any], teams_id: str) -> dict[str, Any] | None:
-        """A member of the activity's conversation, as Teams describes them; None when it will not say."""
-        base = _conversation_url(incoming["serviceUrl"], incoming["conversation"]["id"])
+        """A member of the activity's conversation, as Teams describes them; None when it will not say.
+        In a team, asked of the team, as botbuilder's TeamsInfo.get_member does: a channel thread's
+        conversation id carries ";messageid=…"."""
+        channel_data = incoming.get("channelData")
+        team = channel_data.get("team") if isinstance(channel_data, Mapping) else None
+        team_id = team.get("id") if isinstance(team, Mapping) else None
+        base = _conversation_url(incoming["serviceUrl"], str(team_id or incoming["conversation"]["id"]))
         url = f"{base}/members/{quote(teams_id, safe='')}"
         async with self._session.get(url, headers=await self._headers(), timeout=TIMEOUT) as response:
             if response.status != 200:

@@ -122,6 +122,7 @@ class FakeConnector(LocalServer):
     member_status: int = 200
     member_requests: int = 0
     object_ids: dict[str, str] = field(default_factory=dict)  # Teams user id -> Entra object id, for members
+    members_asked: list[tuple[str, str]] = field(default_factory=list)  # (conversation, member)
     # Scripted answers for proactive sends, per conversation id: status codes used up in order, then 201.
     scripted: dict[str, list[int]] = field(default_factory=dict)
     retry_after: str = "1"
@@ -166,6 +167,7 @@ class FakeConnector(LocalServer):
         if self.member_status != 200:
             return web.json_response({"error": {"code": "NotFound"}}, status=self.member_status)
         member = request.match_info["member"]
+        self.members_asked.append((request.match_info["conversation"], member))
         body = {
             "id": member,
             "name": member,

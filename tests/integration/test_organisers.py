@@ -323,6 +323,7 @@ async def test_organisers_are_added_and_removed_by_mentioning_them(bot: BotClien
     bot.connector.object_ids[MEGAN.id] = MEGAN.aad_object_id
     added = await bot.say_in_channel("lägg till arrangör", mentions=[MEGAN])
     assert "Arrangören är tillagd" in all_text(added)
+    assert bot.connector.members_asked == [("team-id", MEGAN.id)], "asked of the team, not of the thread"
     assert "Ny lärträff" in all_text(await bot.say_in_channel("ny träff", MEGAN)), "Megan may organise now"
     removed = await bot.say_in_channel("ta bort arrangör", mentions=[MEGAN])
     assert "Arrangören är borttagen" in all_text(removed)
