@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain import organising as f
 from bot.domain.meetings import AttendanceSummary, Meeting, MeetingMode
-from bot.domain.model import Person, Series, Session, SessionStatus
+from bot.domain.model import Series, Session, SessionStatus
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.i18n import Translator
 from bot.services.ports import AuditEntry, Feedback, SessionCounts
@@ -321,10 +321,11 @@ def audit_card(t: Translator, entries: Sequence[AuditEntry]) -> Card:
     return card(body)
 
 
-def organisers_card(t: Translator, organisers: Sequence[tuple[str, Person | None]]) -> Card:
+def organisers_card(t: Translator, organisers: Sequence[tuple[str, str]]) -> Card:
+    """(object id, name or "") of each organiser."""
     body: list[Element] = [heading(t.gettext("Organisers"), size="Medium")]
-    for aad, person in organisers:
-        body.append(text(f"{person.name} · {aad}" if person and person.name else aad, spacing="Small"))
+    for aad, name in organisers:
+        body.append(text(f"{name} · {aad}" if name else aad, spacing="Small"))
     body.append(
         text(
             t.gettext(

@@ -224,7 +224,7 @@ async def list_organisers(ctx: Context, _: NoPayload) -> Card:
 
 
 async def add_organiser(ctx: Context, payload: OrganiserIdPayload) -> Card:
-    added = await org.add_organiser(payload.object_id(), ctx.who, ctx.uow, ctx.now)
+    added = await org.add_organiser(payload.object_id(), ctx.who, ctx.uow, ctx.now, payload.mentioned)
     message = ctx.t.gettext("Organiser added.") if added else ctx.t.gettext("Already an organiser.")
     return notice_card(ctx.t, message)
 

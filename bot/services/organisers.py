@@ -335,15 +335,19 @@ async def audit_log(who: Organiser, uow: UnitOfWork) -> list[AuditEntry]:
     return await uow.audit.latest(who.series.id, AUDIT_PAGE)
 
 
-async def organisers(who: Organiser, uow: UnitOfWork, policy: OrganiserPolicy) -> list[tuple[str, Person | None]]:
+async def organisers(who: Organiser, uow: UnitOfWork, policy: OrganiserPolicy) -> list[tuple[str, str]]:
+    """(object id, name) of everyone who may organise: the name they have here, or the one Teams showed
+    when they were added by @mention, or "" for an id nobody has named."""
     ids = list(dict.fromkeys([*sorted(policy.organiser_ids), *await uow.organisers.list(who.series.id)]))
-    known = {p.key.aad_object_id: p for p in await uow.people.by_aad_ids(who.person.key.tenant_id, ids)}
-    return [(aad, known.get(aad)) for aad in ids]
+    known = {p.key.aad_object_id: p.name for p in await uow.people.by_aad_ids(who.person.key.tenant_id, ids)}
+    named = await uow.organisers.names(who.series.id)
+    return [(aad, known.get(aad) or named.get(aad, "")) for aad in ids]
 
 
-async def add_organiser(aad_object_id: str, who: Organiser, uow: UnitOfWork, now: datetime) -> bool:
+async def add_organiser(aad_object_id: str, who: Organiser, uow: UnitOfWork, now: datetime, name: str = "") -> bool:
     aad_object_id = validate_object_id(aad_object_id)
-    added = await uow.organisers.add(who.series.id, aad_object_id, who.person.key.aad_object_id, now)
+    name = clean_text(name, 200)
+    added = await uow.organisers.add(who.series.id, aad_object_id, who.person.key.aad_object_id, now, name)
     if added:
         await _audit(uow, who, "add_organiser", aad_object_id, now)
         await uow.commit()

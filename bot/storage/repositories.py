@@ -703,11 +703,18 @@ class SqlOrganiserRepository:
         rows = await self._conn.execute(select(o.c.aad_object_id).where(o.c.series_id == series_id).order_by(o.c.id))
         return list(rows.scalars())
 
-    async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime) -> bool:
+    async def names(self, series_id: int) -> dict[str, str]:
+        o = t.organisers
+        rows = await self._conn.execute(
+            select(o.c.aad_object_id, o.c.name).where(o.c.series_id == series_id, o.c.name != "")
+        )
+        return dict(rows.tuples().all())
+
+    async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime, name: str = "") -> bool:
         o = t.organisers
         statement = (
             _insert(self._conn, o)
-            .values(series_id=series_id, aad_object_id=aad_object_id, added_by=added_by, added_at=now)
+            .values(series_id=series_id, aad_object_id=aad_object_id, name=name, added_by=added_by, added_at=now)
             .on_conflict_do_nothing(index_elements=[o.c.series_id, o.c.aad_object_id])
             .returning(o.c.id)
         )

@@ -162,6 +162,8 @@ organisers = Table(
     Column("id", Integer, primary_key=True),
     Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
     Column("aad_object_id", String(64), nullable=False),
+    # As Teams showed it when added by @mention: the list can name someone who never wrote to the bot.
+    Column("name", String(200), nullable=False, server_default=""),
     Column("added_by", String(64), nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
     UniqueConstraint("series_id", "aad_object_id", name="uq_organisers_series_person"),

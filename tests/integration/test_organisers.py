@@ -328,6 +328,13 @@ async def test_organisers_are_added_and_removed_by_mentioning_them(bot: BotClien
     removed = await bot.say_in_channel("ta bort arrangör", mentions=[MEGAN])
     assert "Arrangören är borttagen" in all_text(removed)
 
+    # Never written to the bot: the list names them as Teams showed them.
+    newcomer = User("user-new", "00000000-0000-0000-0000-0000000000066", "Nina Nykomling")
+    bot.connector.object_ids[newcomer.id] = newcomer.aad_object_id
+    await bot.say_in_channel("lägg till arrangör", mentions=[newcomer])
+    assert f"Nina Nykomling · {newcomer.aad_object_id}" in all_text(await bot.say_in_channel("arrangörer"))
+    await bot.say_in_channel(f"ta bort arrangör {newcomer.aad_object_id}")
+
     stranger = numbered_user(5)  # Teams gives no object id for them
     unknown = await bot.say_in_channel("lägg till arrangör", mentions=[stranger])
     assert "Teams berättade inte vem Deltagare 5 är" in all_text(unknown)

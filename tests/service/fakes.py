@@ -154,15 +154,21 @@ class FakeOutbox:
 class FakeOrganisers:
     def __init__(self) -> None:
         self.ids: dict[int, list[str]] = {}
+        self.named: dict[str, str] = {}
 
     async def list(self, series_id: int) -> list[str]:
         return list(self.ids.get(series_id, []))
 
-    async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime) -> bool:
+    async def names(self, series_id: int) -> dict[str, str]:
+        return {aad: name for aad, name in self.named.items() if aad in self.ids.get(series_id, [])}
+
+    async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime, name: str = "") -> bool:
         ids = self.ids.setdefault(series_id, [])
         if aad_object_id in ids:
             return False
         ids.append(aad_object_id)
+        if name:
+            self.named[aad_object_id] = name
         return True
 
     async def remove(self, series_id: int, aad_object_id: str) -> bool:

@@ -174,7 +174,7 @@ def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
         ("org-stats-empty", stats_card(t, series, [], [])),
         ("org-audit", audit_card(t, audit)),
         ("org-audit-empty", audit_card(t, [])),
-        ("org-organisers", organisers_card(t, [("aad-1", person), ("aad-2", None)])),
+        ("org-organisers", organisers_card(t, [("aad-1", person.name), ("aad-2", "")])),
         ("org-notice", notice_card(t, "Klart", sessions[0])),
         ("org-export", export_card(t, "https://lartraff.example.se/exports/token", NOW)),
     ]
