@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from bot.services.ports import AuditEntry, Feedback, SessionCounts
 from cards import verbs
 from cards.elements import Card, Element, card, container, execute, facts, heading, text, text_input
+from cards.paging import page_buttons, page_note
 from cards.sessions import session_title
 
 PARTICIPANTS_PAGE = 25
@@ -237,14 +238,9 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
         body.append(text(line, spacing="None"))
     if not lines:
         body.append(text(t.gettext("Nobody has registered yet.")))
-    if pages > 1:
-        body.append(text(t.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages), isSubtle=True))
-    actions: list[Element] = []
+    body.extend(page_note(t, page, pages))
     data = {verbs.NUMBER: session.number}
-    if page > 0:
-        actions.append(execute(t.gettext("Previous"), verbs.ORG_PARTICIPANTS, {**data, "page": page - 1}))
-    if page + 1 < pages:
-        actions.append(execute(t.gettext("Next"), verbs.ORG_PARTICIPANTS, {**data, "page": page + 1}))
+    actions = page_buttons(t, page, pages, verbs.ORG_PARTICIPANTS, data)
     actions.append(execute(t.gettext("Export"), verbs.ORG_EXPORT, data))
     actions.append(execute(t.gettext("Session"), verbs.ORG_SESSION, data))
     return card(body, actions)

@@ -23,6 +23,7 @@ from cards.elements import (
     text_input,
     toggle,
 )
+from cards.paging import page_buttons, page_note
 
 PAGE_SIZE = 5
 
@@ -134,15 +135,8 @@ def sessions_card(t: Translator, standings: Sequence[SessionStanding], now: date
             text(t.gettext("No sessions are open at the moment. You will hear from us when the next one is published."))
         )
     body.extend(session_summary(t, s, now) for s in shown)
-    if pages > 1:
-        body.append(
-            text(t.gettext("Page {page} of {pages}").format(page=page + 1, pages=pages), isSubtle=True, size="Small")
-        )
-    actions: list[Element] = []
-    if page > 0:
-        actions.append(execute(t.gettext("Previous"), verbs.SESSIONS, {"page": page - 1}))
-    if page + 1 < pages:
-        actions.append(execute(t.gettext("More sessions"), verbs.SESSIONS, {"page": page + 1}))
+    body.extend(page_note(t, page, pages, size="Small"))
+    actions = page_buttons(t, page, pages, verbs.SESSIONS, next_title=t.gettext("More sessions"))
     actions.append(execute(t.gettext("My registrations"), verbs.MINE))
     actions.append(language_switch(t.language.value))
     return card(body, actions)

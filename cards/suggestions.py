@@ -7,6 +7,7 @@ from bot.i18n import Translator
 from bot.services.ports import SuggestionPage
 from cards import verbs
 from cards.elements import Card, Element, card, execute, heading, text, text_input
+from cards.paging import page_buttons, page_note
 
 
 def _who_sees(t: Translator) -> str:
@@ -70,12 +71,5 @@ def suggestions_card(t: Translator, found: SuggestionPage) -> Card:
         who = ", ".join(part for part in (suggestion.name, suggestion.organisation) if part)
         body.append(text(f"{t.date(suggestion.created_at)} · {who}", weight="Bolder", separator=True))
         body.append(text(suggestion.text, spacing="Small"))
-    actions: list[Element] = []
-    if found.pages > 1:
-        page_of = t.gettext("Page {page} of {pages}").format(page=found.page + 1, pages=found.pages)
-        body.append(text(page_of, isSubtle=True))
-        if found.page > 0:
-            actions.append(execute(t.gettext("Previous"), verbs.ORG_SUGGESTIONS, {"page": found.page - 1}))
-        if found.page + 1 < found.pages:
-            actions.append(execute(t.gettext("Next"), verbs.ORG_SUGGESTIONS, {"page": found.page + 1}))
-    return card(body, actions)
+    body.extend(page_note(t, found.page, found.pages))
+    return card(body, page_buttons(t, found.page, found.pages, verbs.ORG_SUGGESTIONS))
