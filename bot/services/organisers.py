@@ -418,7 +418,5 @@ async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
     rows: list[tuple[Session, Person, Any]] = []
     for session in sessions:
         rows.extend((session, p, r) for p, r in await uow.registrations.entries(session.id))
-    suggestions: list[ThemeSuggestion] = []
-    if grant.session_id is None:
-        suggestions = await uow.suggestions.newest(series.id, await uow.suggestions.count(series.id))
+    suggestions = await uow.suggestions.newest(series.id) if grant.session_id is None else []
     return ExportData(series, tuple(rows), tuple(suggestions))

@@ -267,8 +267,8 @@ class SuggestionRepository(Protocol):
         """How many the series has, or how many came in [since, until)."""
         ...
 
-    async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
-        """`limit` of the series' suggestions, newest first, skipping `offset`."""
+    async def newest(self, series_id: int, limit: int | None = None, offset: int = 0) -> list[ThemeSuggestion]:
+        """The series' suggestions, newest first: `limit` of them (all when None), skipping `offset`."""
         ...
 
 

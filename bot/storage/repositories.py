@@ -898,7 +898,7 @@ class SqlSuggestionRepository:
             query = query.where(s.c.created_at < until)
         return int((await self._conn.execute(query)).scalar_one())
 
-    async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
+    async def newest(self, series_id: int, limit: int | None = None, offset: int = 0) -> list[ThemeSuggestion]:
         s, p = t.theme_suggestions, t.people
         rows = await self._conn.execute(
             select(s.c.text, p.c.name, p.c.organisation, s.c.created_at)

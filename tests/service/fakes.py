@@ -239,8 +239,8 @@ class FakeSuggestions:
 
         return sum(1 for r in self.rows if r[0] == series_id and within(r[3]))
 
-    async def newest(self, series_id: int, limit: int, offset: int = 0) -> list[ThemeSuggestion]:
-        mine = [r for r in reversed(self.rows) if r[0] == series_id][offset : offset + limit]
+    async def newest(self, series_id: int, limit: int | None = None, offset: int = 0) -> list[ThemeSuggestion]:
+        mine = [r for r in reversed(self.rows) if r[0] == series_id][offset:][:limit]
         people = self.people.rows
         return [ThemeSuggestion(text, people[p].name, people[p].organisation, at) for _, p, text, at in mine]
 
