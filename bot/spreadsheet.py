@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.model import RegistrationStatus
 from bot.i18n import Translator
 from bot.services.organisers import ExportData
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters the xlsx format cannot hold
 
@@ -31,8 +36,6 @@ def status_label(t: Translator, status: RegistrationStatus) -> str:
 def workbook(data: ExportData, t: Translator) -> bytes:
     # Imported here: openpyxl costs some 20 MiB of memory, and exports are rare.
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
@@ -50,39 +53,45 @@ def workbook(data: ExportData, t: Translator) -> bytes:
         t.gettext("Reason"),
         t.gettext("Registered at"),
     ]
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for session, person, registration in data.rows:
-        sheet.append(
-            [
-                session.number,
-                t.local(session.starts_at).strftime("%Y-%m-%d %H:%M"),
-                _cell(person.name),
-                _cell(person.email),
-                _cell(person.organisation),
-                _cell(person.role),
-                status_label(t, registration.status),
-                t.gettext("Yes") if registration.after_talk else t.gettext("No"),
-                _cell(registration.absence_reason),
-                t.local(registration.created_at).replace(tzinfo=None),
-            ]
-        )
-    for index, width in enumerate((8, 17, 28, 32, 26, 26, 16, 11, 40, 20), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    rows = [
+        [
+            session.number,
+            t.local(session.starts_at).strftime("%Y-%m-%d %H:%M"),
+            _cell(person.name),
+            _cell(person.email),
+            _cell(person.organisation),
+            _cell(person.role),
+            status_label(t, registration.status),
+            t.gettext("Yes") if registration.after_talk else t.gettext("No"),
+            _cell(registration.absence_reason),
+            t.local(registration.created_at).replace(tzinfo=None),
+        ]
+        for session, person, registration in data.rows
+    ]
+    _table(sheet, headers, rows, (8, 17, 28, 32, 26, 26, 16, 11, 40, 20))
     sheet.auto_filter.ref = sheet.dimensions
     if data.suggestions:
-        ideas = book.create_sheet(t.gettext("Theme suggestions")[:31])
-        ideas.append([t.gettext("Date"), t.gettext("Name"), t.gettext("Organisation"), t.gettext("Suggestion")])
-        for cell in ideas[1]:
-            cell.font = Font(bold=True)
-        for suggestion in data.suggestions:
-            when = t.local(suggestion.created_at).replace(tzinfo=None)
-            ideas.append([when, _cell(suggestion.name), _cell(suggestion.organisation), _cell(suggestion.text)])
-        for index, width in enumerate((20, 28, 26, 80), start=1):
-            ideas.column_dimensions[get_column_letter(index)].width = width
-        ideas.freeze_panes = "A2"
+        headers = [t.gettext("Date"), t.gettext("Name"), t.gettext("Organisation"), t.gettext("Suggestion")]
+        rows = [
+            [t.local(s.created_at).replace(tzinfo=None), _cell(s.name), _cell(s.organisation), _cell(s.text)]
+            for s in data.suggestions
+        ]
+        _table(book.create_sheet(t.gettext("Theme suggestions")[:31]), headers, rows, (20, 28, 26, 80))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _table(sheet: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[int]) -> None:
+    """A header row in bold, kept in view, then the rows; column widths in characters."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
