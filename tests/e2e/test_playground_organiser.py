@@ -49,13 +49,23 @@ async def test_create_publish_and_list_participants(page: Page, demo: Demo) -> N
     await profile.get_by_label("Your role").fill("Utvecklingsledare")
     await profile.get_by_role("button", name="Register").click()
     await expect(card_saying(page, "You are registered")).to_be_visible(timeout=TIMEOUT)
+    await say(page, "suggest: Digital services for young adults")
+    await expect(card_saying(page, "Your suggestion has gone to the organisers")).to_be_visible(timeout=TIMEOUT)
+    await shot(page, "org-3-suggested-en")
 
     await page.get_by_role("treeitem", name="My Team - General").click()
+    await post_in_channel(page, "suggestions")
+    suggestions = card_saying(page, "Theme suggestions")
+    await expect(suggestions).to_contain_text("1 suggestion from participants, newest first", timeout=TIMEOUT)
+    await expect(suggestions).to_contain_text("Alex Wilber, Luleå kommun")
+    await expect(suggestions).to_contain_text("Digital services for young adults")
+    await shot(page, "org-4-suggestions")
+
     await post_in_channel(page, "participants 9")
     participants = card_saying(page, "Participants: Session 9: Digital välfärd")
     await expect(participants).to_be_visible(timeout=TIMEOUT)
     await expect(participants).to_contain_text("Alex Wilber · Luleå kommun · Utvecklingsledare")
-    await shot(page, "org-3-participants")
+    await shot(page, "org-5-participants")
 
     with sqlite3.connect(demo.database) as db:
         session = db.execute("SELECT title, status FROM sessions WHERE number = 9").fetchone()
