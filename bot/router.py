@@ -41,8 +41,6 @@ class Route:
     organiser: bool = False  # only organisers, only in their channel or a 1:1 chat
     # The session whose row the action locks for its decision: taken with the turn's first statement.
     locks_session: Callable[[Any], int] | None = None
-    # Writes nothing after the turn's arrival: on PostgreSQL, no transaction (UnitOfWorkFactory).
-    reads_only: bool = False
     # Takes a person: "@Megan" stands for her Entra object id, asked of Teams before the transaction opens.
     takes_mention: bool = False
 
@@ -52,23 +50,22 @@ def _r(
     action: Callable[[Context, Any], Awaitable[Card]],
     *,
     organiser: bool = False,
-    reads_only: bool = False,
     takes_mention: bool = False,
 ) -> Route:
-    return Route(model.model_validate, action, organiser, reads_only=reads_only, takes_mention=takes_mention)
+    return Route(model.model_validate, action, organiser, takes_mention=takes_mention)
 
 
 # The table: every card verb, and every typed command through COMMANDS, lands here.
 ROUTES: dict[str, Route] = {
-    WELCOME: _r(NoPayload, p.show_welcome, reads_only=True),
-    verbs.SESSIONS: _r(p.PagePayload, p.show_sessions, reads_only=True),
-    verbs.DETAILS: _r(p.SessionPayload, p.show_details, reads_only=True),
+    WELCOME: _r(NoPayload, p.show_welcome),
+    verbs.SESSIONS: _r(p.PagePayload, p.show_sessions),
+    verbs.DETAILS: _r(p.SessionPayload, p.show_details),
     verbs.REGISTER: Route(p.RegisterPayload.parse, p.register, locks_session=attrgetter("session")),
-    verbs.ABSENCE_FORM: _r(p.SessionPayload, p.show_absence_form, reads_only=True),
+    verbs.ABSENCE_FORM: _r(p.SessionPayload, p.show_absence_form),
     verbs.ABSENCE: _r(p.AbsencePayload, p.report_absence),
     verbs.WITHDRAW: _r(p.SessionPayload, p.withdraw),
-    verbs.MINE: _r(NoPayload, p.show_mine, reads_only=True),
-    verbs.HELP: _r(NoPayload, p.show_help, reads_only=True),
+    verbs.MINE: _r(NoPayload, p.show_mine),
+    verbs.HELP: _r(NoPayload, p.show_help),
     verbs.LANGUAGE: _r(p.LanguagePayload, p.choose_language),
     verbs.FEEDBACK: _r(p.FeedbackPayload, p.give_feedback),
     verbs.SUBSCRIBE: _r(p.SubscribePayload, p.subscribe),
@@ -233,7 +230,7 @@ class Router:
             data = await self._mentioned(turn, data)
         parsed = _parse(route, data)
         lock = route.locks_session(parsed) if route and route.locks_session and isinstance(parsed, Payload) else None
-        async with self._uow_factory(reads_only=route is not None and route.reads_only) as uow:
+        async with self._uow_factory() as uow:
             now = self._clock.now()
             first_delivery, person = await svc.arrive(turn.activity_id, turn.actor, uow, now, lock_session=lock)
             language = person.effective_language(await svc.series_language(uow, self._default_language))

@@ -387,9 +387,7 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, reads_only: bool = False) -> UnitOfWork:
-        """`reads_only`: the turn writes nothing after its arrival, which then stands alone."""
-        ...
+    def __call__(self) -> UnitOfWork: ...
 
 
 class Clock(Protocol):

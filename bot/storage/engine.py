@@ -8,22 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, overload
 
+import asyncpg
 import orjson
+from asyncpg.prepared_stmt import PreparedStatement
+from asyncpg.transaction import Transaction
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import CursorResult, Dialect, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    DatabaseError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.dml import UpdateBase
 
 from bot.storage.prepared import DirectResult, Plan, Plans, Prepared, rowcount
 
@@ -55,11 +67,6 @@ class Connection(Protocol):
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
         """A write whose result nobody reads: PostgreSQL sends it in front of the next write to another
         table, or before anything else runs, or at the commit; SQLite runs it now."""
-
-    def reads_only(self) -> None:
-        """The turn only reads after its first statement (the activity's claim and its sender, which may
-        stand alone): PostgreSQL runs its statements without a transaction, sparing BEGIN and COMMIT,
-        two of a read's four round trips. A write after this is refused, on either database."""
 
     def in_transaction(self) -> bool: ...
 
@@ -101,17 +108,6 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 32) -> Datab
     if make_url(url).get_backend_name() == "sqlite":
         return LoopSqlite(url, echo=echo)
     return Postgres(url, echo=echo, pool_size=pool_size)
-
-
-def _refuse_write(statement: Executable | Prepared) -> None:
-    """A turn said to only read must not write: its writes would not be one transaction."""
-    writes = (
-        statement.writes is not None or isinstance(statement.statement, UpdateBase)
-        if isinstance(statement, Prepared)
-        else isinstance(statement, UpdateBase)
-    )
-    if writes:
-        raise RuntimeError("a turn that only reads tried to write")
 
 
 def _driver_error(sql: str, error: Exception, dbapi_error: type[Exception], *, dropped: bool = False) -> Exception:
@@ -200,7 +196,6 @@ class LoopSqliteConnection(_Opens):
         self._lock = lock
         self._plans = plans
         self._sync: SyncConnection | None = None
-        self._reads_only = False
 
     async def start(self) -> Self:
         await self._lock.acquire()
@@ -228,8 +223,6 @@ class LoopSqliteConnection(_Opens):
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
 
     async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
-        if self._reads_only:
-            _refuse_write(statement)  # SQLite needs its transaction all the same: BEGIN IMMEDIATE is local
         connection = await self._begun()
         if not isinstance(statement, Prepared):
             return connection.execute(statement, parameters)
@@ -244,9 +237,6 @@ class LoopSqliteConnection(_Opens):
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
         statement.held_table()  # refuses what could not be held on PostgreSQL
         await self.execute(statement, parameters)  # in-process: nothing to save by waiting
-
-    def reads_only(self) -> None:
-        self._reads_only = True
 
     @property
     def _raw(self) -> sqlite3.Connection:
@@ -302,8 +292,9 @@ class LoopSqliteConnection(_Opens):
 
 
 class Postgres(_Begins["PostgresConnection"]):
-    """PostgreSQL through SQLAlchemy's asyncpg engine; prepared statements go to asyncpg directly, in the
-    transaction SQLAlchemy's adapter holds, so the two kinds of statement mix freely."""
+    """PostgreSQL through SQLAlchemy's asyncpg engine in autocommit mode, the transaction held by asyncpg's own
+    `Connection.transaction()`: SQLAlchemy's statements and the prepared ones (run on asyncpg directly) then
+    share it, through nothing but the two libraries' public APIs."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 32) -> None:
         # hide_parameters: database errors in the log never carry names, e-mails or reasons.
@@ -314,35 +305,51 @@ class Postgres(_Begins["PostgresConnection"]):
         # beyond the pool wait for a connection, which costs latency: 32, the turns an instance has in
         # flight in the benchmark, against 20 measured p99 149 -> 117 ms (register), 118 -> 97 (träffar).
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=0, pool_recycle=240, **_JSON
-        )
+            url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=0, pool_recycle=240,
+            isolation_level="AUTOCOMMIT", **_JSON,
+        )  # fmt: skip
         self._plans = Plans()
+        # asyncpg's prepared statements, per pooled driver connection: prepared once, run on every turn.
+        self._statements: weakref.WeakKeyDictionary[asyncpg.Connection, dict[str, PreparedStatement]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def connect(self) -> PostgresConnection:
-        return PostgresConnection(self.engine, self._plans)
+        return PostgresConnection(self.engine, self._plans, self._statements)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
 class PostgresConnection(_Opens):
-    """SQLAlchemy's AsyncConnection, with prepared statements run on its asyncpg adapter directly.
+    """One pooled connection; its transaction begins at the first statement and is ended by commit, rollback
+    or close, on asyncpg's connection, which SQLAlchemy's statements run on as well."""
 
-    That uses the adapter's internals (`_prepare`, `_start_transaction`, `_started`, `_commit_and_discard`,
-    `_handle_exception`) the way its own cursor does, in SQLAlchemy 2.0 (pyproject keeps it below 2.1;
-    uv.lock pins it). tests/integration/test_prepared.py covers each use: a change there fails it.
-    """
-
-    def __init__(self, engine: AsyncEngine, plans: Plans) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        plans: Plans,
+        statements: weakref.WeakKeyDictionary[asyncpg.Connection, dict[str, PreparedStatement]],
+    ) -> None:
         self._engine = engine
         self._plans = plans
+        self._all_statements = statements
         self._async: AsyncConnection | None = None
-        self._adapter: Any = None  # SQLAlchemy's asyncpg adapter: its transaction and statement cache
+        self._driver: asyncpg.Connection | None = None
+        self._transaction: Transaction | None = None
         self._held: list[tuple[str, Plan, list[Any]]] = []  # (table, plan, arguments) not yet sent
-        self._reads_only = False  # statements run without a transaction (Connection.reads_only)
 
     async def start(self) -> Self:
         self._async = await self._engine.connect()
+        try:
+            driver = (await self._async.get_raw_connection()).driver_connection
+            if not isinstance(driver, asyncpg.Connection):
+                raise TypeError("the PostgreSQL engine must run on asyncpg")
+            self._driver = driver
+        except BaseException:
+            await self._async.close()
+            self._async = None
+            raise
         return self
 
     @property
@@ -362,12 +369,16 @@ class PostgresConnection(_Opens):
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]: ...
 
     async def execute(self, statement: Executable | Prepared, parameters: Any = None) -> Any:
-        if self._reads_only:
-            _refuse_write(statement)
         connection = self._connection
         if not isinstance(statement, Prepared):
             await self._send_held()
-            return await connection.execute(statement, parameters)
+            await self._begin()
+            try:
+                return await connection.execute(statement, parameters)
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    self._transaction = None  # gone with the connection
+                raise
         plan = self._plans.get(statement, connection.dialect, parameters)
         arguments = plan.arguments(parameters)
         if self._held and not self._may_carry(statement.writes):
@@ -376,8 +387,6 @@ class PostgresConnection(_Opens):
 
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:
         table = statement.held_table()
-        if self._reads_only:
-            _refuse_write(statement)
         plan = self._plans.get(statement, self._connection.dialect, parameters)
         arguments = plan.arguments(parameters)
         if not self._may_carry(table):
@@ -394,60 +403,74 @@ class PostgresConnection(_Opens):
 
     async def _run(self, plan: Plan, arguments: list[Any]) -> DirectResult:
         """Runs `plan`, carrying the held writes in front of it."""
-        connection = self._connection
-        dialect: Any = connection.dialect
         sql = plan.sql
         if self._held:
             held, self._held = self._held, []
             sql = self._plans.carried([p for _, p, _ in held], plan)
             arguments = [argument for _, _, args in held for argument in args] + arguments
-        # SQLAlchemy's connection is not told: while only prepared statements run, the adapter's transaction
-        # is committed or rolled back here without a greenlet; once SQLAlchemy runs one, it owns the end.
-        adapter = self._adapter
-        if adapter is None:
-            adapter = self._adapter = (await connection.get_raw_connection()).dbapi_connection
-        # What the adapter's cursor does for each statement, without the cursor, context and greenlet.
-        async with adapter._execute_mutex:
+        await self._begin()
+        driver = self._driver_connection
+        try:
+            prepared = await self._prepared(driver, sql)
+            rows = await prepared.fetch(*arguments)
+        except Exception as error:
+            raise await self._failed(sql, error) from error
+        return plan.result(rows, lambda: [attribute.name for attribute in prepared.get_attributes()],
+                           rowcount(prepared.get_statusmsg()))  # fmt: skip
+
+    async def _prepared(self, driver: asyncpg.Connection, sql: str) -> PreparedStatement:
+        statements = self._all_statements.get(driver)
+        if statements is None:
+            statements = self._all_statements[driver] = {}
+        prepared = statements.get(sql)
+        if prepared is None:
+            prepared = statements[sql] = await driver.prepare(sql)
+        return prepared
+
+    @property
+    def _driver_connection(self) -> asyncpg.Connection:
+        if self._driver is None:
+            raise RuntimeError("connection is closed")
+        return self._driver
+
+    async def _begin(self) -> None:
+        if self._transaction is None:
             try:
-                if not adapter._started and not self._reads_only:
-                    await adapter._start_transaction()
-                prepared, attributes = await adapter._prepare(sql, dialect._invalidate_schema_cache_asof)
-                rows = await prepared.fetch(*arguments)
-                count = rowcount(prepared.get_statusmsg())
+                transaction = self._driver_connection.transaction()
+                await transaction.start()
             except Exception as error:
-                raise await self._failed(sql, error) from error
-        return plan.result(rows, lambda: [attribute.name for attribute in attributes], count)
+                raise await self._failed("BEGIN", error) from error
+            self._transaction = transaction
 
     async def _failed(self, sql: str, error: Exception) -> Exception:
-        """The error SQLAlchemy would raise, doing what it would do: a connection the server dropped is not
-        handed back to the pool, and after a schema change statements are prepared anew."""
-        adapter, connection = self._adapter, self._connection
-        dbapi = adapter.dbapi
-        try:
-            adapter._handle_exception(error)  # raises asyncpg's error as the DB-API error it maps to
-        except dbapi.Error as mapped:
-            if isinstance(mapped, (dbapi.InvalidCachedStatementError, dbapi.InternalServerError)):
-                # Another instance migrated the database: prepare anew from the next statement on.
-                connection.dialect._invalidate_schema_cache()  # type: ignore[attr-defined]
-            dropped = bool(connection.dialect.is_disconnect(mapped, adapter, None))
-            if dropped:
-                await connection.invalidate()
-            return _driver_error(sql, mapped, dbapi.Error, dropped=dropped)
-        return error
+        """The error as SQLAlchemy would raise it, doing what it would do: a connection the server dropped is
+        not handed back to the pool, and after a schema change statements are prepared anew."""
+        if not isinstance(error, (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            return error
+        driver = self._driver
+        dropped = driver is None or driver.is_closed() or isinstance(error, (OSError, asyncpg.InterfaceError))
+        # Another instance migrated the database (a cached statement no longer fits), or the connection is
+        # gone: prepare anew from the next statement on.
+        if driver is not None and (
+            dropped or isinstance(error, (asyncpg.InvalidCachedStatementError, asyncpg.FeatureNotSupportedError))
+        ):
+            self._all_statements.pop(driver, None)
+        if dropped:
+            self._transaction = None
+            self._held.clear()
+            await self._connection.invalidate()
+        kind = _ERROR_CLASSES.get(str(getattr(error, "sqlstate", "") or "")[:2], DatabaseError)
+        if dropped:
+            kind = OperationalError
+        return kind(sql, None, error, hide_parameters=True, connection_invalidated=dropped)
 
     async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:
         await self._send_held()
+        await self._begin()
         return await self._connection.run_sync(fn, *args, **kw)
 
-    def reads_only(self) -> None:
-        self._reads_only = True
-
     def in_transaction(self) -> bool:
-        return bool(self._held) or self._adapter_started or (self._async is not None and self._async.in_transaction())
-
-    @property
-    def _adapter_started(self) -> bool:
-        return self._adapter is not None and bool(self._adapter._started)
+        return bool(self._held) or self._transaction is not None
 
     async def commit(self) -> None:
         await self._send_held()
@@ -458,18 +481,38 @@ class PostgresConnection(_Opens):
         await self._end(commit=False)
 
     async def _end(self, *, commit: bool) -> None:
-        connection = self._connection
-        if connection.in_transaction():
-            await (connection.commit() if commit else connection.rollback())
-        elif self._adapter_started:
-            adapter = self._adapter
-            try:
-                await (adapter._commit_and_discard() if commit else adapter._rollback_and_discard())
-            except Exception as error:
-                raise await self._failed("COMMIT" if commit else "ROLLBACK", error) from error
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:
+            return
+        try:
+            await (transaction.commit() if commit else transaction.rollback())
+        except Exception as error:
+            raise await self._failed("COMMIT" if commit else "ROLLBACK", error) from error
+        finally:
+            # SQLAlchemy autobegins its own (here empty) transaction on its connection: end it as well.
+            if self._async is not None and self._async.in_transaction():
+                await self._async.rollback()
 
     async def close(self) -> None:
         self._held.clear()
-        connection, self._async, self._adapter = self._async, None, None
-        if connection is not None:
-            await connection.close()
+        try:
+            if self._transaction is not None:
+                await self.rollback()
+        finally:
+            connection, self._async, self._driver = self._async, None, None
+            if connection is not None:
+                await connection.close()
+
+
+# PostgreSQL's error classes (SQLSTATE's first two characters), as SQLAlchemy's DB-API errors.
+_ERROR_CLASSES: dict[str, type[DBAPIError]] = {
+    "08": OperationalError,  # connection exception
+    "22": DataError,
+    "23": IntegrityError,
+    "40": OperationalError,  # serialization failure, deadlock
+    "42": ProgrammingError,
+    "53": OperationalError,  # insufficient resources
+    "57": OperationalError,  # operator intervention (shutdown, cancelled)
+    "0A": NotSupportedError,
+    "XX": InternalError,
+}

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import ReturnsRows
 
 Converter = Callable[[Any], Any]
 _STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+|MERGE) (\d+)")
@@ -67,14 +69,14 @@ class Plan:
             raise TypeError("statements that need Python-side column defaults are run by SQLAlchemy, not prepared")
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
+        binds = compiled.binds
         # Values bound when the statement was built (literals such as a status) stand unless given.
-        built = compiled.construct_params(_check=False)
-        self._fixed = {name: built[name] for bind, name in compiled.bind_names.items() if not bind.required}
-        processors: Mapping[str, Any] = compiled._bind_processors  # one converter per name when not executemany
-        self._binds: tuple[Converter | None, ...] = tuple(processors.get(name) for name in self._names)
-        columns = [column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns]
+        self._fixed = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
+        self._binds: tuple[Converter | None, ...] = tuple(_bind_converter(binds[name], dialect) for name in self._names)
+        returned = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
+        columns = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned]
         self._columns: tuple[Converter | None, ...] | None = tuple(columns) if any(columns) else None
-        keys = [column[0] for column in compiled._result_columns]
+        keys = [column.key for column in returned]
         self._metadata = SimpleResultMetaData(keys) if keys else None
 
     @property
@@ -91,7 +93,7 @@ class Plan:
             for convert, value in zip(self._binds, (values[name] for name in self._names), strict=True)
         ]
 
-    def result(self, rows: Iterable[Sequence[Any]], names: Callable[[], Sequence[str]], rowcount: int) -> DirectResult:
+    def result(self, rows: Iterable[Iterable[Any]], names: Callable[[], Sequence[str]], rowcount: int) -> DirectResult:
         """`names` gives the driver's column names, asked only for statements SQLAlchemy cannot name
         (text with RETURNING)."""
         metadata = self._metadata or SimpleResultMetaData(list(names()))
@@ -134,6 +136,11 @@ class Plans:
         if plan is None:
             plan = self._plans[key] = Plan(statement, dialect, sorted(parameters) if dml and parameters else None)
         return plan
+
+
+def _bind_converter(bind: BindParameter[Any], dialect: Dialect) -> Converter | None:
+    converter: Converter | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
+    return converter
 
 
 def _renumbered(sql: str, offset: int) -> str:

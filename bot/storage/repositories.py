@@ -455,7 +455,7 @@ class SqlSessionRepository:
         )
         return {
             row[0]: SessionCounts(int(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5] or 0))
-            for row in rows.tuples()
+            for row in map(tuple, rows)
         }
 
     async def visible_for(self, person_id: int, now: datetime) -> list[tuple[Session, Registration | None, int]]:
@@ -492,7 +492,7 @@ class SqlSessionRepository:
         if not session_ids:
             return {}
         rows = await self._conn.execute(_REGISTERED_COUNTS, {"ids": list(session_ids)})
-        return {session_id: count for session_id, count in rows.tuples()}
+        return {session_id: count for session_id, count in map(tuple, rows)}
 
 
 def _seen_params(
@@ -661,7 +661,7 @@ class SqlRegistrationRepository:
             .group_by(p.c.organisation)
             .order_by(func.count().desc(), p.c.organisation)
         )
-        return [(organisation or "–", int(count)) for organisation, count in rows.tuples()]
+        return [(organisation or "–", int(count)) for organisation, count in map(tuple, rows)]
 
     async def absences_since(
         self, series_id: int, since: datetime | None, until: datetime
@@ -708,7 +708,7 @@ class SqlOrganiserRepository:
         rows = await self._conn.execute(
             select(o.c.aad_object_id, o.c.name).where(o.c.series_id == series_id, o.c.name != "")
         )
-        return dict(rows.tuples().all())
+        return dict(map(tuple, rows))
 
     async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime, name: str = "") -> bool:
         o = t.organisers
@@ -825,7 +825,7 @@ class SqlOutboxClaims:
     async def counts(self) -> dict[str, int]:
         o = t.outbox
         rows = await self._conn.execute(select(o.c.status, func.count()).group_by(o.c.status))
-        return {status: int(n) for status, n in rows.tuples()}
+        return {status: int(n) for status, n in map(tuple, rows)}
 
 
 class SqlOutboxRepository(SqlOutboxClaims):
@@ -908,7 +908,7 @@ class SqlSuggestionRepository:
             .limit(limit)
             .offset(offset)
         )
-        return [ThemeSuggestion(*row) for row in rows.tuples()]
+        return [ThemeSuggestion(*row) for row in map(tuple, rows)]
 
 
 class SqlExportRepository:

@@ -39,18 +39,15 @@ class SqlUnitOfWork:
     graph_slots: SqlGraphSlots
     attendance: SqlAttendanceRepository
 
-    def __init__(self, engine: Database, series_cache: SeriesCache | None = None, *, reads_only: bool = False) -> None:
+    def __init__(self, engine: Database, series_cache: SeriesCache | None = None) -> None:
         self._engine = engine
         self._series_cache = series_cache
-        self._reads_only = reads_only  # Connection.reads_only
         self._conn: Connection | None = None
         # Session rows this transaction holds, taken on arrival or for a decision; gone at its end.
         self._locked: set[int] = set()
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
-        if self._reads_only:
-            conn.reads_only()
         self._conn = conn
         self._locked.clear()
         self.series = SqlSeriesRepository(conn, self._series_cache)
@@ -105,5 +102,5 @@ class SqlUnitOfWorkFactory:
         self._engine = engine
         self._series_cache = series_cache
 
-    def __call__(self, *, reads_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine, self._series_cache, reads_only=reads_only)
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine, self._series_cache)

@@ -27,7 +27,7 @@ async def session_ids(engine: Database) -> dict[int, int]:
     """Session id by its number in the series."""
     async with engine.connect() as conn:
         rows = await conn.execute(select(tables.sessions.c.number, tables.sessions.c.id))
-        return {number: session_id for number, session_id in rows.tuples()}
+        return {number: session_id for number, session_id in rows}
 
 
 def fixture(name: str) -> dict[str, Any]:

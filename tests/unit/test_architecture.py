@@ -65,3 +65,59 @@ def test_start_up_objects_are_frozen_out_of_the_collectors_scans() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+# Names with a leading underscore that libraries document as public (SQLAlchemy's Row, namedtuples).
+_PUBLIC_UNDERSCORED = frozenset({"_mapping", "_fields", "_asdict", "_replace", "_make", "_t", "_tuple"})
+_EVERYTHING = [
+    *SOURCES,
+    *(p for p in sorted((ROOT / "tests").rglob("*.py"))),
+    *(p for p in sorted((ROOT / "scripts").rglob("*.py"))),
+]
+
+
+def _defined_here() -> set[str]:
+    """Every private name our own code defines: functions, classes, attributes and variables."""
+    names: set[str] = set()
+    for path in _EVERYTHING:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+            elif isinstance(node, ast.alias) and node.asname is None and node.name.startswith("_"):
+                names.add(node.name)
+    return {name for name in names if name.startswith("_")}
+
+
+def _private_uses(paths: list[Path], ours: set[str]) -> list[str]:
+    found = []
+    for path in paths:
+        if "migrations/versions" in path.as_posix():
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute):
+                continue
+            name = node.attr
+            if not name.startswith("_") or name.startswith("__") or name in _PUBLIC_UNDERSCORED:
+                continue
+            if name not in ours:
+                found.append(f"{path.name}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_no_private_attribute_of_a_dependency_is_used() -> None:
+    """`x._name` is allowed only where our own code defines `_name`: a private name we never define can only
+    be a library's internals, which change without notice (SQLAlchemy 2.1 removed several we used)."""
+    assert _private_uses(_EVERYTHING, _defined_here()) == []
+
+
+def test_the_private_attribute_guard_catches_a_library_internal(tmp_path: Path) -> None:
+    """What the storage once did on SQLAlchemy's asyncpg adapter is caught; our own private names are not."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("async def f(adapter, mine):\n    await adapter._start_transaction()\n    mine._run()\n")
+    assert _private_uses([probe], _defined_here()) == ["probe.py:2 adapter._start_transaction"]
