@@ -108,10 +108,20 @@ def feedback_thanks(t: Translator) -> Card:
     )
 
 
-def digest_message(t: Translator, lines: Sequence[tuple[int, str, str, str]], suggestions: int = 0) -> Card:
-    """(session number, name, organisation, reason) for the absences since the last digest, and how many
-    theme suggestions came in."""
+def digest_message(
+    t: Translator, lines: Sequence[tuple[int, str, str, str]], suggestions: int = 0, undelivered: int = 0
+) -> Card:
+    """(session number, name, organisation, reason) for the absences since the last digest, how many
+    theme suggestions came in, and how many messages to participants could not be delivered."""
     body: list[Element] = []
+    if undelivered:
+        body.append(heading(t.gettext("Messages not delivered"), size="Medium"))
+        body.append(text(t.ngettext(
+            "{n} message to participants could not be delivered (the person has removed the app, or sending "
+            "was interrupted). Check the participant lists before the session.",
+            "{n} messages to participants could not be delivered (the people have removed the app, or sending "
+            "was interrupted). Check the participant lists before the session.",
+            undelivered).format(n=undelivered)))  # fmt: skip
     actions = [execute(t.gettext("Statistics"), verbs.ORG_STATS)]
     if suggestions:
         body.append(heading(t.gettext("Theme suggestions"), size="Medium"))

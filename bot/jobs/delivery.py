@@ -1,9 +1,12 @@
 """Delivers the outbox: claims due rows, renders them from current state, sends within Teams' limits.
 
 Retries 429/412/502/503/504 and network failures with Retry-After or exponential backoff with jitter;
-a 403 or 404 means the person removed or blocked the app: they are marked unreachable. A worker that
-dies while sending leaves its rows 'sending'; once their lease has run out they are marked failed and
-never resent, because they may have arrived: no duplicates, and the loss is visible.
+a 403 or 404 means the person removed or blocked the app: they are marked unreachable. A claimed row
+is marked 'sending' (committed) only when its request is about to go. A worker that dies leaves its
+claimed rows to be sent by another once their lease has run out, and its rows in flight (at most
+`concurrency`) to be marked failed, never resent: they may have arrived, and Teams has no idempotency
+key for a proactive message, so a resend could show a reminder twice. The loss is counted in the
+organisers' digest.
 """
 
 from __future__ import annotations
@@ -85,8 +88,10 @@ class DeliveryWorker:
             abandoned = await uow.outbox.abandon_expired(now)
             items = await uow.outbox.claim(now, self._settings.batch, now + self._settings.lease)
             await uow.commit()
-        if abandoned:
-            log.warning("%d outbox rows were interrupted while sending and are not resent", abandoned)
+        if abandoned.lost:
+            log.warning("%d outbox rows were interrupted while sending and are not resent", abandoned.lost)
+        if abandoned.released:
+            log.warning("%d outbox rows claimed by a stopped worker are sent again", abandoned.released)
         if not items:
             return 0
         slots = asyncio.Semaphore(self._settings.concurrency)
@@ -123,17 +128,22 @@ class DeliveryWorker:
             prepared = await notifications.prepare(item, uow, self._clock.now(), self._catalogs, self._default_language)
         if isinstance(prepared, notifications.Skip):
             async with self._uow_factory() as uow:
-                await uow.outbox.failed(item.id, f"skipped: {prepared.reason}")
+                await uow.outbox.failed(item.id, f"skipped: {prepared.reason}", self._clock.now())
                 await uow.commit()
             return
         await self._limiter.acquire(prepared.to.conversation_id)
+        async with self._uow_factory() as uow:
+            ours = await uow.outbox.sending(item.id, self._clock.now() + self._settings.lease)
+            await uow.commit()
+        if not ours:  # its claim ran out while waiting and another worker took it
+            return
         result = await self._sender.send(prepared.to, prepared.card)
         now = self._clock.now()
         async with self._uow_factory() as uow:
             if 200 <= result.status < 300:
                 await uow.outbox.sent(item.id, now)
             elif result.status in UNREACHABLE:
-                await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable")
+                await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
                 if prepared.person is not None:
                     await uow.people.set_unreachable(prepared.person, now)
             elif result.status in RETRYABLE and item.attempts + 1 < self._settings.max_attempts:
@@ -142,7 +152,7 @@ class DeliveryWorker:
                     self._limiter.back_off(prepared.to.conversation_id, delay)
                 await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {result.status}")
             else:
-                await uow.outbox.failed(item.id, f"HTTP {result.status}")
+                await uow.outbox.failed(item.id, f"HTTP {result.status}", now)
             await uow.commit()
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:

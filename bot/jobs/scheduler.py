@@ -97,10 +97,16 @@ class Scheduler:
                 continue
             absences = await uow.registrations.absences_since(series.id, since, window_end)
             suggested = await uow.suggestions.count(series.id, since, window_end)
-            if absences or suggested:
+            undelivered = await uow.outbox.failed_since(series.id, since, window_end)
+            if absences or suggested or undelivered:
                 lines = [(s.number, p.name, p.organisation, r.absence_reason) for s, p, r in absences]
                 key = f"digest:{series.id}:{bucket}"
-                payload = {"series": series.id, "lines": [list(line) for line in lines], "suggestions": suggested}
+                payload = {
+                    "series": series.id,
+                    "lines": [list(line) for line in lines],
+                    "suggestions": suggested,
+                    "undelivered": undelivered,
+                }
                 queued += await uow.outbox.enqueue(
                     [OutgoingMessage(key, notifications.DIGEST, None, None, payload)], now
                 )

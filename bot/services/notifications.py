@@ -133,4 +133,6 @@ async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prep
     series, to = found
     lines = [(int(n), str(name), str(org), str(reason)) for n, name, org, reason in item.payload.get("lines", [])]
     suggestions = int(item.payload.get("suggestions", 0))
-    return Prepared(to, cards.digest_message(catalogs.translator(series.language), lines, suggestions), None)
+    undelivered = int(item.payload.get("undelivered", 0))
+    card = cards.digest_message(catalogs.translator(series.language), lines, suggestions, undelivered)
+    return Prepared(to, card, None)

@@ -225,6 +225,15 @@ class AuditRepository(Protocol):
     async def latest(self, series_id: int, limit: int) -> list[AuditEntry]: ...
 
 
+INTERRUPTED = "interrupted while sending; not resent"
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    released: int  # claimed by a worker that died before trying them: sent by another
+    lost: int  # in flight when their worker died: maybe delivered, never resent
+
+
 class OutboxRepository(Protocol):
     async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
         """Adds the messages not already queued under their key; returns how many were added."""
@@ -236,17 +245,30 @@ class OutboxRepository(Protocol):
         ...
 
     async def claim(self, now: datetime, limit: int, lease: datetime) -> list[OutboxItem]:
-        """Due rows, marked 'sending' until `lease`; rows another worker holds are skipped."""
+        """Due rows, marked 'claimed' until `lease`; rows another worker holds are skipped."""
+        ...
+
+    async def sending(self, item_id: int, lease: datetime) -> bool:
+        """Marks a claimed row as in flight, just before its request goes; False if it is no longer ours."""
         ...
 
     async def sent(self, item_id: int, now: datetime) -> None: ...
 
     async def retry(self, item_id: int, at: datetime, error: str) -> None: ...
 
-    async def failed(self, item_id: int, error: str) -> None: ...
+    async def failed(self, item_id: int, error: str, now: datetime) -> None: ...
 
-    async def abandon_expired(self, now: datetime) -> int:
-        """Rows whose worker died while sending: maybe delivered, so they are marked failed, never resent."""
+    async def release(self, item_id: int) -> None:
+        """A claimed row not tried goes back to be claimed again."""
+        ...
+
+    async def abandon_expired(self, now: datetime) -> Abandoned:
+        """Rows of a worker that died: those it never tried go back to pending; those in flight may have
+        arrived, so they are marked failed, never resent."""
+        ...
+
+    async def failed_since(self, series_id: int, since: datetime, until: datetime) -> int:
+        """Messages about the series' sessions that failed or were lost in [since, until), for the digest."""
         ...
 
     async def counts(self) -> dict[str, int]: ...

@@ -25,6 +25,8 @@ from bot.domain.model import (
     SessionStatus,
 )
 from bot.services.ports import (
+    INTERRUPTED,
+    Abandoned,
     AuditEntry,
     ConversationRef,
     ExportGrant,
@@ -777,10 +779,17 @@ class SqlOutboxClaims:
         if not rows:
             return []
         ids = [row.id for row in rows]
-        await self._conn.execute(o.update().where(o.c.id.in_(ids)).values(status="sending", lease_until=lease))
+        await self._conn.execute(o.update().where(o.c.id.in_(ids)).values(status="claimed", lease_until=lease))
         return [
             OutboxItem(r.id, r.idempotency_key, r.kind, r.person_id, r.session_id, r.payload, r.attempts) for r in rows
         ]
+
+    async def sending(self, item_id: int, lease: datetime) -> bool:
+        o = t.outbox
+        result = await self._conn.execute(
+            o.update().where(o.c.id == item_id, o.c.status == "claimed").values(status="sending", lease_until=lease)
+        )
+        return result.rowcount == 1
 
     async def sent(self, item_id: int, now: datetime) -> None:
         o = t.outbox
@@ -804,23 +813,41 @@ class SqlOutboxClaims:
             )
         )
 
-    async def failed(self, item_id: int, error: str) -> None:
+    async def failed(self, item_id: int, error: str, now: datetime) -> None:
         o = t.outbox
         await self._conn.execute(
             o.update()
             .where(o.c.id == item_id)
-            .values(status="failed", lease_until=None, attempts=o.c.attempts + 1, last_error=error[:300])
+            .values(status="failed", lease_until=None, attempts=o.c.attempts + 1, last_error=error[:300], failed_at=now)
         )
 
-    async def abandon_expired(self, now: datetime) -> int:
+    async def release(self, item_id: int) -> None:
         o = t.outbox
-        result = await self._conn.execute(
+        await self._conn.execute(
+            o.update().where(o.c.id == item_id, o.c.status == "claimed").values(status="pending", lease_until=None)
+        )
+
+    async def abandon_expired(self, now: datetime) -> Abandoned:
+        o = t.outbox
+        released = await self._conn.execute(
             o.update()
-            .where(o.c.status == "sending", o.c.lease_until < now)
-            .values(status="failed", lease_until=None, last_error="interrupted while sending; not resent")
+            .where(o.c.status == "claimed", o.c.lease_until < now)
+            .values(status="pending", lease_until=None)
             .returning(o.c.id)
         )
-        return len(result.fetchall())
+        lost = await self._conn.execute(
+            o.update()
+            .where(o.c.status == "sending", o.c.lease_until < now)
+            .values(status="failed", lease_until=None, last_error=INTERRUPTED, failed_at=now)
+            .returning(o.c.id)
+        )
+        return Abandoned(released=len(released.fetchall()), lost=len(lost.fetchall()))
+
+    async def failed_since(self, series_id: int, since: datetime, until: datetime) -> int:
+        o, s = t.outbox, t.sessions
+        in_series = o.c.session_id.in_(select(s.c.id).where(s.c.series_id == series_id))
+        query = select(func.count()).where(o.c.failed_at >= since, o.c.failed_at < until, in_series)
+        return int((await self._conn.execute(query)).scalar_one())
 
     async def counts(self) -> dict[str, int]:
         o = t.outbox

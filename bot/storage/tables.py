@@ -197,16 +197,20 @@ outbox = Table(
     Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True),
     Column("payload", JSON, nullable=False),
     Column("status", String(20), nullable=False),
-    # A claimed row is 'sending' until this time; a worker that dies leaves it to be marked, never resent.
+    # A worker's claim ('claimed', not yet tried) or request in flight ('sending') holds the row until this
+    # time. A worker that dies leaves claimed rows to be sent by another, and rows in flight to be marked
+    # failed, never resent: they may have arrived.
     Column("lease_until", UTCDateTime, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", String(300), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
-    CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
+    Column("failed_at", UTCDateTime, nullable=True),
+    CheckConstraint("status IN ('pending', 'claimed', 'sending', 'sent', 'failed')", name="status_known"),
 )
 Index("ix_outbox_status_next", outbox.c.status, outbox.c.next_attempt_at)
+Index("ix_outbox_failed_at", outbox.c.failed_at)
 
 # Download links for exports: only a hash of the random token is stored; the link expires.
 exports = Table(

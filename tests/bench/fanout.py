@@ -128,7 +128,7 @@ async def main() -> None:
             while True:
                 async with SqlUnitOfWork(engine) as uow:
                     counts = await uow.outbox.counts()
-                if counts.get("pending", 0) + counts.get("sending", 0) == 0:
+                if not any(counts.get(status, 0) for status in ("pending", "claimed", "sending")):
                     break
                 if not await worker.run_once():
                     await asyncio.sleep(0.05)

@@ -18,9 +18,9 @@ from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
-from bot.services.ports import ConversationRef, OutgoingMessage
+from bot.services.ports import INTERRUPTED, ConversationRef, OutgoingMessage
 from bot.storage import tables
-from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector, SendResult
 from cards import verbs
 from tests.conftest import FakeClock
@@ -239,44 +239,71 @@ async def test_teams_limits_per_conversation_are_respected(
 
 
 class _StallingSender:
-    """Delivers `before` messages, then hangs, as a worker does when its process is killed mid-batch."""
+    """Delivers `before` messages, then hangs, as a worker does when its process is killed mid-batch;
+    `stalled` is set once `hanging` requests hang."""
 
-    def __init__(self, inner: BotConnector, before: int) -> None:
+    def __init__(self, inner: BotConnector, before: int, hanging: int) -> None:
         self._inner = inner
         self._left = before
+        self._hanging = hanging
+        self.stalled = asyncio.Event()
 
     async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendResult:
         if self._left <= 0:
+            self._hanging -= 1
+            if self._hanging == 0:
+                self.stalled.set()
             await asyncio.Event().wait()
         self._left -= 1
         return await self._inner.send(to, card)
 
 
-async def test_no_duplicates_after_the_worker_dies_mid_batch(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings
+@pytest.mark.parametrize(("batch", "concurrency", "delivered", "in_flight"), [(8, 8, 5, 3), (8, 2, 3, 2)])
+async def test_a_worker_that_dies_mid_batch_loses_only_the_requests_in_flight(
+    bot: BotClient,
+    engine: AsyncEngine,
+    clock: FakeClock,
+    http: ClientSession,
+    settings: Settings,
+    batch: int,
+    concurrency: int,
+    delivered: int,
+    in_flight: int,
 ) -> None:
+    """Claimed rows never tried are sent by the next worker; only rows whose request was in flight are lost
+    (never resent, as they may have arrived), and the organisers' digest counts them."""
     people = [numbered_user(n) for n in range(12)]
     for user in people:
         await _register(bot, user, 1, engine)
     uow = SqlUnitOfWorkFactory(engine)
-    dying = DeliveryWorker(uow, _StallingSender(BotConnector(settings, http), 5), clock, TeamsRateLimiter(),
-                           Catalogs.load(), Language.SV, DeliverySettings(batch=8, concurrency=8))  # fmt: skip
+    stalling = _StallingSender(BotConnector(settings, http), delivered, in_flight)
+    dying = DeliveryWorker(uow, stalling, clock, TeamsRateLimiter(), Catalogs.load(), Language.SV,
+                           DeliverySettings(batch=batch, concurrency=concurrency))  # fmt: skip
     task = asyncio.create_task(dying.run_once())
-    await asyncio.sleep(0.5)
-    task.cancel()
+    await asyncio.wait_for(stalling.stalled.wait(), 30)
+    async with asyncio.timeout(30):  # the delivered ones settled: a condition awaited, not a guessed sleep
+        while Counter(r.status for r in await _outbox(engine))["sent"] < delivered:  # noqa: ASYNC110 - the state is in the database
+            await asyncio.sleep(0.01)
+    task.cancel()  # as SIGKILL would: nothing after this line of the dying worker runs to settle its rows
     with pytest.raises(asyncio.CancelledError):
         await task
-    clock.current += timedelta(minutes=5)  # past the dead worker's lease
+    clock.current += timedelta(minutes=5)  # past the dead worker's leases
     fresh = DeliveryWorker(uow, BotConnector(settings, http), clock, TeamsRateLimiter(), Catalogs.load(), Language.SV)
     await _drain(fresh)
     received = Counter(c for _, c, _ in bot.connector.proactive)
     assert max(received.values()) == 1, "nobody got a message twice"
+    assert len(received) == 12 - in_flight
     rows = await _outbox(engine)
     statuses = Counter(r.status for r in rows)
-    assert statuses["sent"] == sum(received.values())
-    assert statuses["sent"] == 12 - 3, "5 before the crash, 4 never claimed; 3 claimed but unsent"
-    assert statuses["failed"] == 3
-    assert all(r.last_error == "interrupted while sending; not resent" for r in rows if r.status == "failed")
+    assert statuses["sent"] == 12 - in_flight
+    assert statuses["failed"] == in_flight
+    assert all(r.last_error == INTERRUPTED for r in rows if r.status == "failed")
+    async with SqlUnitOfWork(engine) as counting:
+        (series,) = await counting.series.list_all()
+        lost = await counting.outbox.failed_since(
+            series.id, clock.current - timedelta(hours=1), clock.current + timedelta(seconds=1)
+        )
+    assert lost == in_flight
 
 
 async def test_two_workers_never_send_the_same_row(
