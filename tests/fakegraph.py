@@ -36,6 +36,8 @@ class Failure:
     status: int
     retry_after: str | None = None
     kind: str | None = None  # only for requests of this kind (as in `requests`); any when None
+    # The request is carried out, then its answer lost: as when the bot's process dies while Graph answers.
+    after_handling: bool = False
 
 
 @dataclass
@@ -126,6 +128,8 @@ class FakeGraph(LocalServer):
             failure = next((f for f in self.failures if f.kind in (None, kind)), None)
             if failure is not None:
                 self.failures.remove(failure)
+                if failure.after_handling:
+                    await handler(request)
                 headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
                 return _error(failure.status, "Scripted", headers)
             response = await handler(request)

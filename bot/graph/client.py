@@ -114,7 +114,8 @@ class GraphCalendar:
         if created is None or not created.id:
             raise CalendarError(502, "NoEventId")
         meeting = created.online_meeting
-        return CreatedEvent(created.id, meeting.join_url if meeting and meeting.join_url else None)
+        join_url = meeting.join_url if meeting and meeting.join_url else None
+        return CreatedEvent(created.id, join_url, _addresses(created.attendees))
 
     async def update_event(self, event_id: str, details: EventDetails) -> None:
         from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -128,10 +129,12 @@ class GraphCalendar:
         old_body = current.body.content if current and current.body and current.body.content else ""
         await _call(item.patch(_event(details, Event, keep=join_block(old_body))))
 
-    async def set_attendees(self, event_id: str, invitees: Sequence[Invitee]) -> None:
+    async def set_attendees(self, event_id: str, invitees: Sequence[Invitee]) -> frozenset[str]:
         from msgraph.generated.models.event import Event
 
-        await _call(self._user.events.by_event_id(event_id).patch(Event(attendees=_attendees(invitees))))
+        # Only `attendees`: Graph then notifies only the invitees added or removed, not everyone.
+        updated = await _call(self._user.events.by_event_id(event_id).patch(Event(attendees=_attendees(invitees))))
+        return _addresses(updated.attendees if updated else None)
 
     async def cancel_event(self, event_id: str, comment: str) -> None:
         from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body import CancelPostRequestBody
@@ -205,6 +208,12 @@ def _event(details: EventDetails, event_type: Any, keep: str = "") -> Any:
         body=ItemBody(content_type=BodyType.Html, content=details.body_html + keep),
         start=at(details.starts_at),
         end=at(details.ends_at),
+    )
+
+
+def _addresses(attendees: Sequence[Any] | None) -> frozenset[str]:
+    return frozenset(
+        a.email_address.address.lower() for a in attendees or () if a.email_address and a.email_address.address
     )
 
 

@@ -33,7 +33,7 @@ from bot.domain.model import Person, SessionStatus
 from bot.i18n import Catalogs
 from bot.jobs.loop import run_batches
 from bot.services import meetings as service
-from bot.services.calendar import Calendar, CalendarError, Invitee
+from bot.services.calendar import Calendar, CalendarError, Invitee, addresses
 from bot.services.invitation import invitation
 from bot.services.ports import Clock, UnitOfWorkFactory
 
@@ -153,10 +153,16 @@ class MeetingReconciler:
                 await service.meeting_created(session.id, created, uow, self._clock.now())
                 await uow.commit()
             log.info("Teams meeting created for session id %d", session.id)
+            invited = created.invitees
+            if invited != addresses(_invitees(wanted.invitees)):
+                # A retried create (same transaction id) answers with the event first made, without those who
+                # registered since: the difference is sent now rather than at the next change.
+                async with self._slot():
+                    invited = await calendar.set_attendees(created.event_id, _invitees(wanted.invitees))
             meeting = dataclasses.replace(
                 meeting,
                 event_id=created.event_id,
-                attendees_synced=meeting.attendees_version,
+                attendees_synced=self._synced(meeting, invited, wanted.invitees),
                 details_synced=meeting.details_version,
                 problem="",
             )
@@ -175,8 +181,8 @@ class MeetingReconciler:
         if step is Step.ATTENDEES:
             wanted = desired_invitees(state.entries)
             async with self._slot():
-                await calendar.set_attendees(event_id, _invitees(wanted.invitees))
-            meeting = dataclasses.replace(meeting, attendees_synced=meeting.attendees_version)
+                invited = await calendar.set_attendees(event_id, _invitees(wanted.invitees))
+            meeting = dataclasses.replace(meeting, attendees_synced=self._synced(meeting, invited, wanted.invitees))
             return await self._limits(meeting, state, wanted.left_out, len(wanted.invitees)), None
         if step is Step.RESPONSES:
             async with self._slot():
@@ -204,6 +210,14 @@ class MeetingReconciler:
             await service.record_attendance(session.id, attendees, uow)
             await uow.commit()
         return dataclasses.replace(meeting, attendance=AttendanceState.DONE), None
+
+    @staticmethod
+    def _synced(meeting: Meeting, invited: frozenset[str], wanted: Sequence[Person]) -> int:
+        """The attendee version Graph now holds, once what it reports after our PATCH is what we want;
+        otherwise the sync is retried with backoff, like any failed call."""
+        if invited != addresses(_invitees(wanted)):
+            raise CalendarError(502, "InviteesDiffer")
+        return meeting.attendees_version
 
     async def _limits(self, meeting: Meeting, state: service.SyncState, left_out: int, invited: int) -> Meeting:
         """Warns organisers as the invitee list nears Teams' limit of 500, and when people are left out."""

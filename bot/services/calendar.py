@@ -26,6 +26,13 @@ class Invitee:
 class CreatedEvent:
     event_id: str
     join_url: str | None  # None: the event exists but Teams gave it no meeting
+    # The invitees' addresses (lower case) as Graph reports them: a create retried with the same
+    # transaction id answers with the event first created, and its invitees, whatever the retry asked for.
+    invitees: frozenset[str] = frozenset()
+
+
+def addresses(invitees: Sequence[Invitee]) -> frozenset[str]:
+    return frozenset(invitee.email.lower() for invitee in invitees)
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,8 @@ class Calendar(Protocol):
         """Subject, time and our part of the body; the Teams join block in the body is kept."""
         ...
 
-    async def set_attendees(self, event_id: str, invitees: Sequence[Invitee]) -> None:
-        """The whole invitee list, replacing the previous one."""
+    async def set_attendees(self, event_id: str, invitees: Sequence[Invitee]) -> frozenset[str]:
+        """The whole invitee list, replacing the previous one; returns the addresses Graph now reports."""
         ...
 
     async def cancel_event(self, event_id: str, comment: str) -> None: ...

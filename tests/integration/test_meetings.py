@@ -189,6 +189,27 @@ async def test_withdrawn_absent_and_waitlisted_are_not_invited(
     assert _email(numbered_user(3)) in graph.invitees(event), "promoted from the waiting list, invited"
 
 
+async def test_a_create_whose_answer_was_lost_still_invites_those_who_registered_meanwhile(
+    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
+) -> None:
+    """Graph made the event but its answer never arrived (the process died, the network dropped it); the
+    retry with the same transactionId answers with the first event, whose invitees are those of then."""
+    await _register(bot, MEGAN, 1, engine)
+    graph.failures = [Failure(503, kind="events", after_handling=True), Failure(503, kind="events")]
+    await _sync(reconciler)
+    first = await _session(engine, 1)
+    assert graph.invitees(_event_for(graph, first.title)) == [_email(MEGAN)], "made, answer lost"
+    await _register(bot, ALEX, 1, engine)  # while the reconciler waits to try again
+    clock.current += timedelta(hours=1)
+    await _sync(reconciler)
+    event = _event_for(graph, first.title)
+    assert len([e for e in graph.events.values() if e["subject"] == event["subject"]]) == 1, "one event"
+    assert graph.invitees(event) == sorted([_email(MEGAN), _email(ALEX)])
+    assert await _registered_emails(engine, 1) == graph.invitees(event)
+    meeting = await _meeting(engine, 1)
+    assert meeting.attendees_synced == meeting.attendees_version
+
+
 async def test_throttling_and_an_outage_delay_but_lose_nothing(
     bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
 ) -> None:
