@@ -209,6 +209,7 @@ class Router:
         self._policy = policy or org.OrganiserPolicy()
         self._public_base_url = public_base_url
         self._after_commit = after_commit or (lambda: None)
+        self._background: set[asyncio.Task[None]] = set()
 
     def translator_for_locale(self, locale: str | None) -> Translator:
         """For answers given without a database, such as the apology after an unexpected error."""
@@ -282,7 +283,35 @@ class Router:
                 return Reply(error_card(ctx.t, expected, organiser=route.organiser))
             await uow.commit()
             self._after_commit()  # messages this turn queued leave now, after the commit, off the reply path
+            if personal and ctx.person.has_profile and not ctx.person.email:
+                self._in_background(self._complete_email(turn, ctx.person.id))
             return Reply(card)
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)  # held, or the loop may collect it half-way
+        task.add_done_callback(self._background.discard)
+
+    async def settle(self) -> None:
+        """Waits for the work started after turns (e-mail look-ups); for shutdown and tests."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _complete_email(self, turn: Turn, person_id: int) -> None:
+        """Teams did not give the e-mail of someone who registered (busy, or it did not say): asked again after
+        each of their turns until it does, off the reply path. Without it Graph cannot invite them."""
+        email = await self._member_email(turn)
+        if not email:
+            return
+        try:
+            async with self._uow_factory() as uow:
+                completed = await svc.complete_email(person_id, email, uow, self._clock.now())
+                await uow.commit()
+        except Exception:
+            log.exception("the e-mail of a person could not be stored")
+            return
+        if completed:
+            self._after_commit()
 
     @staticmethod
     def _is_profile_form(turn: Turn) -> bool:

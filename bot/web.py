@@ -18,7 +18,6 @@ from bot.domain.errors import ExportExpired
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
-from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.router import Router
 from bot.services.organisers import OrganiserPolicy, export_data
@@ -42,6 +41,7 @@ SHUTDOWN_GRACE = 5.0  # seconds background jobs get to finish what they are doin
 ENGINE = web.AppKey("engine", Database)
 ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
 WORKER = web.AppKey("worker", DeliveryWorker)
+ROUTER = web.AppKey("router", Router)
 
 
 def create_app(
@@ -63,8 +63,8 @@ def create_app(
         app[ENGINE] = engine
         uow_factory = SqlUnitOfWorkFactory(engine)
         http = aiohttp.ClientSession()
-        connector = BotConnector(settings, http)
-        worker = DeliveryWorker(uow_factory, connector, clock, TeamsRateLimiter(), catalogs, settings.default_language)
+        connector = BotConnector(settings, http)  # one limiter for everything this process asks of Teams
+        worker = DeliveryWorker(uow_factory, connector, clock, catalogs, settings.default_language)
         app[WORKER] = worker
         schedule = ScheduleSettings(
             reminders=tuple(timedelta(days=d) for d in settings.reminder_days),
@@ -85,6 +85,7 @@ def create_app(
         # Turns read the series from a cache shared by the process; background jobs read them fresh.
         turns = SqlUnitOfWorkFactory(engine, SeriesCache())
         router = Router(turns, clock, catalogs, settings.default_language, policy, public_base_url, after_commit)
+        app[ROUTER] = router
         app[ENDPOINT] = MessagesEndpoint(
             create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
         )
@@ -99,6 +100,10 @@ def create_app(
             jobs.append(asyncio.create_task(_reconcile(calendar, reconciler, stop)))
         yield
         stop.set()
+        try:
+            await asyncio.wait_for(router.settle(), SHUTDOWN_GRACE)
+        except TimeoutError:
+            log.warning("look-ups after turns were cut off at shutdown")
         # A job in the middle of a slow request is cut off: its work is in the database and resumes.
         if jobs:
             _, late = await asyncio.wait(jobs, timeout=SHUTDOWN_GRACE)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -22,14 +22,11 @@ from typing import Any, Protocol
 from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs.loop import run_batches
-from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.services import notifications
 from bot.services.ports import Clock, ConversationRef, OutboxItem, UnitOfWorkFactory
+from bot.teams.limits import TEAMS_RETRIES, RetryPolicy
 
 log = logging.getLogger(__name__)
-
-RETRYABLE = frozenset({0, 408, 412, 429, 500, 502, 503, 504})
-UNREACHABLE = frozenset({403, 404})
 
 
 class SendOutcome(Protocol):
@@ -41,7 +38,12 @@ class SendOutcome(Protocol):
 
 
 class Sender(Protocol):
-    async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendOutcome: ...
+    async def send(
+        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+    ) -> SendOutcome:
+        """Sends within Teams' limits, once; `ready` is asked just before the request goes, and when it
+        says False the request does not go."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,6 @@ class DeliverySettings:
     concurrency: int = 16
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 8
-    base_backoff: float = 2.0
-    max_backoff: float = 15 * 60.0
     idle_poll: float = 1.0
 
 
@@ -61,16 +61,16 @@ class DeliveryWorker:
         uow_factory: UnitOfWorkFactory,
         sender: Sender,
         clock: Clock,
-        limiter: TeamsRateLimiter,
         catalogs: Catalogs,
         default_language: Language,
         settings: DeliverySettings = DeliverySettings(),
         jitter: Callable[[], float] = random.random,
+        policy: RetryPolicy = TEAMS_RETRIES,
     ) -> None:
         self._uow_factory = uow_factory
         self._sender = sender
         self._clock = clock
-        self._limiter = limiter
+        self._policy = policy
         self._catalogs = catalogs
         self._default_language = default_language
         self._settings = settings
@@ -131,32 +131,29 @@ class DeliveryWorker:
                 await uow.outbox.failed(item.id, f"skipped: {prepared.reason}", self._clock.now())
                 await uow.commit()
             return
-        await self._limiter.acquire(prepared.to.conversation_id)
-        async with self._uow_factory() as uow:
-            ours = await uow.outbox.sending(item.id, self._clock.now() + self._settings.lease)
-            await uow.commit()
-        if not ours:  # its claim ran out while waiting and another worker took it
+
+        async def ready() -> bool:
+            """Marks the row as in flight; False when its claim ran out meanwhile and another worker took it."""
+            async with self._uow_factory() as uow:
+                ours = await uow.outbox.sending(item.id, self._clock.now() + self._settings.lease)
+                await uow.commit()
+            return ours
+
+        result = await self._sender.send(prepared.to, prepared.card, ready)
+        if result.status == -1:  # not ours any more: nothing was sent
             return
-        result = await self._sender.send(prepared.to, prepared.card)
         now = self._clock.now()
+        policy = self._policy
         async with self._uow_factory() as uow:
             if 200 <= result.status < 300:
                 await uow.outbox.sent(item.id, now)
-            elif result.status in UNREACHABLE:
+            elif result.status in policy.unreachable:
                 await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
                 if prepared.person is not None:
                     await uow.people.set_unreachable(prepared.person, now)
-            elif result.status in RETRYABLE and item.attempts + 1 < self._settings.max_attempts:
-                delay = self._backoff(item.attempts, result.retry_after)
-                if result.status == 429:
-                    self._limiter.back_off(prepared.to.conversation_id, delay)
+            elif result.status in policy.retryable and item.attempts + 1 < self._settings.max_attempts:
+                delay = policy.delay(item.attempts, result.retry_after, self._jitter)
                 await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {result.status}")
             else:
                 await uow.outbox.failed(item.id, f"HTTP {result.status}", now)
             await uow.commit()
-
-    def _backoff(self, attempts: int, retry_after: float | None) -> float:
-        exponential = min(self._settings.max_backoff, self._settings.base_backoff * 2**attempts)
-        # Full jitter spreads many retries of one burst; Retry-After is a floor, never shortened.
-        delay: float = exponential * (0.5 + 0.5 * self._jitter())
-        return max(delay, retry_after or 0.0)

@@ -98,6 +98,20 @@ async def arrive(
     )
 
 
+async def complete_email(person_id: int, email: str, uow: UnitOfWork, now: datetime) -> bool:
+    """The e-mail Teams gave after the person's first registration went without it (Teams was busy or did not
+    say): kept, and the meetings of the coming sessions they hold a seat in are told to invite them."""
+    person = await uow.people.get(person_id)
+    email = clean_text(email, 320)
+    if person is None or person.email or not email:
+        return False
+    await uow.people.save(replace(person, email=email), now)
+    for registration in await uow.registrations.for_person(person_id):
+        if registration.holds_seat:
+            await uow.meetings.attendees_changed(registration.session_id, now)
+    return True
+
+
 async def series_language(uow: UnitOfWork, default: Language) -> Language:
     all_series = await uow.series.list_all()
     return all_series[0].language if all_series else default

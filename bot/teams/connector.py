@@ -1,14 +1,17 @@
 """The Bot Connector REST API over one aiohttp session: replies, proactive messages, member look-ups.
 
 Our own client rather than botbuilder's msrest one: we need every answer's status and Retry-After, a
-timeout, and no per-message client construction or model (de)serialisation.
+timeout, and no per-message client construction or model (de)serialisation. Every request waits for
+its turn in the process's one TeamsRateLimiter, and a 429 blocks what it was about for its Retry-After.
+Requests a person waits for (replies, member look-ups) are tried again within a short deadline by the
+RetryPolicy; a proactive message is tried once, and the outbox retries it later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -19,12 +22,15 @@ from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.config import Settings
 from bot.services.ports import ConversationRef
+from bot.teams.limits import TEAMS_RETRIES, RetryPolicy, TeamsRateLimiter
 from bot.turn import MemberInfo, MemberLookup, ObjectIdLookup
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = aiohttp.ClientTimeout(total=15)
 CARD = "application/vnd.microsoft.card.adaptive"
+REPLY_SECONDS = 10.0  # how long a reply is tried again: the person is looking at the chat
+LOOKUP_SECONDS = 3.0  # how long a member look-up is tried again: a turn waits for it
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,16 @@ def _conversation_url(service_url: str, conversation_id: str) -> str:
 
 
 class BotConnector:
-    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        limiter: TeamsRateLimiter | None = None,
+        policy: RetryPolicy = TEAMS_RETRIES,
+    ) -> None:
         self._session = session
+        self._limiter = limiter or TeamsRateLimiter()
+        self._policy = policy
         self._credentials = (
             MicrosoftAppCredentials(
                 settings.app_id, settings.app_password, channel_auth_tenant=settings.app_tenant_id or None
@@ -63,19 +77,51 @@ class BotConnector:
         token = await asyncio.to_thread(self._credentials.get_access_token)
         return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
-    async def _post(self, url: str, activity: dict[str, Any]) -> SendResult:
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        conversation: str | None,
+        body: bytes | None = None,
+        *,
+        seconds: float = 0.0,
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> tuple[SendResult, bytes]:
+        """One request within Teams' limits (`conversation`: the one a message goes to; None for a request
+        that is no message); tried again for up to `seconds` while the answer is worth another try.
+        `ready` is asked once the limiter lets the request go: False, and it does not go (status -1)."""
+        deadline = self._limiter.now() + seconds
+        attempts = 0
+        while True:
+            await self._limiter.acquire(conversation)
+            if ready is not None and not await ready():
+                return SendResult(-1), b""
+            ready = None
+            result, content = await self._once(method, url, body)
+            if result.status == 429:
+                self._limiter.back_off(conversation, self._policy.delay(attempts, result.retry_after))
+            if result.status not in self._policy.retryable:
+                return result, content
+            delay = self._policy.delay(attempts, result.retry_after)
+            if self._limiter.now() + delay > deadline:
+                return result, content
+            attempts += 1
+            await self._limiter.sleep(delay)
+
+    async def _once(self, method: str, url: str, body: bytes | None) -> tuple[SendResult, bytes]:
         try:
             headers = await self._headers()
-            body = orjson.dumps(activity)
-            async with self._session.post(url, data=body, headers=headers, timeout=TIMEOUT) as response:
-                await response.read()
-                return SendResult(response.status, _retry_after(response.headers))
+            async with self._session.request(method, url, data=body, headers=headers, timeout=TIMEOUT) as response:
+                content = await response.read()
+                return SendResult(response.status, _retry_after(response.headers)), content
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             log.info("Bot Connector not reached: %s", type(error).__name__)
-            return SendResult(0)
+            return SendResult(0), b""
 
-    async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendResult:
-        """A new message in a conversation (proactive)."""
+    async def send(
+        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+    ) -> SendResult:
+        """A new message in a conversation (proactive), tried once; `ready` as for `_request`."""
         activity: dict[str, Any] = {
             "type": "message",
             "conversation": {"id": to.conversation_id},
@@ -83,7 +129,9 @@ class BotConnector:
         }
         if to.bot_id:
             activity["from"] = {"id": to.bot_id}
-        return await self._post(f"{_conversation_url(to.service_url, to.conversation_id)}/activities", activity)
+        url = f"{_conversation_url(to.service_url, to.conversation_id)}/activities"
+        result, _ = await self._request("POST", url, to.conversation_id, orjson.dumps(activity), ready=ready)
+        return result
 
     async def reply(self, incoming: Mapping[str, Any], card: dict[str, Any]) -> SendResult:
         """The answer to an incoming message, in its conversation (and thread)."""
@@ -100,7 +148,9 @@ class BotConnector:
         }
         base = _conversation_url(incoming["serviceUrl"], conversation["id"])
         url = f"{base}/activities/{quote(str(incoming.get('id') or ''), safe='')}"
-        result = await self._post(url, activity)
+        result, _ = await self._request(
+            "POST", url, str(conversation["id"]), orjson.dumps(activity), seconds=REPLY_SECONDS
+        )
         if not 200 <= result.status < 300:
             log.warning("reply not accepted by the Bot Connector: HTTP %s", result.status)
         return result
@@ -114,10 +164,13 @@ class BotConnector:
         team_id = team.get("id") if isinstance(team, Mapping) else None
         base = _conversation_url(incoming["serviceUrl"], str(team_id or incoming["conversation"]["id"]))
         url = f"{base}/members/{quote(teams_id, safe='')}"
-        async with self._session.get(url, headers=await self._headers(), timeout=TIMEOUT) as response:
-            if response.status != 200:
-                return None
-            member = await response.json(loads=orjson.loads)
+        result, content = await self._request("GET", url, None, seconds=LOOKUP_SECONDS)
+        if result.status != 200:
+            return None
+        try:
+            member = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            return None
         return member if isinstance(member, dict) else None
 
     def member_lookup(self, incoming: Mapping[str, Any]) -> MemberLookup:

@@ -29,11 +29,11 @@ from bot.config import Settings  # noqa: E402
 from bot.domain.model import Language, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus  # noqa: E402
 from bot.i18n import Catalogs  # noqa: E402
 from bot.jobs.delivery import DeliveryWorker  # noqa: E402
-from bot.jobs.ratelimit import CONVERSATION_LIMITS, TENANT_LIMITS, TeamsRateLimiter  # noqa: E402
 from bot.services.ports import ConversationRef, OutgoingMessage  # noqa: E402
 from bot.storage.engine import create_engine  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory  # noqa: E402
+from bot.teams.limits import CONVERSATION_LIMITS, TENANT_LIMITS  # noqa: E402
 
 
 class TeamsLikeConnector:
@@ -121,7 +121,7 @@ async def main() -> None:
             from bot.teams.connector import BotConnector
 
             worker = DeliveryWorker(
-                SqlUnitOfWorkFactory(engine), BotConnector(settings, http), SystemClock(), TeamsRateLimiter(),
+                SqlUnitOfWorkFactory(engine), BotConnector(settings, http), SystemClock(),
                 Catalogs.load(), Language.SV,
             )  # fmt: skip
             started = time.perf_counter()

@@ -11,7 +11,6 @@ from bot.config import Settings
 from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
-from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector
 from bot.web import create_app
@@ -42,10 +41,9 @@ def worker(engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings:
         SqlUnitOfWorkFactory(engine),
         BotConnector(settings, http),
         clock,
-        TeamsRateLimiter(),
         Catalogs.load(),
         Language.SV,
-        DeliverySettings(base_backoff=2.0),
+        DeliverySettings(),
         jitter=lambda: 1.0,
     )
 

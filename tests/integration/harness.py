@@ -126,6 +126,10 @@ class FakeConnector(LocalServer):
     # Scripted answers for proactive sends, per conversation id: status codes used up in order, then 201.
     scripted: dict[str, list[int]] = field(default_factory=dict)
     retry_after: str = "1"
+    # As Teams: at most this many requests a second to the app (member look-ups counted), then 429.
+    requests_per_second: int | None = None
+    throttled: int = 0  # 429s given for that limit
+    _recent: list[float] = field(default_factory=list)
     proactive: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (time, conversation, activity)
 
     async def start(self) -> None:
@@ -162,8 +166,21 @@ class FakeConnector(LocalServer):
             for a in body.get("attachments", [])
         ]
 
+    def _over_limit(self) -> bool:
+        if self.requests_per_second is None:
+            return False
+        now = time.monotonic()
+        self._recent = [t for t in self._recent if t > now - 1.0]
+        if len(self._recent) >= self.requests_per_second:
+            self.throttled += 1
+            return True
+        self._recent.append(now)
+        return False
+
     async def _member(self, request: web.Request) -> web.Response:
         self.member_requests += 1
+        if self._over_limit():
+            return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
         if self.member_status != 200:
             return web.json_response({"error": {"code": "NotFound"}}, status=self.member_status)
         member = request.match_info["member"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,6 @@ from bot.config import Settings
 from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
-from bot.jobs.ratelimit import TeamsRateLimiter
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.services.ports import INTERRUPTED, ConversationRef, OutgoingMessage
 from bot.storage import tables
@@ -248,14 +248,18 @@ class _StallingSender:
         self._hanging = hanging
         self.stalled = asyncio.Event()
 
-    async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendResult:
+    async def send(
+        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+    ) -> SendResult:
         if self._left <= 0:
+            assert ready is not None
+            assert await ready()  # the request "goes", and never comes back
             self._hanging -= 1
             if self._hanging == 0:
                 self.stalled.set()
             await asyncio.Event().wait()
         self._left -= 1
-        return await self._inner.send(to, card)
+        return await self._inner.send(to, card, ready)
 
 
 @pytest.mark.parametrize(("batch", "concurrency", "delivered", "in_flight"), [(8, 8, 5, 3), (8, 2, 3, 2)])
@@ -277,7 +281,7 @@ async def test_a_worker_that_dies_mid_batch_loses_only_the_requests_in_flight(
         await _register(bot, user, 1, engine)
     uow = SqlUnitOfWorkFactory(engine)
     stalling = _StallingSender(BotConnector(settings, http), delivered, in_flight)
-    dying = DeliveryWorker(uow, stalling, clock, TeamsRateLimiter(), Catalogs.load(), Language.SV,
+    dying = DeliveryWorker(uow, stalling, clock, Catalogs.load(), Language.SV,
                            DeliverySettings(batch=batch, concurrency=concurrency))  # fmt: skip
     task = asyncio.create_task(dying.run_once())
     await asyncio.wait_for(stalling.stalled.wait(), 30)
@@ -288,7 +292,7 @@ async def test_a_worker_that_dies_mid_batch_loses_only_the_requests_in_flight(
     with pytest.raises(asyncio.CancelledError):
         await task
     clock.current += timedelta(minutes=5)  # past the dead worker's leases
-    fresh = DeliveryWorker(uow, BotConnector(settings, http), clock, TeamsRateLimiter(), Catalogs.load(), Language.SV)
+    fresh = DeliveryWorker(uow, BotConnector(settings, http), clock, Catalogs.load(), Language.SV)
     await _drain(fresh)
     received = Counter(c for _, c, _ in bot.connector.proactive)
     assert max(received.values()) == 1, "nobody got a message twice"
@@ -317,7 +321,6 @@ async def test_two_workers_never_send_the_same_row(
             uow,
             BotConnector(settings, http),
             clock,
-            TeamsRateLimiter(),
             Catalogs.load(),
             Language.SV,
             DeliverySettings(batch=3),
@@ -338,11 +341,13 @@ class _SlowFirst:
         self._inner = inner
         self._first = True
 
-    async def send(self, to: ConversationRef, card: dict[str, Any]) -> SendResult:
+    async def send(
+        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+    ) -> SendResult:
         if self._first:
             self._first = False
             await asyncio.sleep(0.2)
-        return await self._inner.send(to, card)
+        return await self._inner.send(to, card, ready)
 
 
 async def test_one_channels_messages_arrive_in_the_order_they_were_queued(
@@ -358,9 +363,7 @@ async def test_one_channels_messages_arrive_in_the_order_they_were_queued(
         ]
         await uow.outbox.enqueue(digests, clock.now())
         await uow.commit()
-    worker = DeliveryWorker(
-        factory, _SlowFirst(BotConnector(settings, http)), clock, TeamsRateLimiter(), Catalogs.load(), Language.SV
-    )
+    worker = DeliveryWorker(factory, _SlowFirst(BotConnector(settings, http)), clock, Catalogs.load(), Language.SV)
     await _drain(worker)
     told = [all_text(c) for c in bot.connector.proactive_cards("team-id")]
     assert ["Först i kön" in told[0], "Sist i kön" in told[1]] == [True, True]

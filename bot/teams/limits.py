@@ -1,15 +1,43 @@
-"""Teams' sending limits, kept on our side so that Teams never has to refuse us."""
+"""Teams' limits, kept on our side so that Teams never has to refuse us, and the one retry policy for
+every request to Teams (messages, card updates, member look-ups).
+
+Teams counts every request of an app against 50 a second per tenant, roster and member look-ups included,
+and messages per conversation besides. One limiter per process is shared by the delivery worker, the
+replies and the member look-ups.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 # Per bot per conversation (Teams' documented limits), and per app per tenant with a margin below 50/s.
 CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
 TENANT_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 40),)
+TENANT = "tenant"  # one window for every tenant: the strictest reading of Teams' per-app limit
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which answers are worth trying again, and how long to wait: Retry-After when Teams gives it (a
+    floor, never shortened), otherwise exponential backoff with full jitter, which spreads a burst."""
+
+    retryable: frozenset[int] = frozenset({0, 408, 412, 429, 500, 502, 503, 504})
+    unreachable: frozenset[int] = frozenset({403, 404})  # the person removed or blocked the app
+    base: float = 2.0
+    most: float = 15 * 60.0
+
+    def delay(self, attempts: int, retry_after: float | None, jitter: Callable[[], float] = random.random) -> float:
+        exponential = min(self.most, self.base * 2**attempts)
+        delay: float = exponential * (0.5 + 0.5 * jitter())
+        return max(delay, retry_after or 0.0)
+
+
+TEAMS_RETRIES = RetryPolicy()
 
 
 class SlidingWindows:
@@ -57,17 +85,32 @@ class TeamsRateLimiter:
         self._clock = clock
         self._sleep = sleep
 
-    async def acquire(self, conversation: str) -> None:
-        """Waits until one more message to `conversation` is within every limit, then counts it."""
+    async def acquire(self, conversation: str | None) -> None:
+        """Waits until one more request is within every limit, then counts it: a message in `conversation`,
+        or (None) a request that is no message, such as a member look-up, which counts for the tenant only."""
         while True:
             now = self._clock()
-            wait = max(self._conversations.wait_time(conversation, now), self._tenant.wait_time("tenant", now))
+            wait = self._tenant.wait_time(TENANT, now)
+            if conversation is not None:
+                wait = max(wait, self._conversations.wait_time(conversation, now))
             if wait <= 0:
                 # No await between the check and the record: concurrent senders cannot both take the last slot.
-                self._conversations.record(conversation, now)
-                self._tenant.record("tenant", now)
+                if conversation is not None:
+                    self._conversations.record(conversation, now)
+                self._tenant.record(TENANT, now)
                 return
             await self._sleep(wait)
 
-    def back_off(self, conversation: str, seconds: float) -> None:
-        self._conversations.block(conversation, self._clock() + seconds)
+    def back_off(self, conversation: str | None, seconds: float) -> None:
+        """Teams said 429: nothing more to `conversation` (or, None, to the tenant) for `seconds`."""
+        until = self._clock() + seconds
+        if conversation is None:
+            self._tenant.block(TENANT, until)
+        else:
+            self._conversations.block(conversation, until)
+
+    def now(self) -> float:
+        return self._clock()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._sleep(seconds)
