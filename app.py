@@ -74,6 +74,7 @@ async def _import(path: Path, database_url: str, *, shift_to_future: bool, only_
             if only_if_empty and not await is_empty(uow):
                 return "database already holds a series; demo data not imported"
             result = await import_series(series, sessions, uow, now, loaded.organisers)
+            await uow.commit()
     finally:
         await engine.dispose()
     verb = "created" if result.series_created else "updated"

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from bot.actions import organiser as o
 from bot.actions import participant as p
-from bot.actions.context import Context, NoPayload, Payload
+from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
 from bot.domain.model import Language
 from bot.i18n import Catalogs, Translator
@@ -266,6 +266,9 @@ class Router:
                 if isinstance(parsed, ValidationError):
                     raise parsed  # after the organiser check, as before: who may ask comes first
                 card = await route.action(ctx, parsed)
+            except Refused as refusal:
+                await uow.rollback()
+                return Reply(refusal.card)
             except ValidationError as invalid:
                 await uow.rollback()
                 log.info("input for %r rejected (%d errors)", verb, invalid.error_count())

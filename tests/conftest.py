@@ -129,3 +129,4 @@ async def seed_demo(engine: AsyncEngine, now: datetime, *, capacity: int | None 
         sessions[0] = replace(sessions[0], capacity=capacity)
     async with SqlUnitOfWork(engine) as uow:
         await import_series(series, sessions, uow, now)
+        await uow.commit()

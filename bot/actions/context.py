@@ -12,6 +12,15 @@ from bot.i18n import Catalogs, Translator
 from bot.services.organisers import Organiser, OrganiserPolicy
 from bot.services.ports import Clock, UnitOfWork
 from bot.turn import Turn
+from cards.elements import Card
+
+
+class Refused(Exception):
+    """The action answers with `card` and nothing it did is kept: the router rolls the turn back."""
+
+    def __init__(self, card: Card) -> None:
+        super().__init__("refused")
+        self.card = card
 
 
 class Payload(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from bot.actions.context import Context, NoPayload, Payload
+from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
 from bot.domain.model import Session
 from bot.domain.organising import SessionForm
@@ -115,8 +115,7 @@ async def save_session(ctx: Context, payload: SessionFormPayload) -> Card:
             session = await org.create_session(form, ctx.who, ctx.uow, SERIES_TIMEZONE, ctx.now)
             notice = ctx.t.gettext("Draft saved. Participants see it when you publish it.")
     except errors.SessionFormInvalid as invalid:
-        await ctx.uow.rollback()
-        return session_form_card(ctx.t, form, payload.number or None, invalid.problems)
+        raise Refused(session_form_card(ctx.t, form, payload.number or None, invalid.problems)) from invalid
     return await _admin_card(ctx, session, notice)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from bot.actions.context import Context, NoPayload, Payload
+from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
 from bot.domain.model import Language
 from bot.services import participants as svc
@@ -90,16 +90,11 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
     try:
         outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now, ctx.clock)
     except errors.ProfileIncomplete as problem:
-        await ctx.uow.rollback()
         series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
-        return profile_card(
-            ctx.t,
-            series,
-            standing.session,
-            ctx.person,
-            payload.wants_after_talk(),
-            problem=error_message(ctx.t, problem),
-        )
+        problem_text = error_message(ctx.t, problem)
+        raise Refused(
+            profile_card(ctx.t, series, standing.session, ctx.person, payload.wants_after_talk(), problem=problem_text)
+        ) from problem
     if isinstance(outcome, svc.ProfileNeeded):
         return profile_card(ctx.t, outcome.series, outcome.session, outcome.person, outcome.after_talk)
     return confirmation_card(ctx.t, outcome.series, outcome.standing, ctx.now)

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain import errors
+from bot.domain.events import Confirmation, Event, Promotion, SeatsChanged
 
 
 class Language(StrEnum):
@@ -178,20 +179,34 @@ class Registration:
     # The queue position is the time one last joined the waiting list.
     waitlisted_at: datetime | None = None
     absence_reason: str = ""
+    # What the changes since it was read mean outside the transaction; the unit of work records them when
+    # the registration is saved, so that no change of who holds a seat goes unnoticed by the meeting.
+    events: tuple[Event, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
     @property
     def holds_seat(self) -> bool:
         return self.status is RegistrationStatus.REGISTERED
+
+    def with_events(self, *events: Event) -> Registration:
+        return dataclasses.replace(self, events=self.events + events)
+
+    def _seat_events(self, before: Registration | None) -> tuple[Event, ...]:
+        held = before is not None and before.holds_seat
+        return (SeatsChanged(self.session_id),) if held != self.holds_seat else ()
 
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
     def _moved_to(self, status: RegistrationStatus, now: datetime, **changes: object) -> Registration:
-        return dataclasses.replace(self, status=status, status_changed_at=now, **changes)  # type: ignore[arg-type]
+        moved = dataclasses.replace(self, status=status, status_changed_at=now, **changes)  # type: ignore[arg-type]
+        return moved.with_events(*moved._seat_events(self))
 
     def promoted(self, now: datetime) -> Registration:
-        return self._moved_to(RegistrationStatus.REGISTERED, now, waitlisted_at=None)
+        moved = self._moved_to(RegistrationStatus.REGISTERED, now, waitlisted_at=None)
+        if self.id is None:
+            return moved
+        return moved.with_events(Promotion(self.person_id, self.session_id, registration=self.id, at=now))
 
     def withdrawn(self, now: datetime) -> Registration:
         if self.status is RegistrationStatus.WITHDRAWN:
@@ -252,7 +267,9 @@ def decide_registration(
             status_changed_at=now,
             waitlisted_at=waitlisted_at,
         )
-    return RegistrationDecision(registration, changed=True)
+    # Registered or queued anew: a confirmation that stays in the chat, whatever later clicks do to the card.
+    confirmation = Confirmation(person_id, session.id, at=now)
+    return RegistrationDecision(registration.with_events(*registration._seat_events(existing), confirmation), True)
 
 
 def promotions(

@@ -125,10 +125,10 @@ class DeliveryWorker:
 
     async def _deliver(self, item: OutboxItem) -> None:
         async with self._uow_factory() as uow:
-            prepared = await notifications.prepare(item, uow, self._clock.now(), self._catalogs, self._default_language)
-        if isinstance(prepared, notifications.Skip):
+            rendered = await notifications.render(item, uow, self._clock.now(), self._catalogs, self._default_language)
+        if isinstance(rendered, notifications.Skip):
             async with self._uow_factory() as uow:
-                await uow.outbox.failed(item.id, f"skipped: {prepared.reason}", self._clock.now())
+                await uow.outbox.failed(item.id, f"skipped: {rendered.reason}", self._clock.now())
                 await uow.commit()
             return
 
@@ -139,7 +139,7 @@ class DeliveryWorker:
                 await uow.commit()
             return ours
 
-        result = await self._sender.send(prepared.to, prepared.card, ready)
+        result = await self._sender.send(rendered.to, rendered.card, ready)
         if result.status == -1:  # not ours any more: nothing was sent
             return
         now = self._clock.now()
@@ -149,8 +149,8 @@ class DeliveryWorker:
                 await uow.outbox.sent(item.id, now)
             elif result.status in policy.unreachable:
                 await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
-                if prepared.person is not None:
-                    await uow.people.set_unreachable(prepared.person, now)
+                if rendered.person is not None:
+                    await uow.people.set_unreachable(rendered.person, now)
             elif result.status in policy.retryable and item.attempts + 1 < self._settings.max_attempts:
                 delay = policy.delay(item.attempts, result.retry_after, self._jitter)
                 await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {result.status}")

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.events import Digest, FeedbackRequest, Message, Reminder
 from bot.domain.model import RegistrationStatus
-from bot.services import notifications
-from bot.services.ports import Clock, OutgoingMessage, UnitOfWork, UnitOfWorkFactory
+from bot.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Scheduler:
         offsets: Sequence[timedelta] = sorted(self._settings.reminders, reverse=True)
         if not offsets:
             return 0
-        messages = []
+        messages: list[Message] = []
         for session in await uow.sessions.starting_between(now, now + offsets[0]):
             for i, offset in enumerate(offsets):
                 due = session.starts_at - offset
@@ -68,20 +68,19 @@ class Scheduler:
                 for person, registration in await uow.registrations.entries(session.id):
                     # Registered after the reminder was due: the confirmation just told them.
                     if registration.status is RegistrationStatus.REGISTERED and registration.status_changed_at <= due:
-                        key = f"reminder:{session.id}:{person.id}:{int(offset.total_seconds())}"
-                        messages.append(
-                            OutgoingMessage(key, notifications.REMINDER, person.id, session.id, {"days": days})
-                        )
-        return await uow.outbox.enqueue(messages, now)
+                        offset_seconds = int(offset.total_seconds())
+                        messages.append(Reminder(person.id, session.id, days=days, offset_seconds=offset_seconds))
+        await uow.record(now, *messages)
+        return len(messages)
 
     async def _feedback(self, uow: UnitOfWork, now: datetime) -> int:
-        messages = []
+        messages: list[Message] = []
         for session in await uow.sessions.ended_between(now - self._settings.feedback_window, now):
             for person, registration in await uow.registrations.entries(session.id):
                 if registration.status is RegistrationStatus.REGISTERED:
-                    key = f"feedback:{session.id}:{person.id}"
-                    messages.append(OutgoingMessage(key, notifications.FEEDBACK, person.id, session.id))
-        return await uow.outbox.enqueue(messages, now)
+                    messages.append(FeedbackRequest(person.id, session.id))
+        await uow.record(now, *messages)
+        return len(messages)
 
     async def _digests(self, uow: UnitOfWork, now: datetime) -> int:
         every = self._settings.digest_every
@@ -100,15 +99,7 @@ class Scheduler:
             undelivered = await uow.outbox.failed_since(series.id, since, window_end)
             if absences or suggested or undelivered:
                 lines = [(s.number, p.name, p.organisation, r.absence_reason) for s, p, r in absences]
-                key = f"digest:{series.id}:{bucket}"
-                payload = {
-                    "series": series.id,
-                    "lines": [list(line) for line in lines],
-                    "suggestions": suggested,
-                    "undelivered": undelivered,
-                }
-                queued += await uow.outbox.enqueue(
-                    [OutgoingMessage(key, notifications.DIGEST, None, None, payload)], now
-                )
+                await uow.record(now, Digest(series.id, bucket, lines, suggested, undelivered))
+                queued += 1
             await uow.series.update(replace(series, last_digest_at=window_end))
         return queued

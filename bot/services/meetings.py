@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.domain.events import DeclineNoted, MeetingProblem
 from bot.domain.meetings import (
     MAX_INVITEES,
     AttendanceRecord,
@@ -16,10 +17,9 @@ from bot.domain.meetings import (
 )
 from bot.domain.model import Person, Registration, RegistrationStatus, Series, Session, SessionStatus
 from bot.services.calendar import Attendee, CreatedEvent
-from bot.services.notifications import DECLINED, MEETING_PROBLEM
 from bot.services.organisers import send_link
 from bot.services.participants import fill_freed_seats
-from bot.services.ports import OutgoingMessage, UnitOfWork
+from bot.services.ports import UnitOfWork
 
 # Problems organisers are told about, once each until it changes.
 NO_JOIN_URL = "no_join_url"
@@ -70,13 +70,12 @@ async def record_declines(
         # Only if nothing changed since Graph was read: a registration made meanwhile wins.
         if current is None or current.status is not RegistrationStatus.REGISTERED or current != seen:
             continue
-        saved = await uow.registrations.save(current.absent(reason, now))
-        key = f"declined:{saved.id}:{now.isoformat()}"
-        await uow.outbox.enqueue([OutgoingMessage(key, DECLINED, person.id, session_id)], now)
+        assert current.id is not None  # read from the database
+        told = DeclineNoted(person.id, session_id, registration=current.id, at=now)
+        await uow.registrations.save(current.absent(reason, now).with_events(told))
         recorded += 1
     if recorded:
         await fill_freed_seats(session, uow, now)
-        await uow.meetings.attendees_changed(session_id, now)
     return recorded
 
 
@@ -94,6 +93,4 @@ async def tell_organisers(
     series: Series, session: Session, problem: str, uow: UnitOfWork, now: datetime, **details: object
 ) -> None:
     """A message in the organisers' channel saying what is wrong and what to do."""
-    payload = {"series": series.id, "number": session.number, "problem": problem, **details}
-    key = f"meeting_problem:{session.id}:{problem}:{now.isoformat()}"
-    await uow.outbox.enqueue([OutgoingMessage(key, MEETING_PROBLEM, None, session.id, payload)], now)
+    await uow.record(now, MeetingProblem(series.id, session.id, session.number, problem, now, details))

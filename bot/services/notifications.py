@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.domain.model import Language, PersonKey, RegistrationStatus, Series, SessionStatus
-from bot.i18n import Catalogs
+from bot.domain.events import Cancellation, Digest, MessageKind, OrganiserNote, Reminder, series_in
+from bot.domain.model import Language, Person, PersonKey, RegistrationStatus, Series, SessionStanding, SessionStatus
+from bot.i18n import Catalogs, Translator
 from bot.services.participants import standing_of
 from bot.services.ports import ConversationRef, OutboxItem, UnitOfWork
 from cards import notifications as cards
 
-# The kinds of message, as written to the outbox.
-CONFIRMATION = "confirmation"
-PROMOTED = "promoted"
-REMINDER = "reminder"
-JOIN_LINK = "join_link"
-SESSION_CHANGED = "session_changed"
-SESSION_CANCELLED = "session_cancelled"
-ANNOUNCEMENT = "announcement"
-ORGANISER_MESSAGE = "organiser_message"
-FEEDBACK = "feedback"
-DIGEST = "digest"
-DECLINED = "declined"
-MEETING_PROBLEM = "meeting_problem"
-
 
 @dataclass(frozen=True)
-class Prepared:
+class Rendered:
     to: ConversationRef
     card: dict[str, Any]
     person: PersonKey | None  # whose 1:1 chat, so that a 403 can mark them unreachable
@@ -41,20 +29,108 @@ class Skip:
     reason: str
 
 
-async def prepare(
+@dataclass(frozen=True)
+class _About:
+    """What a message to a person about a session is rendered from: the state at send time."""
+
+    item: OutboxItem
+    person: Person
+    series: Series
+    standing: SessionStanding
+    t: Translator
+    now: datetime
+
+    @property
+    def registered(self) -> bool:
+        registration = self.standing.registration
+        return registration is not None and registration.status is RegistrationStatus.REGISTERED
+
+    @property
+    def active(self) -> bool:
+        registration = self.standing.registration
+        return registration is not None and registration.is_active
+
+
+_NO_LONGER_REGISTERED = Skip("no longer registered")
+
+
+def _confirmation(a: _About) -> dict[str, Any] | Skip:
+    return cards.confirmation_message(a.t, a.standing, a.now) if a.active else _NO_LONGER_REGISTERED
+
+
+def _promoted(a: _About) -> dict[str, Any] | Skip:
+    return cards.promoted_message(a.t, a.standing, a.now) if a.registered else _NO_LONGER_REGISTERED
+
+
+def _reminder(a: _About) -> dict[str, Any] | Skip:
+    days = Reminder.days_in(a.item.payload)
+    return cards.reminder_message(a.t, a.standing, days, a.now) if a.registered else _NO_LONGER_REGISTERED
+
+
+def _join_link(a: _About) -> dict[str, Any] | Skip:
+    return cards.join_link_message(a.t, a.standing, a.now) if a.registered else _NO_LONGER_REGISTERED
+
+
+def _changed(a: _About) -> dict[str, Any] | Skip:
+    return cards.changed_message(a.t, a.standing, a.now) if a.registered else _NO_LONGER_REGISTERED
+
+
+def _feedback(a: _About) -> dict[str, Any] | Skip:
+    return cards.feedback_message(a.t, a.standing) if a.registered else _NO_LONGER_REGISTERED
+
+
+def _cancelled(a: _About) -> dict[str, Any] | Skip:
+    return cards.cancelled_message(a.t, a.standing, Cancellation.reason_in(a.item.payload))
+
+
+def _announcement(a: _About) -> dict[str, Any] | Skip:
+    if a.person.announcements_opt_out:  # may have opted out while the row waited
+        return Skip("opted out of announcements")
+    return cards.announcement_message(a.t, a.series, a.standing, a.now)
+
+
+def _declined(a: _About) -> dict[str, Any] | Skip:
+    registration = a.standing.registration
+    if registration is None or registration.status is not RegistrationStatus.ABSENT:
+        return Skip("registered again since")
+    return cards.declined_message(a.t, a.standing, a.now)
+
+
+def _organiser_message(a: _About) -> dict[str, Any] | Skip:
+    sender, text = OrganiserNote.read(a.item.payload)
+    return cards.organiser_message(a.t, a.standing, sender, text, a.now)
+
+
+# Messages to a person about a session: one renderer per kind.
+_TO_PEOPLE: dict[MessageKind, Callable[[_About], dict[str, Any] | Skip]] = {
+    MessageKind.CONFIRMATION: _confirmation,
+    MessageKind.PROMOTED: _promoted,
+    MessageKind.REMINDER: _reminder,
+    MessageKind.JOIN_LINK: _join_link,
+    MessageKind.SESSION_CHANGED: _changed,
+    MessageKind.FEEDBACK: _feedback,
+    MessageKind.SESSION_CANCELLED: _cancelled,
+    MessageKind.ANNOUNCEMENT: _announcement,
+    MessageKind.DECLINED: _declined,
+    MessageKind.ORGANISER_MESSAGE: _organiser_message,
+}
+
+
+async def render(
     item: OutboxItem, uow: UnitOfWork, now: datetime, catalogs: Catalogs, default_language: Language
-) -> Prepared | Skip:
-    if item.kind == DIGEST:
-        return await _digest(item, uow, catalogs)
-    if item.kind == MEETING_PROBLEM:
-        return await _meeting_problem(item, uow, catalogs)
+) -> Rendered | Skip:
+    try:
+        kind = MessageKind(item.kind)
+    except ValueError:
+        return Skip(f"unknown kind {item.kind!r}")
+    to_channel = _TO_CHANNELS.get(kind)
+    if to_channel is not None:
+        return await to_channel(item, uow, catalogs)
     person = await uow.people.get(item.person_id) if item.person_id is not None else None
     if person is None:
         return Skip("person gone")
     if not person.reachable:
         return Skip("unreachable: the app was removed or blocked")
-    if item.kind == ANNOUNCEMENT and person.announcements_opt_out:
-        return Skip("opted out of announcements")
     to = await uow.people.reach(person.id)
     if to is None:
         return Skip("no 1:1 chat with the bot yet")
@@ -64,55 +140,25 @@ async def prepare(
     series = await uow.series.get(session.series_id)
     if series is None:
         return Skip("series gone")
+    if kind is not MessageKind.SESSION_CANCELLED and session.status is not SessionStatus.PUBLISHED:
+        return Skip("session no longer published")
     t = catalogs.translator(person.effective_language(series.language or default_language))
     standing = await standing_of(person, session, uow)
-    registered = standing.registration is not None and standing.registration.status is RegistrationStatus.REGISTERED
-    active = standing.registration is not None and standing.registration.is_active
-
-    if item.kind == SESSION_CANCELLED:
-        card = cards.cancelled_message(t, standing, str(item.payload.get("reason", "")))
-    elif session.status is not SessionStatus.PUBLISHED:
-        return Skip("session no longer published")
-    elif item.kind == ANNOUNCEMENT:
-        card = cards.announcement_message(t, series, standing, now)
-    elif item.kind == DECLINED:
-        if standing.registration is None or standing.registration.status is not RegistrationStatus.ABSENT:
-            return Skip("registered again since")
-        card = cards.declined_message(t, standing, now)
-    elif item.kind == CONFIRMATION:
-        if not active:
-            return Skip("no longer registered")
-        card = cards.confirmation_message(t, standing, now)
-    elif item.kind in (PROMOTED, REMINDER, JOIN_LINK, SESSION_CHANGED, FEEDBACK) and not registered:
-        return Skip("no longer registered")
-    elif item.kind == PROMOTED:
-        card = cards.promoted_message(t, standing, now)
-    elif item.kind == REMINDER:
-        card = cards.reminder_message(t, standing, int(item.payload.get("days", 1)), now)
-    elif item.kind == JOIN_LINK:
-        card = cards.join_link_message(t, standing, now)
-    elif item.kind == SESSION_CHANGED:
-        card = cards.changed_message(t, standing, now)
-    elif item.kind == FEEDBACK:
-        card = cards.feedback_message(t, standing)
-    elif item.kind == ORGANISER_MESSAGE:
-        card = cards.organiser_message(
-            t, standing, str(item.payload.get("from", "")), str(item.payload.get("text", "")), now
-        )
-    else:
-        return Skip(f"unknown kind {item.kind!r}")
-    return Prepared(to, card, person.key)
+    card = _TO_PEOPLE[kind](_About(item, person, series, standing, t, now))
+    if isinstance(card, Skip):
+        return card
+    return Rendered(to, card, person.key)
 
 
 async def _organisers_channel(item: OutboxItem, uow: UnitOfWork) -> tuple[Series, ConversationRef] | Skip:
     """The series named in the payload and its organisers' channel."""
-    series = await uow.series.get(int(item.payload.get("series", 0)))
+    series = await uow.series.get(series_in(item.payload))
     if series is None or not (series.organiser_service_url and series.organiser_channel_id):
         return Skip("no organiser channel to post in")
     return series, ConversationRef(series.organiser_service_url, series.organiser_channel_id, "")
 
 
-async def _meeting_problem(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prepared | Skip:
+async def _meeting_problem(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Rendered | Skip:
     found = await _organisers_channel(item, uow)
     if isinstance(found, Skip):
         return found
@@ -123,16 +169,21 @@ async def _meeting_problem(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs
         str(item.payload.get("problem", "")),
         dict(item.payload),
     )
-    return Prepared(to, card, None)
+    return Rendered(to, card, None)
 
 
-async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Prepared | Skip:
+async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Rendered | Skip:
     found = await _organisers_channel(item, uow)
     if isinstance(found, Skip):
         return found
     series, to = found
-    lines = [(int(n), str(name), str(org), str(reason)) for n, name, org, reason in item.payload.get("lines", [])]
-    suggestions = int(item.payload.get("suggestions", 0))
-    undelivered = int(item.payload.get("undelivered", 0))
+    lines, suggestions, undelivered = Digest.read(item.payload)
     card = cards.digest_message(catalogs.translator(series.language), lines, suggestions, undelivered)
-    return Prepared(to, card, None)
+    return Rendered(to, card, None)
+
+
+# Messages to a series' organisers' channel.
+_TO_CHANNELS: dict[MessageKind, Callable[[OutboxItem, UnitOfWork, Catalogs], Awaitable[Rendered | Skip]]] = {
+    MessageKind.DIGEST: _digest,
+    MessageKind.MEETING_PROBLEM: _meeting_problem,
+}

@@ -6,12 +6,22 @@ import dataclasses
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import errors, organising
+from bot.domain.events import (
+    Announcement,
+    Cancellation,
+    InvitationChanged,
+    JoinLink,
+    Message,
+    OrganiserNote,
+    SessionMoved,
+)
 from bot.domain.meetings import AttendanceRecord, AttendanceState, AttendanceSummary, MeetingMode
 from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
 from bot.domain.organising import Entry, ParticipantList, SessionForm
@@ -20,7 +30,6 @@ from bot.services.ports import (
     AuditEntry,
     ExportGrant,
     Feedback,
-    OutgoingMessage,
     SessionCounts,
     SuggestionPage,
     ThemeSuggestion,
@@ -143,7 +152,6 @@ async def create_session(form: SessionForm, who: Organiser, uow: UnitOfWork, zon
     )
     session = await uow.sessions.add(organising.apply_fields(draft, fields), now)
     await _audit(uow, who, "create", f"session {number}", now, after=snapshot(session))
-    await uow.commit()
     return session
 
 
@@ -161,11 +169,10 @@ async def edit_session(
     if after.capacity is None or (before.capacity is not None and after.capacity > before.capacity):
         await fill_freed_seats(after, uow, now)
     if before.status is SessionStatus.PUBLISHED and organising.time_changed(before, after):
-        await _tell_registrants(uow, after, "session_changed", f"changed:{after.id}:{now.isoformat()}", {}, now)
+        await _tell_registrants(uow, after, lambda pid: SessionMoved(pid, after.id, at=now), now)
     if organising.invitation_changed(before, after):
-        await uow.meetings.details_changed(after.id, now)
+        await uow.record(now, InvitationChanged(after.id))
     await _audit(uow, who, "edit", f"session {number}", now, snapshot(before), snapshot(after))
-    await uow.commit()
     return after
 
 
@@ -182,11 +189,9 @@ async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: dat
         # One series in this deployment: everyone who has used the bot belongs to it.
         earlier |= set(await uow.people.with_chat())
     # Opted-out people are skipped again at send time, in case they opt out while the row waits.
-    queued = await uow.outbox.enqueue(
-        [OutgoingMessage(f"announce:{after.id}:{pid}", "announcement", pid, after.id) for pid in sorted(earlier)], now
-    )
+    await uow.record(now, *(Announcement(pid, after.id) for pid in sorted(earlier)))
+    queued = len(earlier)
     await _audit(uow, who, "publish", f"session {number}", now, snapshot(before), snapshot(after))
-    await uow.commit()
     return after, queued
 
 
@@ -196,12 +201,10 @@ async def cancel_session(
     before = await _session(uow, who, number, lock=True)
     after = organising.cancel(before, reason, now)
     await uow.sessions.update(after, now)
-    await uow.meetings.details_changed(after.id, now)  # the reconciler cancels the event with the reason
-    told = await _tell_registrants(
-        uow, after, "session_cancelled", f"cancelled:{after.id}", {"reason": after.cancel_reason}, now, waitlist=True
-    )
+    await uow.record(now, InvitationChanged(after.id))  # the reconciler cancels the event with the reason
+    reason = after.cancel_reason or ""
+    told = await _tell_registrants(uow, after, lambda pid: Cancellation(pid, after.id, reason), now, waitlist=True)
     await _audit(uow, who, "cancel", f"session {number}", now, snapshot(before), snapshot(after))
-    await uow.commit()
     return after, told
 
 
@@ -218,7 +221,6 @@ async def set_link(number: int, url: str, who: Organiser, uow: UnitOfWork, now: 
     await uow.meetings.follow(after.id, MeetingMode.MANUAL, now)
     told = await send_link(after, uow, now)
     await _audit(uow, who, "link", f"session {number}", now, {"join_url": before.join_url}, {"join_url": url})
-    await uow.commit()
     return after, told
 
 
@@ -231,7 +233,6 @@ async def request_meeting(number: int, who: Organiser, uow: UnitOfWork, now: dat
         raise errors.SessionNotPublished(number)
     await uow.meetings.follow(session.id, MeetingMode.GRAPH, now)
     await _audit(uow, who, "meeting", f"session {number}", now)
-    await uow.commit()
     return session
 
 
@@ -239,8 +240,8 @@ async def send_link(session: Session, uow: UnitOfWork, now: datetime) -> int:
     """Queues the session's meeting link to everyone registered, once per link; returns how many."""
     if session.status is not SessionStatus.PUBLISHED or not session.join_url:
         return 0
-    key = f"link:{session.id}:{hashlib.sha256(session.join_url.encode()).hexdigest()[:16]}"
-    return await _tell_registrants(uow, session, "join_link", key, {}, now)
+    digest = hashlib.sha256(session.join_url.encode()).hexdigest()[:16]
+    return await _tell_registrants(uow, session, lambda pid: JoinLink(pid, session.id, digest), now)
 
 
 async def message_registrants(
@@ -250,30 +251,21 @@ async def message_registrants(
     if not clean_text(text):
         raise errors.NothingToSend()
     session = await _session(uow, who, number)
-    told = await _tell_registrants(
-        uow, session, "organiser_message", f"message:{message_id}", {"text": text, "from": who.person.name}, now
-    )
+    sender = who.person.name
+    note = lambda pid: OrganiserNote(pid, session.id, message_id, sender, text)  # noqa: E731
+    told = await _tell_registrants(uow, session, note, now)
     await _audit(uow, who, "message", f"session {number}", now, after={"text": text, "recipients": told})
-    await uow.commit()
     return session, told
 
 
 async def _tell_registrants(
-    uow: UnitOfWork,
-    session: Session,
-    kind: str,
-    key: str,
-    payload: dict[str, Any],
-    now: datetime,
-    *,
-    waitlist: bool = False,
+    uow: UnitOfWork, session: Session, message: Callable[[int], Message], now: datetime, *, waitlist: bool = False
 ) -> int:
-    """Queues one message per registered (and, if asked, waitlisted) person; returns how many."""
+    """Records one message per registered (and, if asked, waitlisted) person; returns how many."""
     statuses = {RegistrationStatus.REGISTERED} | ({RegistrationStatus.WAITLISTED} if waitlist else set())
     people = [p.id for p, r in await uow.registrations.entries(session.id) if r.status in statuses]
-    messages = [OutgoingMessage(f"{key}:{pid}", kind, pid, session.id, payload) for pid in people]
-    await uow.outbox.enqueue(messages, now)
-    return len(messages)
+    await uow.record(now, *(message(pid) for pid in people))
+    return len(people)
 
 
 async def feedback(number: int, who: Organiser, uow: UnitOfWork) -> tuple[Session, list[Feedback]]:
@@ -350,7 +342,6 @@ async def add_organiser(aad_object_id: str, who: Organiser, uow: UnitOfWork, now
     added = await uow.organisers.add(who.series.id, aad_object_id, who.person.key.aad_object_id, now, name)
     if added:
         await _audit(uow, who, "add_organiser", aad_object_id, now)
-        await uow.commit()
     return added
 
 
@@ -364,7 +355,6 @@ async def remove_organiser(
     removed = await uow.organisers.remove(who.series.id, aad_object_id)
     if removed:
         await _audit(uow, who, "remove_organiser", aad_object_id, now)
-        await uow.commit()
     return removed
 
 
@@ -381,7 +371,6 @@ async def bind_channel(channel_id: str, service_url: str, who: Organiser, uow: U
     series = dataclasses.replace(who.series, organiser_channel_id=channel_id, organiser_service_url=service_url or None)
     await uow.series.update(series)
     await _audit(uow, who, "bind_channel", series.slug, now, {"channel": before}, {"channel": channel_id})
-    await uow.commit()
     return series
 
 
@@ -396,7 +385,6 @@ async def create_export(number: int | None, who: Organiser, uow: UnitOfWork, now
     grant = ExportGrant(who.series.id, session.id if session else None, now + EXPORT_LIFETIME)
     await uow.exports.add(_token_hash(token), grant, who.person.key.aad_object_id, now)
     await _audit(uow, who, "export", f"session {number}" if number else who.series.slug, now)
-    await uow.commit()
     return token
 
 

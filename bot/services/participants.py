@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain import errors
+from bot.domain.events import SeatsChanged
 from bot.domain.model import (
     Language,
     Person,
@@ -23,7 +24,7 @@ from bot.domain.model import (
     validate_profile,
     validate_suggestion,
 )
-from bot.services.ports import Clock, ConversationRef, Feedback, OutgoingMessage, UnitOfWork
+from bot.services.ports import Clock, ConversationRef, Feedback, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,8 @@ async def complete_email(person_id: int, email: str, uow: UnitOfWork, now: datet
     if person is None or person.email or not email:
         return False
     await uow.people.save(replace(person, email=email), now)
-    for registration in await uow.registrations.for_person(person_id):
-        if registration.holds_seat:
-            await uow.meetings.attendees_changed(registration.session_id, now)
+    seats = [r.session_id for r in await uow.registrations.for_person(person_id) if r.holds_seat]
+    await uow.record(now, *(SeatsChanged(session_id) for session_id in seats))
     return True
 
 
@@ -172,18 +172,11 @@ async def register(
     decision = decide_registration(session, existing, registered, person.id, cmd.after_talk, now)
     registration = decision.registration
     if decision.changed:
-        # The registration is written last: the database may send the writes before it in the same
-        # statement, which shortens the time the session's row stays locked while others wait.
-        if (existing is not None and existing.holds_seat) != registration.holds_seat:
-            await uow.meetings.attendees_changed(session.id, now)
-        if existing is None or not existing.is_active:
-            # A confirmation that stays in the chat, whatever later clicks do to the card.
-            key = f"confirmation:{session.id}:{person.id}:{registration.status_changed_at.isoformat()}"
-            await uow.outbox.enqueue_later([OutgoingMessage(key, "confirmation", person.id, session.id)], now)
-            if registration.holds_seat:
-                registered += 1
+        # The registration is written last (with its events): the database may send the writes before it
+        # in the same statement, which shortens the time the session's row stays locked while others wait.
+        if registration.holds_seat and (existing is None or not existing.is_active):
+            registered += 1
         registration = await uow.registrations.save(registration)
-        await uow.commit()
     if registration.status is RegistrationStatus.WAITLISTED:
         (result,) = await _standings(person, [session], uow, known={session.id: registration})
     else:
@@ -205,7 +198,6 @@ async def withdraw(cmd: Withdraw, person: Person, uow: UnitOfWork, now: datetime
 async def set_language(person: Person, language: Language, uow: UnitOfWork, now: datetime) -> Person:
     updated = replace(person, language=language)
     await uow.people.save(updated, now)
-    await uow.commit()
     return updated
 
 
@@ -221,9 +213,7 @@ async def _leave(
     if updated != existing:
         updated = await uow.registrations.save(updated)
         if existing.holds_seat:
-            await uow.meetings.attendees_changed(session.id, now)
             await fill_freed_seats(session, uow, now)
-        await uow.commit()
     (result,) = await _standings(person, [session], uow, known={session.id: updated})
     return await _series_of(session, uow), result
 
@@ -232,13 +222,7 @@ async def fill_freed_seats(session: Session, uow: UnitOfWork, now: datetime) -> 
     """Moves people up from the waiting list into free seats, and tells them."""
     counts = await uow.sessions.registered_counts([session.id])
     promoted = promotions(session, counts.get(session.id, 0), await uow.registrations.waitlist(session.id), now)
-    saved = [await uow.registrations.save(r) for r in promoted]
-    if saved:
-        await uow.meetings.attendees_changed(session.id, now)
-    await uow.outbox.enqueue(
-        [OutgoingMessage(f"promoted:{r.id}:{now.isoformat()}", "promoted", r.person_id, session.id) for r in saved], now
-    )
-    return saved
+    return [await uow.registrations.save(r) for r in promoted]
 
 
 async def standing_of(person: Person, session: Session, uow: UnitOfWork) -> SessionStanding:
@@ -249,7 +233,6 @@ async def standing_of(person: Person, session: Session, uow: UnitOfWork) -> Sess
 async def set_announcements(person: Person, wanted: bool, uow: UnitOfWork, now: datetime) -> Person:
     updated = replace(person, announcements_opt_out=not wanted)
     await uow.people.save(updated, now)
-    await uow.commit()
     return updated
 
 
@@ -269,7 +252,6 @@ async def give_feedback(cmd: GiveFeedback, person: Person, uow: UnitOfWork, now:
     if now < session.starts_at:
         raise errors.InvalidInput()
     await uow.feedback.save(session.id, person.id, Feedback(cmd.rating, clean_text(cmd.comment, 2000)), now)
-    await uow.commit()
 
 
 @dataclass(frozen=True)
@@ -287,7 +269,6 @@ async def suggest_theme(cmd: SuggestTheme, person: Person, uow: UnitOfWork, now:
     if not all_series:
         raise errors.InvalidInput()
     await uow.suggestions.add(all_series[0].id, person.id, text, now)
-    await uow.commit()
     return True
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from bot.domain.events import Event, Message
 from bot.domain.meetings import AttendanceRecord, Meeting, MeetingMode
 from bot.domain.model import Person, PersonKey, Registration, Series, Session
 
@@ -30,17 +31,6 @@ class AuditEntry:
     at: datetime
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A message the bot will send on its own; the key makes a second enqueue of the same message a no-op."""
-
-    key: str
-    kind: str
-    person_id: int | None  # None: a channel named in the payload (the organisers' digest)
-    session_id: int | None
-    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -235,13 +225,8 @@ class Abandoned:
 
 
 class OutboxRepository(Protocol):
-    async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
-        """Adds the messages not already queued under their key; returns how many were added."""
-        ...
-
-    async def enqueue_later(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
-        """As `enqueue`, for a caller that need not know how many were new: the database may send it
-        together with the transaction's next write."""
+    async def enqueue(self, messages: Sequence[Message], now: datetime) -> None:
+        """Adds the messages not already queued under their key (the unit of work's `record` calls it)."""
         ...
 
     async def claim(self, now: datetime, limit: int, lease: datetime) -> list[OutboxItem]:
@@ -403,7 +388,15 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def record(self, now: datetime, *events: Event) -> None:
+        """Turns events into rows of this transaction: messages into the outbox, changes of who holds a seat
+        and of an invitation into the meetings' change log. Registrations' own events are recorded when
+        they are saved."""
+        ...
+
+    async def commit(self) -> None:
+        """Only the owner of the turn or the job commits; services and actions never do."""
+        ...
 
     async def rollback(self) -> None: ...
 

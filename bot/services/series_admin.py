@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.domain.events import InvitationChanged
 from bot.domain.meetings import MeetingMode
 from bot.domain.model import Series, Session, SessionStatus
 from bot.services.ports import UnitOfWork
@@ -57,9 +58,8 @@ async def import_series(
         )
         if merged != previous:
             await uow.sessions.update(merged, now)
-            await uow.meetings.details_changed(merged.id, now)
+            await uow.record(now, InvitationChanged(merged.id))
             updated += 1
-    await uow.commit()
     return ImportResult(stored, existing is None, created, updated)
 
 

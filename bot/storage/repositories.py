@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Integer, Row, and_, bindparam, case, column, delete, func, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.domain.events import Event, Message
 from bot.domain.model import (
     Contact,
     Language,
@@ -32,13 +33,18 @@ from bot.services.ports import (
     ExportGrant,
     Feedback,
     OutboxItem,
-    OutgoingMessage,
     SessionCounts,
     ThemeSuggestion,
 )
 from bot.storage import tables as t
 from bot.storage.engine import Connection
 from bot.storage.prepared import Prepared
+
+
+class Recorder(Protocol):
+    """The unit of work's `record`."""
+
+    async def __call__(self, now: datetime, *events: Event) -> None: ...
 
 
 def _insert(conn: Connection, table: Any) -> Any:
@@ -589,8 +595,9 @@ class SqlPersonRepository:
 
 
 class SqlRegistrationRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, record: Recorder) -> None:
         self._conn = conn
+        self._record = record
 
     async def get(self, session_id: int, person_id: int) -> Registration | None:
         row = (await self._conn.execute(_REGISTRATION, {"session_id": session_id, "person_id": person_id})).first()
@@ -625,6 +632,10 @@ class SqlRegistrationRepository:
             "status_changed_at": registration.status_changed_at,
             "waitlisted_at": registration.waitlisted_at,
         }
+        # Its events first: their writes may travel in front of the registration's own, in one statement.
+        if registration.events:
+            await self._record(registration.status_changed_at, *registration.events)
+            registration = replace(registration, events=())
         if registration.id is None:
             new_id = (await self._conn.execute(_INSERT_REGISTRATION, values)).scalar_one()
             return replace(registration, id=new_id)
@@ -859,23 +870,18 @@ class SqlOutboxRepository(SqlOutboxClaims):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def enqueue(self, messages: Sequence[OutgoingMessage], now: datetime) -> int:
-        added = 0
-        for params in _enqueued(messages, now):
-            added += len((await self._conn.execute(_ENQUEUE, params)).fetchall())
-        return added
-
-    async def enqueue_later(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
-        for params in _enqueued(messages, now):
-            await self._conn.execute_later(_ENQUEUE, params)
-
-
-def _enqueued(messages: Sequence[OutgoingMessage], now: datetime) -> list[dict[str, Any]]:
-    return [
-        {"key": m.key[:200], "kind": m.kind, "person_id": m.person_id, "session_id": m.session_id,
-         "payload": m.payload, "now": now}
-        for m in messages
-    ]  # fmt: skip
+    async def enqueue(self, messages: Sequence[Message], now: datetime) -> None:
+        rows = [
+            {"key": m.key[:200], "kind": m.kind.value, "person_id": m.person_id, "session_id": m.session_id,
+             "payload": m.payload(), "now": now}
+            for m in messages
+        ]  # fmt: skip
+        if len(rows) == 1:
+            # Nobody reads its result: PostgreSQL sends it in front of the transaction's next write.
+            await self._conn.execute_later(_ENQUEUE, rows[0])
+            return
+        for row in rows:
+            await self._conn.execute(_ENQUEUE, row)
 
 
 class SqlFeedbackRepository:

@@ -1,10 +1,13 @@
-"""Unit of Work over one database connection and transaction."""
+"""Unit of Work over one database connection and transaction: the one place a turn's or a job's changes
+are committed or thrown away, and where recorded events become rows of the same transaction."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from bot.domain.events import Event, InvitationChanged, Message, SeatsChanged
 from bot.storage.engine import Connection, Database
 from bot.storage.meetings import SqlAttendanceRepository, SqlGraphSlots, SqlMeetingRepository
 from bot.storage.repositories import (
@@ -53,7 +56,7 @@ class SqlUnitOfWork:
         self.series = SqlSeriesRepository(conn, self._series_cache)
         self.sessions = SqlSessionRepository(conn, self._locked)
         self.people = SqlPersonRepository(conn)
-        self.registrations = SqlRegistrationRepository(conn)
+        self.registrations = SqlRegistrationRepository(conn, self.record)
         self.activities = SqlActivityLog(conn, self._locked)
         self.organisers = SqlOrganiserRepository(conn)
         self.audit = SqlAuditRepository(conn)
@@ -81,6 +84,33 @@ class SqlUnitOfWork:
                 await conn.rollback()
         finally:
             await conn.close()
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for tests and tools that read beside the repositories."""
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    async def record(self, now: datetime, *events: Event) -> None:
+        messages: list[Message] = []
+        seats: dict[int, None] = {}  # sessions, in order, each once
+        invitations: dict[int, None] = {}
+        for event in events:
+            if isinstance(event, Message):
+                messages.append(event)
+            elif isinstance(event, SeatsChanged):
+                seats[event.session_id] = None
+            elif isinstance(event, InvitationChanged):
+                invitations[event.session_id] = None
+            else:
+                raise TypeError(f"no rows for {type(event).__name__}")
+        for session_id in seats:
+            await self.meetings.attendees_changed(session_id, now)
+        for session_id in invitations:
+            await self.meetings.details_changed(session_id, now)
+        if messages:
+            await self.outbox.enqueue(messages, now)
 
     async def commit(self) -> None:
         self._locked.clear()

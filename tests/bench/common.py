@@ -59,6 +59,7 @@ async def demo_database(url: str, capacity: int | None = None) -> int:
     try:
         async with SqlUnitOfWork(engine) as uow:
             await import_series(series, sessions, uow, now)
+            await uow.commit()
         async with SqlUnitOfWork(engine) as uow:
             first = await uow.sessions.by_number(1, 1)
             assert first is not None

@@ -26,10 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.domain.events import Message, OrganiserNote  # noqa: E402
 from bot.domain.model import Language, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus  # noqa: E402
 from bot.i18n import Catalogs  # noqa: E402
 from bot.jobs.delivery import DeliveryWorker  # noqa: E402
-from bot.services.ports import ConversationRef, OutgoingMessage  # noqa: E402
+from bot.services.ports import ConversationRef  # noqa: E402
 from bot.storage.engine import create_engine  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory  # noqa: E402
@@ -79,16 +80,15 @@ async def seed(url: str, people: int, service_url: str) -> int:
                 Session(0, series.id, 1, "Bench", start, start + timedelta(hours=2), start, SessionStatus.PUBLISHED),
                 now,
             )
-            messages = []
+            messages: list[Message] = []
             for n in range(people):
                 reach = ConversationRef(service_url, f"conversation-{n}", "bot")
                 person = await uow.people.seen(PersonKey("tenant", f"aad-{n}"), f"Person {n}", "sv-SE", now, reach)
                 await uow.registrations.save(
                     Registration(None, session.id, person.id, RegistrationStatus.REGISTERED, False, now, now)
                 )
-                payload = {"text": "Välkomna!", "from": "Bench"}
-                messages.append(OutgoingMessage(f"bench:{n}", "organiser_message", person.id, session.id, payload))
-            await uow.outbox.enqueue(messages, now)
+                messages.append(OrganiserNote(person.id, session.id, "bench", "Bench", "Välkomna!"))
+            await uow.record(now, *messages)
             await uow.commit()
     finally:
         await engine.dispose()

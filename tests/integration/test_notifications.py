@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.domain.events import Digest
 from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
-from bot.services.ports import INTERRUPTED, ConversationRef, OutgoingMessage
+from bot.services.ports import INTERRUPTED, ConversationRef
 from bot.storage import tables
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector, SendResult
@@ -357,11 +358,8 @@ async def test_one_channels_messages_arrive_in_the_order_they_were_queued(
     factory = SqlUnitOfWorkFactory(engine)
     async with factory() as uow:
         (series,) = await uow.series.list_all()
-        digests = [
-            OutgoingMessage(f"digest:{n}", "digest", None, None, {"series": series.id, "lines": [[1, name, "", ""]]})
-            for n, name in enumerate(["Först i kön", "Sist i kön"])
-        ]
-        await uow.outbox.enqueue(digests, clock.now())
+        digests = [Digest(series.id, n, [(1, name, "", "")]) for n, name in enumerate(["Först i kön", "Sist i kön"])]
+        await uow.record(clock.now(), *digests)
         await uow.commit()
     worker = DeliveryWorker(factory, _SlowFirst(BotConnector(settings, http)), clock, Catalogs.load(), Language.SV)
     await _drain(worker)

@@ -41,6 +41,7 @@ async def _register(engine: AsyncEngine, n: int, session_id: int) -> Registratio
         person = await _arrive(uow, n, session_id)
         cmd = svc.Register(person.id, session_id, False, "Bodens kommun", "Strateg")
         result = await svc.register(cmd, person, uow, NOW)
+        await uow.commit()
         assert isinstance(result, svc.Registered)
         assert result.standing.registration is not None
         return result.standing.registration.status
