@@ -16,13 +16,14 @@ from pydantic import ValidationError
 from bot.actions import organiser as o
 from bot.actions import participant as p
 from bot.actions.context import Context, NoPayload, Payload, Refused
+from bot.conversation import ConversationKind
 from bot.domain import errors
 from bot.domain.model import Language
 from bot.i18n import Catalogs, Translator
 from bot.services import organisers as org
 from bot.services import participants as svc
 from bot.services.ports import Clock, UnitOfWorkFactory
-from bot.turn import ConversationKind, Reply, Turn, TurnKind
+from bot.turn import Reply, Turn, TurnKind
 from cards import verbs
 from cards.conversation import channel_hint_card, error_card, help_card
 from cards.elements import Card

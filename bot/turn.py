@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.services.participants import Actor
+from bot.conversation import Actor, ConversationKind
 
 
 class TurnKind(StrEnum):
@@ -16,12 +16,6 @@ class TurnKind(StrEnum):
     INSTALL = "install"  # the app was added to a chat or team
     UNINSTALL = "uninstall"  # removed: no more proactive messages until the person writes again
     IGNORED = "ignored"
-
-
-class ConversationKind(StrEnum):
-    PERSONAL = "personal"
-    CHANNEL = "channel"
-    GROUP = "groupChat"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from bot.domain import organising as f
 from bot.domain.meetings import AttendanceSummary, Meeting, MeetingMode
 from bot.domain.model import Series, Session, SessionStatus
 from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.domain.views import AuditEntry, Feedback, SessionCounts
 from bot.i18n import Translator
-from bot.services.ports import AuditEntry, Feedback, SessionCounts
 from cards import verbs
 from cards.elements import Card, Element, card, container, execute, facts, heading, text, text_input
 from cards.paging import page_buttons, page_note

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.domain.model import MAX_SUGGESTION
+from bot.domain.views import SuggestionPage
 from bot.i18n import Translator
-from bot.services.ports import SuggestionPage
 from cards import verbs
 from cards.elements import Card, Element, card, execute, heading, text, text_input
 from cards.paging import page_buttons, page_note

@@ -8,9 +8,9 @@ from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
 from bot.domain.model import Session
 from bot.domain.organising import SessionForm
+from bot.domain.views import SessionCounts
 from bot.i18n import SERIES_TIMEZONE
 from bot.services import organisers as org
-from bot.services.ports import SessionCounts
 from cards.elements import Card
 from cards.organisers import (
     audit_card,

@@ -34,7 +34,7 @@ class InvitationChanged(Event):
 
 
 class MessageKind(StrEnum):
-    """The kinds of message, as the outbox stores them; one renderer each (services/notifications.py)."""
+    """The kinds of message, as the outbox stores them; one renderer each (jobs/rendering.py)."""
 
     CONFIRMATION = "confirmation"
     PROMOTED = "promoted"

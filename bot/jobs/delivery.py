@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
+from bot.conversation import ConversationRef
 from bot.domain.model import Language
 from bot.i18n import Catalogs
+from bot.jobs import rendering as notifications
 from bot.jobs.loop import run_batches
-from bot.services import notifications
-from bot.services.ports import Clock, ConversationRef, OutboxItem, UnitOfWorkFactory
+from bot.services.ports import Clock, OutboxItem, UnitOfWorkFactory
 from bot.teams.limits import TEAMS_RETRIES, RetryPolicy
 
 log = logging.getLogger(__name__)

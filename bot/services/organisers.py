@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.conversation import ConversationKind
 from bot.domain import errors, organising
 from bot.domain.events import (
     Announcement,
@@ -25,17 +26,9 @@ from bot.domain.events import (
 from bot.domain.meetings import AttendanceRecord, AttendanceState, AttendanceSummary, MeetingMode
 from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
 from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.domain.views import AuditEntry, Feedback, SessionCounts, SuggestionPage, ThemeSuggestion
 from bot.services.participants import fill_freed_seats
-from bot.services.ports import (
-    AuditEntry,
-    ExportGrant,
-    Feedback,
-    SessionCounts,
-    SuggestionPage,
-    ThemeSuggestion,
-    UnitOfWork,
-)
-from bot.turn import ConversationKind
+from bot.services.ports import ExportGrant, UnitOfWork
 
 EXPORT_LIFETIME = timedelta(hours=1)
 AUDIT_PAGE = 15

@@ -6,12 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.conversation import Actor
 from bot.domain import errors
 from bot.domain.events import SeatsChanged
 from bot.domain.model import (
     Language,
     Person,
-    PersonKey,
     Registration,
     RegistrationStatus,
     Series,
@@ -24,17 +24,8 @@ from bot.domain.model import (
     validate_profile,
     validate_suggestion,
 )
-from bot.services.ports import Clock, ConversationRef, Feedback, UnitOfWork
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is talking to the bot, as Teams tells it."""
-
-    key: PersonKey
-    name: str
-    teams_locale: str | None
-    reach: ConversationRef | None = None  # only from a 1:1 chat
+from bot.domain.views import Feedback
+from bot.services.ports import Clock, UnitOfWork
 
 
 @dataclass(frozen=True)

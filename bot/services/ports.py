@@ -8,29 +8,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from bot.conversation import ConversationRef
 from bot.domain.events import Event, Message
 from bot.domain.meetings import AttendanceRecord, Meeting, MeetingMode
 from bot.domain.model import Person, PersonKey, Registration, Series, Session
-
-
-@dataclass(frozen=True)
-class ConversationRef:
-    """Enough to write to a person in their 1:1 chat later (a Bot Framework conversation reference)."""
-
-    service_url: str
-    conversation_id: str
-    bot_id: str
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    actor_aad_object_id: str
-    actor_name: str
-    action: str
-    subject: str
-    at: datetime
-    before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
+from bot.domain.views import AuditEntry, Feedback, SessionCounts, ThemeSuggestion
 
 
 @dataclass(frozen=True)
@@ -47,43 +29,10 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
-class Feedback:
-    rating: int
-    comment: str
-
-
-@dataclass(frozen=True)
-class ThemeSuggestion:
-    """A theme or question a participant would like a coming session to take up, as organisers see it."""
-
-    text: str
-    name: str
-    organisation: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class SuggestionPage:
-    total: int
-    page: int  # from 0
-    pages: int
-    suggestions: tuple[ThemeSuggestion, ...]
-
-
-@dataclass(frozen=True)
 class ExportGrant:
     series_id: int
     session_id: int | None
     expires_at: datetime
-
-
-@dataclass(frozen=True)
-class SessionCounts:
-    registered: int = 0
-    waitlisted: int = 0
-    absent: int = 0
-    withdrawn: int = 0
-    after_talk: int = 0
 
 
 class SeriesRepository(Protocol):

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy import Integer, Row, and_, bindparam, case, column, delete, func, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.conversation import ConversationRef
 from bot.domain.events import Event, Message
 from bot.domain.model import (
     Contact,
@@ -25,17 +26,8 @@ from bot.domain.model import (
     Session,
     SessionStatus,
 )
-from bot.services.ports import (
-    INTERRUPTED,
-    Abandoned,
-    AuditEntry,
-    ConversationRef,
-    ExportGrant,
-    Feedback,
-    OutboxItem,
-    SessionCounts,
-    ThemeSuggestion,
-)
+from bot.domain.views import AuditEntry, Feedback, SessionCounts, ThemeSuggestion
+from bot.services.ports import INTERRUPTED, Abandoned, ExportGrant, OutboxItem
 from bot.storage import tables as t
 from bot.storage.engine import Connection
 from bot.storage.prepared import Prepared

@@ -21,7 +21,7 @@ import orjson
 from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.config import Settings
-from bot.services.ports import ConversationRef
+from bot.conversation import ConversationRef
 from bot.teams.limits import TEAMS_RETRIES, RetryPolicy, TeamsRateLimiter
 from bot.turn import MemberInfo, MemberLookup, ObjectIdLookup
 

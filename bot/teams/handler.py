@@ -19,11 +19,10 @@ import orjson
 from aiohttp import web
 from botbuilder.schema import Activity, ChannelAccount
 
+from bot.conversation import Actor, ConversationKind, ConversationRef
 from bot.domain.model import PersonKey
-from bot.services.participants import Actor
-from bot.services.ports import ConversationRef
 from bot.teams.connector import BotConnector
-from bot.turn import ConversationKind, MemberLookup, Mention, ObjectIdLookup, Reply, Turn, TurnKind
+from bot.turn import MemberLookup, Mention, ObjectIdLookup, Reply, Turn, TurnKind
 
 log = logging.getLogger(__name__)
 

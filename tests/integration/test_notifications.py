@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.conversation import ConversationRef
 from bot.domain.events import Digest
 from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
-from bot.services.ports import INTERRUPTED, ConversationRef
+from bot.services.ports import INTERRUPTED
 from bot.storage import tables
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector, SendResult

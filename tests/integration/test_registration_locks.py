@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversation import Actor
 from bot.domain.model import Person, PersonKey, RegistrationStatus
 from bot.services import participants as svc
 from bot.storage.uow import SqlUnitOfWork
@@ -27,8 +28,8 @@ def database_url(postgres_url: str) -> str:
     return clean_postgres(postgres_url)
 
 
-def _actor(n: int) -> svc.Actor:
-    return svc.Actor(PersonKey("tenant", f"aad-{n}"), f"Person {n}", "sv-SE")
+def _actor(n: int) -> Actor:
+    return Actor(PersonKey("tenant", f"aad-{n}"), f"Person {n}", "sv-SE")
 
 
 async def _arrive(uow: SqlUnitOfWork, n: int, session_id: int) -> Person:

@@ -121,3 +121,55 @@ def test_the_private_attribute_guard_catches_a_library_internal(tmp_path: Path) 
     probe = tmp_path / "probe.py"
     probe.write_text("async def f(adapter, mine):\n    await adapter._start_transaction()\n    mine._run()\n")
     assert _private_uses([probe], _defined_here()) == ["probe.py:2 adapter._start_transaction"]
+
+
+def _layer(module: str) -> str | None:
+    """A module's layer: `cards`, or the top-level package or module under `bot` (bot.services, bot.turn)."""
+    parts = module.split(".")
+    if parts[0] == "cards":
+        return "cards"
+    return ".".join(parts[:2]) if parts[0] == "bot" and len(parts) > 1 else None
+
+
+def _layer_imports() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in SOURCES:
+        if "migrations" in path.as_posix() or path.name == "app.py":
+            continue
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        source = _layer(module)
+        if source is None:  # bot/__init__.py
+            continue
+        for found in _imports_full(path):
+            target = _layer(found)
+            if target is not None and target != source:
+                graph.setdefault(source, set()).add(target)
+    return graph
+
+
+def _imports_full(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_layers_import_each_other_one_way_only() -> None:
+    """No cycle between bot's packages and cards: services never import cards or the Teams turn."""
+    graph = _layer_imports()
+    cycles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for target in graph.get(node, ()):
+                if target == start:
+                    cycles.append(" -> ".join([*path, start]))
+                elif target not in seen:
+                    seen.add(target)
+                    stack.append((target, [*path, target]))
+    assert cycles == []
+    assert "cards" not in graph["bot.services"]

@@ -24,8 +24,8 @@ from bot.domain.model import (
     SessionStatus,
 )
 from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.domain.views import AuditEntry, SessionCounts, SuggestionPage, ThemeSuggestion
 from bot.i18n import SERIES_TIMEZONE, Catalogs
-from bot.services.ports import AuditEntry, SessionCounts, SuggestionPage, ThemeSuggestion
 from cards import notifications as notify
 from cards import verbs
 from cards.conversation import apology_card, channel_hint_card, error_card, help_card, welcome_card

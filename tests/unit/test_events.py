@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.domain.events import Confirmation, MessageKind, Promotion, SeatsChanged
 from bot.domain.model import RegistrationStatus, decide_registration, promotions
-from bot.services import notifications
+from bot.jobs import rendering as notifications
 from tests.unit.test_domain import NOW, _reg, _session
 
 LATER = NOW + timedelta(hours=1)

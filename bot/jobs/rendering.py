@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.conversation import ConversationRef
 from bot.domain.events import Cancellation, Digest, MessageKind, OrganiserNote, Reminder, series_in
 from bot.domain.model import Language, Person, PersonKey, RegistrationStatus, Series, SessionStanding, SessionStatus
 from bot.i18n import Catalogs, Translator
 from bot.services.participants import standing_of
-from bot.services.ports import ConversationRef, OutboxItem, UnitOfWork
+from bot.services.ports import OutboxItem, UnitOfWork
 from cards import notifications as cards
 
 
