@@ -14,14 +14,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import datafile
 from bot.services.series_admin import import_series
-from bot.storage.engine import create_engine
+from bot.storage.engine import Database, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.tables import metadata
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
+from tests import network_guard
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DATA = ROOT / "data" / "larprojekt-innovation.toml"
@@ -30,6 +30,14 @@ REQUIRE_POSTGRES = os.environ.get("LARTRAFF_REQUIRE_POSTGRES") == "1"
 
 # A fixed "now": two weeks before the first demo session once it is moved to the future.
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def loopback_only() -> Iterator[None]:
+    """No test reaches another machine (tests/network_guard.py)."""
+    undo = network_guard.install()
+    yield
+    undo()
 
 
 class FakeClock:
@@ -109,18 +117,18 @@ async def _truncate(url: str, tables: str) -> None:
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(database_url: str) -> AsyncIterator[Database]:
     engine = create_engine(database_url)
     yield engine
     await engine.dispose()
 
 
 @pytest.fixture
-def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+def uow_factory(engine: Database) -> SqlUnitOfWorkFactory:
     return SqlUnitOfWorkFactory(engine)
 
 
-async def seed_demo(engine: AsyncEngine, now: datetime, *, capacity: int | None = None) -> None:
+async def seed_demo(engine: Database, now: datetime, *, capacity: int | None = None) -> None:
     """The demo series, moved so that its first session is at least two weeks after `now`."""
     series, sessions = datafile.load(DEMO_DATA)
     weeks = datafile.weeks_to_future(sessions, now)

@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, overload
@@ -89,6 +89,10 @@ class Opening(Protocol):
 
 class Database(Protocol):
     def connect(self) -> Opening: ...
+
+    def begin(self) -> AbstractAsyncContextManager[Any]:
+        """A connection whose transaction commits when the block ends without an error."""
+        ...
 
     async def dispose(self) -> None: ...
 

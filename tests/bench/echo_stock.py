@@ -19,9 +19,9 @@ class DefaultConfig:
     APP_TENANTID = ""
 
 
-class EchoBot(ActivityHandler):
-    async def on_message_activity(self, turn_context: TurnContext):
-        return await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
+class EchoBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type information
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
 
 
 CONFIG = DefaultConfig()
@@ -30,7 +30,8 @@ BOT = EchoBot()
 
 
 async def messages(req: Request) -> Response:
-    return await ADAPTER.process(req, BOT)
+    response: Response = await ADAPTER.process(req, BOT)
+    return response
 
 
 APP = web.Application()

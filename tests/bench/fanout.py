@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.conversation import ConversationRef  # noqa: E402
 from bot.domain.events import Message, OrganiserNote  # noqa: E402
 from bot.domain.model import Language, PersonKey, Registration, RegistrationStatus, Series, Session, SessionStatus  # noqa: E402
 from bot.i18n import Catalogs  # noqa: E402
 from bot.jobs.delivery import DeliveryWorker  # noqa: E402
-from bot.services.ports import ConversationRef  # noqa: E402
 from bot.storage.engine import create_engine  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory  # noqa: E402
@@ -116,7 +116,7 @@ async def main() -> None:
         await asyncio.to_thread(upgrade, url)
         await seed(url, args.people, f"http://127.0.0.1:{port}")
         engine = create_engine(url)
-        settings = Settings(_env_file=None, app_id="")  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, app_id="")
         async with ClientSession() as http:
             from bot.teams.connector import BotConnector
 

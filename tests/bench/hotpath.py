@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,14 @@ from tests.bench.common import (
 )
 
 BOT_CORE, LOAD_CORE = 0, 1
+
+
+def _reading(service_url: str, label: str, round_: int, i: int) -> dict[str, Any]:
+    return message(service_url, "träffar", f"reader-{label}-{i % 50}")
+
+
+def _registering(service_url: str, label: str, session_id: int, round_: int, i: int) -> dict[str, Any]:
+    return register(service_url, session_id, f"w-{label}-{round_}-{i}")
 
 
 @dataclass
@@ -87,10 +96,8 @@ async def run(args: argparse.Namespace) -> None:
         for label, url, session_id in databases:
             read_bot = bot(f"read-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
             write_bot = bot(f"write-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
-            cases.append(Case(f"Lärträff träffar, {label}", read_bot,
-                              lambda r, i, db=label: message(svc, "träffar", f"reader-{db}-{i % 50}")))  # fmt: skip
-            cases.append(Case(f"Lärträff register, {label}", write_bot,
-                              lambda r, i, db=label, s=session_id: register(svc, s, f"w-{db}-{r}-{i}")))  # fmt: skip
+            cases.append(Case(f"Lärträff träffar, {label}", read_bot, partial(_reading, svc, label)))
+            cases.append(Case(f"Lärträff register, {label}", write_bot, partial(_registering, svc, label, session_id)))
 
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             for case in cases:  # warm up: imports, caches, connection pools

@@ -40,7 +40,8 @@ async def run(args: argparse.Namespace) -> int:
                 bot.stop()
         db = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
         try:
-            statuses = dict(await db.fetch("SELECT status, count(*) FROM registrations GROUP BY status"))
+            rows = await db.fetch("SELECT status, count(*) FROM registrations GROUP BY status")
+            statuses: dict[str, int] = {row[0]: row[1] for row in rows}
             queue = await db.fetch(
                 "SELECT id FROM registrations WHERE status = 'waitlisted' ORDER BY waitlisted_at, id"
             )

@@ -5,12 +5,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector
 from bot.web import create_app
@@ -36,7 +36,7 @@ async def graph() -> AsyncIterator[FakeGraph]:
 
 
 @pytest.fixture
-def worker(engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings) -> DeliveryWorker:
+def worker(engine: Database, clock: FakeClock, http: ClientSession, settings: Settings) -> DeliveryWorker:
     return DeliveryWorker(
         SqlUnitOfWorkFactory(engine),
         BotConnector(settings, http),
@@ -66,7 +66,7 @@ async def start_bot(settings: Settings, clock: FakeClock, connector: FakeConnect
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         database_url=database_url,
         app_id="",
@@ -79,7 +79,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def bot(
-    settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine
+    settings: Settings, clock: FakeClock, connector: FakeConnector, engine: Database
 ) -> AsyncIterator[BotClient]:
     await seed_demo(engine, clock.now())
     async for client in start_bot(settings, clock, connector):

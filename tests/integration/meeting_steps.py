@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.domain.meetings import Meeting, MeetingMode
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWork
 from tests.conftest import seed_demo
 from tests.integration.harness import session_ids
@@ -16,7 +15,7 @@ NOW = datetime.now(UTC)
 LATER = NOW + timedelta(seconds=5)  # when the reconciler looks
 
 
-async def graph_meeting(engine: AsyncEngine) -> int:
+async def graph_meeting(engine: Database) -> int:
     await seed_demo(engine, NOW)
     session_id = (await session_ids(engine))[1]
     async with SqlUnitOfWork(engine) as uow:
@@ -25,27 +24,27 @@ async def graph_meeting(engine: AsyncEngine) -> int:
     return session_id
 
 
-async def attendees_changed(engine: AsyncEngine, session_id: int, at: datetime = NOW) -> None:
+async def attendees_changed(engine: Database, session_id: int, at: datetime = NOW) -> None:
     async with SqlUnitOfWork(engine) as uow:
         await uow.meetings.attendees_changed(session_id, at)
         await uow.commit()
 
 
-async def claim(engine: AsyncEngine, at: datetime = LATER) -> list[Meeting]:
+async def claim(engine: Database, at: datetime = LATER) -> list[Meeting]:
     async with SqlUnitOfWork(engine) as uow:
         claimed = await uow.meetings.claim("reconciler", at, at + timedelta(minutes=1), 10)
         await uow.commit()
     return claimed
 
 
-async def settle_synced(engine: AsyncEngine, meeting: Meeting) -> None:
+async def settle_synced(engine: Database, meeting: Meeting) -> None:
     synced = dataclasses.replace(meeting, attendees_synced=meeting.attendees_version)
     async with SqlUnitOfWork(engine) as uow:
         assert await uow.meetings.settle(synced, "reconciler", LATER, None)
         await uow.commit()
 
 
-async def first_round(engine: AsyncEngine) -> None:
+async def first_round(engine: Database) -> None:
     """The new meetings' first round: each claimed and settled as synced."""
     for meeting in await claim(engine):
         await settle_synced(engine, meeting)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import tables
+from bot.storage.engine import Database
 from cards import verbs
 from tests.conftest import seed_demo
 from tests.integration.harness import Activities, numbered_user
@@ -53,7 +53,7 @@ def two_bots(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
 
 @pytest.mark.parametrize(("people", "seats"), [(2, 1), (12, 3)])
 async def test_last_seats_go_to_exactly_capacity_people(
-    engine: AsyncEngine, two_bots: list[str], http: ClientSession, people: int, seats: int
+    engine: Database, two_bots: list[str], http: ClientSession, people: int, seats: int
 ) -> None:
     await seed_demo(engine, datetime.now(UTC), capacity=seats)
     async with engine.connect() as conn:

@@ -16,11 +16,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.services import participants
 from bot.storage import tables
+from bot.storage.engine import Database
 from cards import verbs
 from tests.conftest import FakeClock, seed_demo
 from tests.integration.conftest import start_bot
@@ -46,7 +46,7 @@ class KeyServer:
             def do_GET(self) -> None:
                 port = server_ref["server"].server_address[1]
                 if self.path == "/openid":
-                    body = {"issuer": ISSUER, "jwks_uri": f"http://127.0.0.1:{port}/keys"}
+                    body: dict[str, Any] = {"issuer": ISSUER, "jwks_uri": f"http://127.0.0.1:{port}/keys"}
                 elif self.path == "/keys":
                     body = keys
                 else:
@@ -105,10 +105,10 @@ def key_server() -> Iterator[KeyServer]:
 
 @pytest.fixture
 async def secured_bot(
-    database_url: str, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine, key_server: KeyServer
+    database_url: str, clock: FakeClock, connector: FakeConnector, engine: Database, key_server: KeyServer
 ) -> AsyncIterator[BotClient]:
     await seed_demo(engine, clock.now())
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         database_url=database_url,
         app_id=APP_ID,
@@ -136,7 +136,7 @@ async def test_valid_token_is_accepted(secured_bot: BotClient, key_server: KeySe
 
 @pytest.mark.parametrize("problem", ["missing", "forged", "expired", "wrong audience", "wrong service url", "garbage"])
 async def test_bad_tokens_are_401_and_change_nothing(
-    secured_bot: BotClient, key_server: KeyServer, engine: AsyncEngine, problem: str
+    secured_bot: BotClient, key_server: KeyServer, engine: Database, problem: str
 ) -> None:
     service_url = secured_bot.activities.service_url
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -155,7 +155,7 @@ async def test_bad_tokens_are_401_and_change_nothing(
 
 
 async def test_other_tenant_is_403_and_nothing_stored(
-    secured_bot: BotClient, key_server: KeyServer, engine: AsyncEngine
+    secured_bot: BotClient, key_server: KeyServer, engine: Database
 ) -> None:
     activity = secured_bot.activities.invoke(verbs.SESSIONS)
     activity["channelData"]["tenant"]["id"] = "99999999-0000-0000-0000-000000000000"
@@ -186,7 +186,7 @@ async def test_oversized_body_is_refused(bot: BotClient) -> None:
     assert status == 413
 
 
-async def test_tampered_card_data_gets_a_friendly_answer(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_tampered_card_data_gets_a_friendly_answer(bot: BotClient, engine: Database) -> None:
     for data in ({"session": "drop table"}, {"session": -1}, {}, {"session": 10**12}):
         card = await bot.click(verbs.REGISTER, data)
         assert "Något i förfrågan stämde inte, så inget ändrades" in all_text(card)
@@ -218,7 +218,7 @@ async def test_privacy_and_terms_pages_for_the_app_manifest(bot: BotClient, path
 
 
 async def test_readiness_fails_without_database(clock: FakeClock, connector: FakeConnector) -> None:
-    settings = Settings(_env_file=None, database_url="postgresql://nobody@127.0.0.1:1/none")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url="postgresql://nobody@127.0.0.1:1/none")
     async for client in start_bot(settings, clock, connector):
         async with client.http.get(client.server.make_url("/readyz")) as response:
             assert response.status == 503
@@ -239,5 +239,6 @@ async def test_unexpected_error_apologises_with_a_correlation_id(
     assert "database on fire" not in text
     assert "Traceback" not in all_text(message_card)
     record = next(r for r in caplog.records if r.getMessage().startswith("unexpected error while handling a turn"))
-    assert record.correlation_id in text
-    assert record.correlation_id in record.getMessage()
+    correlation_id = record.__dict__["correlation_id"]  # set by the handler's `extra`
+    assert correlation_id in text
+    assert correlation_id in record.getMessage()

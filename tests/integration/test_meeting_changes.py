@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.domain.meetings import MeetingMode
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWork
 from tests.integration.meeting_steps import (
     LATER,
@@ -21,7 +20,7 @@ from tests.integration.meeting_steps import (
 )
 
 
-async def test_a_change_is_shown_until_taken_and_taken_once(engine: AsyncEngine) -> None:
+async def test_a_change_is_shown_until_taken_and_taken_once(engine: Database) -> None:
     session_id = await graph_meeting(engine)
     await first_round(engine)
     await attendees_changed(engine, session_id)
@@ -37,7 +36,7 @@ async def test_a_change_is_shown_until_taken_and_taken_once(engine: AsyncEngine)
     assert await claim(engine) == [], "both changes were taken with the first claim"
 
 
-async def test_a_change_made_while_the_reconciler_works_stays_for_its_next_round(engine: AsyncEngine) -> None:
+async def test_a_change_made_while_the_reconciler_works_stays_for_its_next_round(engine: Database) -> None:
     session_id = await graph_meeting(engine)
     await first_round(engine)
     await attendees_changed(engine, session_id)
@@ -49,7 +48,7 @@ async def test_a_change_made_while_the_reconciler_works_stays_for_its_next_round
 
 
 async def test_changes_made_while_organisers_keep_the_meeting_are_sent_when_graph_keeps_it_again(
-    engine: AsyncEngine,
+    engine: Database,
 ) -> None:
     session_id = await graph_meeting(engine)
     await first_round(engine)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.graph.client import GraphCalendar
@@ -18,6 +17,7 @@ from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
 from bot.storage import tables
+from bot.storage.engine import Database
 from bot.storage.meetings import SqlMeetingRepository
 from bot.storage.uow import SqlUnitOfWorkFactory
 from cards import verbs
@@ -40,7 +40,7 @@ def graph_settings(settings: Settings, graph: FakeGraph, monkeypatch: pytest.Mon
 
 @pytest.fixture
 async def bot(
-    graph_settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine
+    graph_settings: Settings, clock: FakeClock, connector: FakeConnector, engine: Database
 ) -> AsyncIterator[BotClient]:
     await seed_demo(engine, clock.now(), capacity=3)
     async for client in start_bot(graph_settings, clock, connector):
@@ -48,9 +48,7 @@ async def bot(
 
 
 @pytest.fixture
-async def reconciler(
-    graph_settings: Settings, engine: AsyncEngine, clock: FakeClock
-) -> AsyncIterator[MeetingReconciler]:
+async def reconciler(graph_settings: Settings, engine: Database, clock: FakeClock) -> AsyncIterator[MeetingReconciler]:
     calendar = GraphCalendar(create_credential(graph_settings), MAILBOX, graph_settings.graph_base_url)
     yield MeetingReconciler(
         SqlUnitOfWorkFactory(engine),
@@ -70,19 +68,19 @@ async def _sync(reconciler: MeetingReconciler) -> None:
     raise AssertionError("the reconciler did not settle")
 
 
-async def _session(engine: AsyncEngine, number: int) -> Any:
+async def _session(engine: Database, number: int) -> Any:
     async with engine.connect() as conn:
         return (await conn.execute(select(tables.sessions).where(tables.sessions.c.number == number))).one()
 
 
-async def _meeting(engine: AsyncEngine, number: int) -> Any:
+async def _meeting(engine: Database, number: int) -> Any:
     session = await _session(engine, number)
     async with engine.connect() as conn:
         query = select(tables.meetings).where(tables.meetings.c.session_id == session.id)
         return (await conn.execute(query)).one()
 
 
-async def _statuses(engine: AsyncEngine, number: int) -> dict[str, str]:
+async def _statuses(engine: Database, number: int) -> dict[str, str]:
     session = await _session(engine, number)
     r, p = tables.registrations, tables.people
     async with engine.connect() as conn:
@@ -92,7 +90,7 @@ async def _statuses(engine: AsyncEngine, number: int) -> dict[str, str]:
         return {row.email: row.status for row in rows}
 
 
-async def _registered_emails(engine: AsyncEngine, number: int) -> list[str]:
+async def _registered_emails(engine: Database, number: int) -> list[str]:
     return sorted(e for e, s in (await _statuses(engine, number)).items() if s == "registered")
 
 
@@ -100,7 +98,7 @@ def _email(user: User) -> str:
     return f"{user.id}@example.com"  # what the fake Bot Connector says the member's address is
 
 
-async def _register(bot: BotClient, user: User, number: int, engine: AsyncEngine) -> dict[str, Any]:
+async def _register(bot: BotClient, user: User, number: int, engine: Database) -> dict[str, Any]:
     session = await _session(engine, number)
     return await bot.click(
         verbs.REGISTER, {"session": session.id, verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Lärare"}, user
@@ -113,7 +111,7 @@ def _event_for(graph: FakeGraph, title: str) -> dict[str, Any]:
 
 
 async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registered(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker
 ) -> None:
     await _register(bot, MEGAN, 1, engine)  # before the meeting exists
     await _sync(reconciler)
@@ -151,7 +149,7 @@ async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registere
 
 
 async def test_a_burst_of_registrations_becomes_one_patch(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler
 ) -> None:
     await _sync(reconciler)
     before = len(graph.requests)
@@ -168,7 +166,7 @@ async def test_a_burst_of_registrations_becomes_one_patch(
 
 
 async def test_withdrawn_absent_and_waitlisted_are_not_invited(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler
 ) -> None:
     first = await _session(engine, 1)  # three seats
     users = [MEGAN, *(numbered_user(n) for n in range(4))]
@@ -190,7 +188,7 @@ async def test_withdrawn_absent_and_waitlisted_are_not_invited(
 
 
 async def test_a_create_whose_answer_was_lost_still_invites_those_who_registered_meanwhile(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
 ) -> None:
     """Graph made the event but its answer never arrived (the process died, the network dropped it); the
     retry with the same transactionId answers with the first event, whose invitees are those of then."""
@@ -211,7 +209,7 @@ async def test_a_create_whose_answer_was_lost_still_invites_those_who_registered
 
 
 async def test_throttling_and_an_outage_delay_but_lose_nothing(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
 ) -> None:
     await _sync(reconciler)
     second = await _session(engine, 2)
@@ -246,7 +244,7 @@ async def test_throttling_and_an_outage_delay_but_lose_nothing(
 
 
 async def test_cancelling_cancels_the_event_with_the_reason(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler
 ) -> None:
     await _sync(reconciler)
     second = await _session(engine, 2)
@@ -261,7 +259,7 @@ async def test_cancelling_cancels_the_event_with_the_reason(
 
 async def test_a_declined_invitation_is_an_absence_and_the_seat_moves_on(
     bot: BotClient,
-    engine: AsyncEngine,
+    engine: Database,
     graph: FakeGraph,
     reconciler: MeetingReconciler,
     worker: DeliveryWorker,
@@ -295,7 +293,7 @@ async def test_a_declined_invitation_is_an_absence_and_the_seat_moves_on(
 
 
 async def test_attendance_is_matched_to_registrations(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
 ) -> None:
     first = await _session(engine, 1)
     for user in (MEGAN, numbered_user(1), numbered_user(2)):
@@ -337,7 +335,7 @@ async def test_attendance_is_matched_to_registrations(
 
 async def test_no_join_link_and_refusals_are_told_to_organisers_once(
     bot: BotClient,
-    engine: AsyncEngine,
+    engine: Database,
     graph: FakeGraph,
     reconciler: MeetingReconciler,
     worker: DeliveryWorker,
@@ -380,7 +378,7 @@ async def test_no_join_link_and_refusals_are_told_to_organisers_once(
 
 
 async def test_a_link_set_by_hand_wins_and_meeting_brings_graph_back(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler
 ) -> None:
     url = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_hand%40thread.v2/0"
     await bot.say_in_channel(f"länk 1 {url}")
@@ -402,7 +400,7 @@ async def test_a_link_set_by_hand_wins_and_meeting_brings_graph_back(
 
 
 async def test_without_graph_organisers_are_told_to_set_links_by_hand(
-    settings: Settings, clock: FakeClock, connector: FakeConnector, engine: AsyncEngine
+    settings: Settings, clock: FakeClock, connector: FakeConnector, engine: Database
 ) -> None:
     await seed_demo(engine, clock.now())
     async for client in start_bot(settings, clock, connector):
@@ -413,7 +411,7 @@ async def test_without_graph_organisers_are_told_to_set_links_by_hand(
         assert modes == ["graph", "graph"], "kept, for the day Graph is set up"
 
 
-async def _add_registered(engine: AsyncEngine, session_id: int, first: int, count: int, now: Any) -> None:
+async def _add_registered(engine: Database, session_id: int, first: int, count: int, now: Any) -> None:
     """Many registered people at once, written directly: the limit is about numbers, not clicks."""
     p, r = tables.people, tables.registrations
     async with engine.begin() as conn:
@@ -428,7 +426,7 @@ async def _add_registered(engine: AsyncEngine, session_id: int, first: int, coun
 
 
 async def test_organisers_are_warned_before_the_invitation_is_full(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker,
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker,
     clock: FakeClock,
 ) -> None:  # fmt: skip
     await bot.say_in_channel("statistik")
@@ -449,7 +447,7 @@ async def test_organisers_are_warned_before_the_invitation_is_full(
 
 
 async def test_changes_settle_for_a_second_so_a_burst_is_one_request(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, graph_settings: Settings, clock: FakeClock
+    bot: BotClient, engine: Database, graph: FakeGraph, graph_settings: Settings, clock: FakeClock
 ) -> None:
     calendar = GraphCalendar(create_credential(graph_settings), MAILBOX, graph_settings.graph_base_url)
     settled = MeetingReconciler(SqlUnitOfWorkFactory(engine), calendar, clock, Catalogs.load(), ReconcilerSettings())
@@ -474,7 +472,7 @@ async def test_changes_settle_for_a_second_so_a_burst_is_one_request(
 
 
 async def test_an_event_deleted_in_outlook_is_made_again_and_the_new_link_sent(
-    bot: BotClient, engine: AsyncEngine, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, worker: DeliveryWorker
 ) -> None:
     await _register(bot, MEGAN, 2, engine)
     await _sync(reconciler)

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.meetings import MeetingMode
 from bot.domain.model import SessionStatus
 from bot.storage import tables
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWork
 from cards import verbs
 from tests.conftest import seed_demo
@@ -70,7 +70,7 @@ async def _wait(condition: Callable[[], Any], what: str, seconds: float = 60) ->
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def _registered(engine: AsyncEngine) -> dict[str, list[str]]:
+async def _registered(engine: Database) -> dict[str, list[str]]:
     """Registered people's e-mail addresses per session title."""
     r, p, s = tables.registrations, tables.people, tables.sessions
     async with engine.connect() as conn:
@@ -106,7 +106,7 @@ def _register(activities: Activities, session_id: int, n: int) -> dict[str, Any]
 
 
 async def test_a_bot_killed_mid_sync_converges_after_restart(
-    engine: AsyncEngine, graph: FakeGraph, connector: FakeConnector, http: ClientSession, start_bot: Any
+    engine: Database, graph: FakeGraph, connector: FakeConnector, http: ClientSession, start_bot: Any
 ) -> None:
     await seed_demo(engine, datetime.now(UTC))
     ids = await session_ids(engine)
@@ -139,7 +139,7 @@ async def test_a_bot_killed_mid_sync_converges_after_restart(
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_instances_on_postgresql_share_the_work_within_four_requests(
-    engine: AsyncEngine, graph: FakeGraph, connector: FakeConnector, http: ClientSession, start_bot: Any
+    engine: Database, graph: FakeGraph, connector: FakeConnector, http: ClientSession, start_bot: Any
 ) -> None:
     await seed_demo(engine, datetime.now(UTC))
     now = datetime.now(UTC)

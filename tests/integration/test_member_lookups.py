@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import tables as t
+from bot.storage.engine import Database
 from bot.web import ROUTER
 from cards import verbs
 from tests.integration.harness import MEGAN, BotClient, all_text, numbered_user, session_ids
@@ -18,14 +18,14 @@ def _profile(session_id: int) -> dict[str, object]:
     return {"session": session_id, verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Lärare"}
 
 
-async def _emails(engine: AsyncEngine) -> dict[str, str]:
+async def _emails(engine: Database) -> dict[str, str]:
     async with engine.connect() as conn:
         rows = await conn.execute(select(t.people.c.aad_object_id, t.people.c.email))
         return {aad: email for aad, email in map(tuple, rows)}
 
 
 async def test_a_burst_of_first_registrations_draws_no_429_and_everyone_has_an_email(
-    bot: BotClient, engine: AsyncEngine
+    bot: BotClient, engine: Database
 ) -> None:
     """300 people register for the first time, 16 at a time; Teams allows an app 50 requests a second."""
     bot.connector.requests_per_second = 50
@@ -44,7 +44,7 @@ async def test_a_burst_of_first_registrations_draws_no_429_and_everyone_has_an_e
     assert [emails[p.aad_object_id] for p in people] == [f"{p.id}@example.com" for p in people]
 
 
-async def test_a_429_on_a_member_look_up_is_tried_again_after_retry_after(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_a_429_on_a_member_look_up_is_tried_again_after_retry_after(bot: BotClient, engine: Database) -> None:
     bot.connector.requests_per_second = 1
     session_id = (await session_ids(engine))[2]
     first, second = numbered_user(1), numbered_user(2)
@@ -57,7 +57,7 @@ async def test_a_429_on_a_member_look_up_is_tried_again_after_retry_after(bot: B
     )
 
 
-async def test_an_email_teams_did_not_give_is_completed_at_the_next_turn(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_an_email_teams_did_not_give_is_completed_at_the_next_turn(bot: BotClient, engine: Database) -> None:
     router = bot.server.app[ROUTER]
     session_id = (await session_ids(engine))[1]
     bot.connector.member_status = 503  # Teams busy for longer than a turn waits

@@ -24,7 +24,8 @@ def _differences(url: str) -> list[object]:
                     context = MigrationContext.configure(sync, opts={"compare_type": False})
                     return list(compare_metadata(context, metadata))
 
-                return await conn.run_sync(compare)
+                differences: list[object] = await conn.run_sync(compare)
+                return differences
         finally:
             await engine.dispose()
 

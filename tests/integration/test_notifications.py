@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.conversation import ConversationRef
@@ -22,6 +21,7 @@ from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.services.ports import INTERRUPTED
 from bot.storage import tables
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from bot.teams.connector import BotConnector, SendResult
 from cards import verbs
@@ -34,16 +34,16 @@ def _chat(user: User) -> str:
 
 
 @pytest.fixture
-def scheduler(engine: AsyncEngine, clock: FakeClock) -> Scheduler:
+def scheduler(engine: Database, clock: FakeClock) -> Scheduler:
     return Scheduler(SqlUnitOfWorkFactory(engine), clock, ScheduleSettings(digest_every=timedelta(hours=1)))
 
 
-async def _session(engine: AsyncEngine, number: int) -> Any:
+async def _session(engine: Database, number: int) -> Any:
     async with engine.connect() as conn:
         return (await conn.execute(select(tables.sessions).where(tables.sessions.c.number == number))).one()
 
 
-async def _register(bot: BotClient, user: User, number: int, engine: AsyncEngine) -> None:
+async def _register(bot: BotClient, user: User, number: int, engine: Database) -> None:
     session = await _session(engine, number)
     await bot.click(
         verbs.REGISTER, {"session": session.id, verbs.ORGANISATION: "Piteå kommun", verbs.ROLE: "Chef"}, user
@@ -55,13 +55,13 @@ async def _drain(worker: DeliveryWorker) -> None:
         pass
 
 
-async def _outbox(engine: AsyncEngine) -> list[Any]:
+async def _outbox(engine: Database) -> list[Any]:
     async with engine.connect() as conn:
         return list((await conn.execute(select(tables.outbox).order_by(tables.outbox.c.id))).all())
 
 
 async def test_every_kind_of_message_arrives_in_the_persons_language(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock, worker: DeliveryWorker, scheduler: Scheduler
+    bot: BotClient, engine: Database, clock: FakeClock, worker: DeliveryWorker, scheduler: Scheduler
 ) -> None:
     guest = User("guest", "aad-guest-1", "Guest", locale="en-US")
     first = await _session(engine, 1)
@@ -123,7 +123,7 @@ async def test_every_kind_of_message_arrives_in_the_persons_language(
 
 
 async def test_promotion_change_cancellation_and_announcement(
-    bot: BotClient, engine: AsyncEngine, worker: DeliveryWorker
+    bot: BotClient, engine: Database, worker: DeliveryWorker
 ) -> None:
     edit = await bot.say_in_channel("ändra 2")
     values = form_values(edit)
@@ -155,7 +155,7 @@ async def test_promotion_change_cancellation_and_announcement(
 
 
 async def test_429_and_503_are_retried_after_the_wait(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock, worker: DeliveryWorker
+    bot: BotClient, engine: Database, clock: FakeClock, worker: DeliveryWorker
 ) -> None:
     bot.connector.scripted[_chat(MEGAN)] = [429, 503]
     bot.connector.retry_after = "3"
@@ -177,7 +177,7 @@ async def test_429_and_503_are_retried_after_the_wait(
 
 
 async def test_403_marks_the_person_unreachable_until_they_write_again(
-    bot: BotClient, engine: AsyncEngine, worker: DeliveryWorker
+    bot: BotClient, engine: Database, worker: DeliveryWorker
 ) -> None:
     bot.connector.scripted[_chat(MEGAN)] = [403]
     await _register(bot, MEGAN, 1, engine)
@@ -196,7 +196,7 @@ async def test_403_marks_the_person_unreachable_until_they_write_again(
     assert "Välkommen tillbaka" in all_text(bot.connector.proactive_cards(_chat(MEGAN))[-1])
 
 
-async def test_uninstall_stops_messages(bot: BotClient, engine: AsyncEngine, worker: DeliveryWorker) -> None:
+async def test_uninstall_stops_messages(bot: BotClient, engine: Database, worker: DeliveryWorker) -> None:
     await _register(bot, MEGAN, 1, engine)
     await _drain(worker)
     removal = bot.activities.install(MEGAN)
@@ -208,7 +208,7 @@ async def test_uninstall_stops_messages(bot: BotClient, engine: AsyncEngine, wor
 
 
 async def test_opt_out_of_announcements_keeps_reminders(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock, worker: DeliveryWorker, scheduler: Scheduler
+    bot: BotClient, engine: Database, clock: FakeClock, worker: DeliveryWorker, scheduler: Scheduler
 ) -> None:
     await _register(bot, MEGAN, 1, engine)
     assert "inte längre höra om nya lärträffar" in all_text(await bot.say("avsluta", MEGAN))
@@ -227,7 +227,7 @@ async def test_opt_out_of_announcements_keeps_reminders(
 
 
 async def test_teams_limits_per_conversation_are_respected(
-    bot: BotClient, engine: AsyncEngine, worker: DeliveryWorker
+    bot: BotClient, engine: Database, worker: DeliveryWorker
 ) -> None:
     await _register(bot, MEGAN, 1, engine)
     for n in range(16):
@@ -267,7 +267,7 @@ class _StallingSender:
 @pytest.mark.parametrize(("batch", "concurrency", "delivered", "in_flight"), [(8, 8, 5, 3), (8, 2, 3, 2)])
 async def test_a_worker_that_dies_mid_batch_loses_only_the_requests_in_flight(
     bot: BotClient,
-    engine: AsyncEngine,
+    engine: Database,
     clock: FakeClock,
     http: ClientSession,
     settings: Settings,
@@ -313,7 +313,7 @@ async def test_a_worker_that_dies_mid_batch_loses_only_the_requests_in_flight(
 
 
 async def test_two_workers_never_send_the_same_row(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings
+    bot: BotClient, engine: Database, clock: FakeClock, http: ClientSession, settings: Settings
 ) -> None:
     for n in range(20):
         await _register(bot, numbered_user(n), 1, engine)
@@ -353,7 +353,7 @@ class _SlowFirst:
 
 
 async def test_one_channels_messages_arrive_in_the_order_they_were_queued(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock, http: ClientSession, settings: Settings
+    bot: BotClient, engine: Database, clock: FakeClock, http: ClientSession, settings: Settings
 ) -> None:
     await bot.say_in_channel("statistik")  # the organisers' channel is noted
     factory = SqlUnitOfWorkFactory(engine)

@@ -10,10 +10,10 @@ from typing import Any
 import openpyxl
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import organising as f
 from bot.storage import tables
+from bot.storage.engine import Database
 from cards import verbs
 from tests.conftest import FakeClock
 from tests.integration.harness import (
@@ -43,7 +43,7 @@ FORM: dict[str, Any] = {
 }
 
 
-async def _count(engine: AsyncEngine, table: Any) -> int:
+async def _count(engine: Database, table: Any) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
@@ -52,7 +52,7 @@ async def _create(bot: BotClient, **changes: str) -> dict[str, Any]:
     return await bot.click_in_channel(verbs.ORG_SAVE, {verbs.NUMBER: 0, **FORM, **changes})
 
 
-async def _register(bot: BotClient, user: User, number: int, engine: AsyncEngine) -> str:
+async def _register(bot: BotClient, user: User, number: int, engine: Database) -> str:
     async with engine.connect() as conn:
         session_id = (
             await conn.execute(select(tables.sessions.c.id).where(tables.sessions.c.number == number))
@@ -63,7 +63,7 @@ async def _register(bot: BotClient, user: User, number: int, engine: AsyncEngine
     return all_text(card)
 
 
-async def test_create_edit_publish_and_participants_see_it(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_create_edit_publish_and_participants_see_it(bot: BotClient, engine: Database) -> None:
     form = await bot.say_in_channel("ny träff")
     assert "Ny lärträff" in all_text(form)
     assert action_titled(form, "Skapa utkast")["verb"] == verbs.ORG_SAVE
@@ -100,7 +100,7 @@ async def test_create_edit_publish_and_participants_see_it(bot: BotClient, engin
     assert edit_row.actor_aad_object_id == ALEX.aad_object_id
 
 
-async def test_publishing_announces_to_earlier_participants(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_publishing_announces_to_earlier_participants(bot: BotClient, engine: Database) -> None:
     await _register(bot, MEGAN, 1, engine)
     await _register(bot, numbered_user(1), 2, engine)
     await _create(bot)
@@ -132,7 +132,7 @@ async def test_publishing_announces_to_earlier_participants(bot: BotClient, engi
     ],
 )
 async def test_every_validation_error_is_explained_and_nothing_is_saved(
-    bot: BotClient, engine: AsyncEngine, changes: dict[str, str], message: str
+    bot: BotClient, engine: Database, changes: dict[str, str], message: str
 ) -> None:
     sessions_before = await _count(engine, tables.sessions)
     card = await _create(bot, **changes)
@@ -143,7 +143,7 @@ async def test_every_validation_error_is_explained_and_nothing_is_saved(
     assert await _count(engine, tables.audit_log) == 0
 
 
-async def test_capacity_below_the_registered_is_refused(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_capacity_below_the_registered_is_refused(bot: BotClient, engine: Database) -> None:
     for n in range(3):
         await _register(bot, numbered_user(n), 1, engine)
     edit = await bot.say_in_channel("ändra 1")
@@ -155,7 +155,7 @@ async def test_capacity_below_the_registered_is_refused(bot: BotClient, engine: 
 
 
 async def test_non_organisers_and_other_channels_are_refused_politely(
-    bot: BotClient, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+    bot: BotClient, engine: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
     refused = await bot.say_in_channel("ny träff", MEGAN)
@@ -178,9 +178,7 @@ async def test_organiser_commands_work_in_a_personal_chat(bot: BotClient) -> Non
     assert "Statistik: Lärprojekt innovation" in all_text(card)
 
 
-async def test_participants_list_is_complete_and_paginated(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock
-) -> None:
+async def test_participants_list_is_complete_and_paginated(bot: BotClient, engine: Database, clock: FakeClock) -> None:
     edit = await bot.say_in_channel("ändra 1")
     values = form_values(edit)
     await bot.click_in_channel(verbs.ORG_SAVE, {**values, verbs.NUMBER: 1, f.CAPACITY: "30"})
@@ -206,7 +204,7 @@ async def test_participants_list_is_complete_and_paginated(
     assert "Deltagare 0 · Kiruna kommun · Strateg · ”Sjuk”" in text
 
 
-async def test_export_holds_exactly_the_registrations(bot: BotClient, engine: AsyncEngine, clock: FakeClock) -> None:
+async def test_export_holds_exactly_the_registrations(bot: BotClient, engine: Database, clock: FakeClock) -> None:
     people = [User(f"u{n}", f"aad-x{n}", name, "sv-SE") for n, name in enumerate(["Åsa Öberg", "Björn Ärlig", "=cmd"])]
     for person in people:
         await _register(bot, person, 1, engine)
@@ -254,7 +252,7 @@ async def test_export_holds_exactly_the_registrations(bot: BotClient, engine: As
         assert response.status == 410
 
 
-async def test_cancel_tells_registrants_and_hides_the_session(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_cancel_tells_registrants_and_hides_the_session(bot: BotClient, engine: Database) -> None:
     await _register(bot, MEGAN, 1, engine)
     form = await bot.say_in_channel("ställ in 1")
     assert "Ställa in" in all_text(form), "without a reason, the form asks for one"
@@ -270,7 +268,7 @@ async def test_cancel_tells_registrants_and_hides_the_session(bot: BotClient, en
     assert "Lärträff 1 är inställd" in all_text(again)
 
 
-async def test_message_and_link(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_message_and_link(bot: BotClient, engine: Database) -> None:
     await _register(bot, MEGAN, 1, engine)
     await _register(bot, numbered_user(1), 1, engine)
     sent = await bot.say_in_channel("meddela 1 Välkomna! Ta med en fråga.")
@@ -295,7 +293,7 @@ async def test_message_and_link(bot: BotClient, engine: AsyncEngine) -> None:
     assert "Det finns ingen lärträff 77 i serien" in all_text(missing)
 
 
-async def test_stats_audit_and_organisers(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_stats_audit_and_organisers(bot: BotClient, engine: Database) -> None:
     await _register(bot, MEGAN, 1, engine)
     await _create(bot)
     stats = await bot.say_in_channel("statistik")
@@ -319,7 +317,7 @@ async def test_stats_audit_and_organisers(bot: BotClient, engine: AsyncEngine) -
     assert "det kan bara seriens arrangörer göra" in all_text(await bot.say_in_channel("ny träff", MEGAN))
 
 
-async def test_organisers_are_added_and_removed_by_mentioning_them(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_organisers_are_added_and_removed_by_mentioning_them(bot: BotClient, engine: Database) -> None:
     bot.connector.object_ids[MEGAN.id] = MEGAN.aad_object_id
     added = await bot.say_in_channel("lägg till arrangör", mentions=[MEGAN])
     assert "Arrangören är tillagd" in all_text(added)

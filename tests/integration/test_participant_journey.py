@@ -6,9 +6,9 @@ import logging
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import tables
+from bot.storage.engine import Database
 from cards import verbs
 from tests.integration.harness import ALEX, BotClient, User, action_titled, all_text, session_ids
 
@@ -23,7 +23,7 @@ async def test_welcome_on_install_lists_the_coming_sessions(bot: BotClient) -> N
 
 
 async def test_swedish_journey_register_report_absence_and_see_it_in_mina(
-    bot: BotClient, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+    bot: BotClient, engine: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     ids = await session_ids(engine)
@@ -82,7 +82,7 @@ async def test_swedish_journey_register_report_absence_and_see_it_in_mina(
     )
 
 
-async def test_profile_is_asked_once(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_profile_is_asked_once(bot: BotClient, engine: Database) -> None:
     ids = await session_ids(engine)
     await bot.click(
         verbs.REGISTER,
@@ -115,7 +115,7 @@ async def test_unknown_text_gets_short_help_not_an_error(bot: BotClient) -> None
     assert "träffar" in text
 
 
-async def test_submit_fallback_is_routed_like_execute(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_submit_fallback_is_routed_like_execute(bot: BotClient, engine: Database) -> None:
     ids = await session_ids(engine)
     status, _ = await bot.post(bot.activities.submit(verbs.DETAILS, {"session": ids[1]}))
     assert status == 200
@@ -124,7 +124,7 @@ async def test_submit_fallback_is_routed_like_execute(bot: BotClient, engine: As
     assert "Ingen avgift" in text
 
 
-async def test_details_show_the_whole_programme(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_details_show_the_whole_programme(bot: BotClient, engine: Database) -> None:
     ids = await session_ids(engine)
     text = all_text(await bot.click(verbs.DETAILS, {"session": ids[1]}))
     for expected in (
@@ -147,7 +147,7 @@ async def test_details_show_the_whole_programme(bot: BotClient, engine: AsyncEng
         assert expected in text
 
 
-async def test_redelivered_activity_changes_nothing_twice(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_redelivered_activity_changes_nothing_twice(bot: BotClient, engine: Database) -> None:
     ids = await session_ids(engine)
     await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Chef"})
     withdraw = bot.activities.invoke(verbs.WITHDRAW, {"session": ids[1]})
@@ -165,7 +165,7 @@ async def test_redelivered_activity_changes_nothing_twice(bot: BotClient, engine
     assert (count, status) == (1, "withdrawn")
 
 
-async def test_double_click_registers_once(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_double_click_registers_once(bot: BotClient, engine: Database) -> None:
     ids = await session_ids(engine)
     data = {"session": ids[1], verbs.ORGANISATION: "Luleå kommun", verbs.ROLE: "Chef"}
     await bot.click(verbs.REGISTER, data)
@@ -181,7 +181,7 @@ async def test_channel_message_points_to_personal_chat(bot: BotClient) -> None:
     assert "Anmälan är personlig" in all_text(bot.connector.last_card())
 
 
-async def test_person_is_recorded_from_teams_identity(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_person_is_recorded_from_teams_identity(bot: BotClient, engine: Database) -> None:
     await bot.say("hej")
     install = bot.activities.install()  # carries neither name nor locale in some clients
     install["from"].pop("name", None)
@@ -192,7 +192,7 @@ async def test_person_is_recorded_from_teams_identity(bot: BotClient, engine: As
     assert (person.aad_object_id, person.name, person.teams_locale) == (ALEX.aad_object_id, ALEX.name, "sv-SE")
 
 
-async def test_registration_works_when_teams_does_not_give_the_email(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_registration_works_when_teams_does_not_give_the_email(bot: BotClient, engine: Database) -> None:
     bot.connector.member_status = 404
     ids = await session_ids(engine)
     card = await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Chef"})

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.logs import DiscreetFormatter
@@ -194,7 +194,7 @@ async def test_only_plain_writes_are_held(engine: Database) -> None:
 
 
 def test_carried_writes_number_their_parameters_after_each_other() -> None:
-    dialect = postgresql.asyncpg.dialect()  # type: ignore[attr-defined]
+    dialect = make_url("postgresql+asyncpg://").get_dialect()()
     plans = Plans()
     held = plans.get(_HELD_INSERT, dialect, {"id": "a", "at": WHEN})
     main = plans.get(_SLOT, dialect, {"mailbox": "m", "slot": 1})

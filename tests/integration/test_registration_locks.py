@@ -9,11 +9,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation import Actor
 from bot.domain.model import Person, PersonKey, RegistrationStatus
 from bot.services import participants as svc
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWork
 from tests.conftest import clean_postgres, seed_demo
 from tests.integration.harness import session_ids
@@ -37,7 +37,7 @@ async def _arrive(uow: SqlUnitOfWork, n: int, session_id: int) -> Person:
     return person
 
 
-async def _register(engine: AsyncEngine, n: int, session_id: int) -> RegistrationStatus:
+async def _register(engine: Database, n: int, session_id: int) -> RegistrationStatus:
     async with SqlUnitOfWork(engine) as uow:
         person = await _arrive(uow, n, session_id)
         cmd = svc.Register(person.id, session_id, False, "Bodens kommun", "Strateg")
@@ -48,7 +48,7 @@ async def _register(engine: AsyncEngine, n: int, session_id: int) -> Registratio
         return result.standing.registration.status
 
 
-async def _set_capacity(engine: AsyncEngine, session_id: int, capacity: int | None) -> None:
+async def _set_capacity(engine: Database, session_id: int, capacity: int | None) -> None:
     async with SqlUnitOfWork(engine) as uow:
         session = await uow.sessions.get(session_id, lock=True)
         assert session is not None
@@ -56,7 +56,7 @@ async def _set_capacity(engine: AsyncEngine, session_id: int, capacity: int | No
         await uow.commit()
 
 
-async def test_registrations_without_a_limit_do_not_wait_for_each_other(engine: AsyncEngine) -> None:
+async def test_registrations_without_a_limit_do_not_wait_for_each_other(engine: Database) -> None:
     await seed_demo(engine, NOW)
     session_id = (await session_ids(engine))[1]
     async with SqlUnitOfWork(engine) as first:
@@ -64,7 +64,7 @@ async def test_registrations_without_a_limit_do_not_wait_for_each_other(engine: 
         assert await asyncio.wait_for(_register(engine, 2, session_id), WAIT) is RegistrationStatus.REGISTERED
 
 
-async def test_a_limit_set_waits_for_registrations_in_flight(engine: AsyncEngine) -> None:
+async def test_a_limit_set_waits_for_registrations_in_flight(engine: Database) -> None:
     await seed_demo(engine, NOW)
     session_id = (await session_ids(engine))[1]
     async with SqlUnitOfWork(engine) as first:
@@ -75,7 +75,7 @@ async def test_a_limit_set_waits_for_registrations_in_flight(engine: AsyncEngine
     await asyncio.wait_for(change, WAIT)
 
 
-async def test_seats_are_counted_one_decision_at_a_time(engine: AsyncEngine) -> None:
+async def test_seats_are_counted_one_decision_at_a_time(engine: Database) -> None:
     await seed_demo(engine, NOW, capacity=1)
     session_id = (await session_ids(engine))[1]
     async with SqlUnitOfWork(engine) as first:
@@ -86,7 +86,7 @@ async def test_seats_are_counted_one_decision_at_a_time(engine: AsyncEngine) -> 
     assert await asyncio.wait_for(second, WAIT) is RegistrationStatus.REGISTERED
 
 
-async def test_registrations_that_waited_for_a_limit_being_set_count_the_seats(engine: AsyncEngine) -> None:
+async def test_registrations_that_waited_for_a_limit_being_set_count_the_seats(engine: Database) -> None:
     await seed_demo(engine, NOW)
     session_id = (await session_ids(engine))[1]
     assert await _register(engine, 1, session_id) is RegistrationStatus.REGISTERED
@@ -103,7 +103,7 @@ async def test_registrations_that_waited_for_a_limit_being_set_count_the_seats(e
     assert sorted(statuses) == [RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED]
 
 
-async def test_a_change_of_attendees_not_yet_committed_is_left_for_the_next_claim(engine: AsyncEngine) -> None:
+async def test_a_change_of_attendees_not_yet_committed_is_left_for_the_next_claim(engine: Database) -> None:
     session_id = await graph_meeting(engine)
     await first_round(engine)
     async with SqlUnitOfWork(engine) as registering:
@@ -115,7 +115,7 @@ async def test_a_change_of_attendees_not_yet_committed_is_left_for_the_next_clai
     assert claimed.attendees_version > claimed.attendees_synced
 
 
-async def test_changes_of_attendees_do_not_wait_for_each_other(engine: AsyncEngine) -> None:
+async def test_changes_of_attendees_do_not_wait_for_each_other(engine: Database) -> None:
     session_id = await graph_meeting(engine)
     async with SqlUnitOfWork(engine) as first:
         await first.meetings.attendees_changed(session_id, NOW)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from bot.storage.engine import Database
 from bot.storage.repositories import SeriesCache
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.conftest import seed_demo
@@ -35,7 +34,7 @@ async def _rename(factory: SqlUnitOfWorkFactory, title: str, *, commit: bool = T
             await uow.commit()
 
 
-async def test_a_change_here_is_seen_at_once_and_one_elsewhere_within_the_ttl(engine: AsyncEngine) -> None:
+async def test_a_change_here_is_seen_at_once_and_one_elsewhere_within_the_ttl(engine: Database) -> None:
     await seed_demo(engine, datetime.now(UTC))
     ticks = Ticks()
     turns = SqlUnitOfWorkFactory(engine, SeriesCache(ttl=5.0, clock=ticks))
@@ -55,7 +54,7 @@ async def test_a_change_here_is_seen_at_once_and_one_elsewhere_within_the_ttl(en
     assert await _title(turns) == "Renamed elsewhere"
 
 
-async def test_what_a_transaction_reads_before_another_commits_is_not_kept(engine: AsyncEngine) -> None:
+async def test_what_a_transaction_reads_before_another_commits_is_not_kept(engine: Database) -> None:
     await seed_demo(engine, datetime.now(UTC))
     cache = SeriesCache(ttl=60.0, clock=Ticks())
     turns = SqlUnitOfWorkFactory(engine, cache)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from asyncpg.transaction import Transaction
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.engine import LoopSqliteConnection, PostgresConnection
+from bot.storage.engine import Database, LoopSqliteConnection, PostgresConnection
 from cards import verbs
 from tests.integration.harness import BotClient, all_text, session_ids
 
@@ -40,7 +40,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
 
 
 async def test_statements_per_activity(
-    bot: BotClient, engine: AsyncEngine, database_url: str, statements: Statements
+    bot: BotClient, engine: Database, database_url: str, statements: Statements
 ) -> None:
     postgres = database_url.startswith("postgresql")
     ids = await session_ids(engine)

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import openpyxl
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.model import MAX_SUGGESTION
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.services.organisers import SUGGESTIONS_PAGE
 from bot.storage import tables
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWorkFactory
 from cards import verbs
 from tests.conftest import FakeClock
@@ -32,22 +32,20 @@ from tests.integration.harness import (
 )
 
 
-async def _texts(engine: AsyncEngine) -> list[str]:
+async def _texts(engine: Database) -> list[str]:
     async with engine.connect() as conn:
         s = tables.theme_suggestions
         return list((await conn.execute(select(s.c.text).order_by(s.c.id))).scalars())
 
 
-async def _with_profile(bot: BotClient, engine: AsyncEngine) -> None:
+async def _with_profile(bot: BotClient, engine: Database) -> None:
     """Megan registers once, so that organisers see her organisation beside her suggestions."""
     ids = await session_ids(engine)
     data = {"session": ids[1], verbs.ORGANISATION: "Pajala kommun", verbs.ROLE: "Strateg"}
     assert "✅ Du är anmäld" in all_text(await bot.click(verbs.REGISTER, data, MEGAN))
 
 
-async def test_suggest_in_a_sentence_or_with_the_form_and_organisers_read_it(
-    bot: BotClient, engine: AsyncEngine
-) -> None:
+async def test_suggest_in_a_sentence_or_with_the_form_and_organisers_read_it(bot: BotClient, engine: Database) -> None:
     await _with_profile(bot, engine)
 
     thanks = await bot.say("Förslag: Hur når vi unga vuxna med   digitala tjänster?", MEGAN)
@@ -73,7 +71,7 @@ async def test_suggest_in_a_sentence_or_with_the_form_and_organisers_read_it(
     assert "Megan Bowen, Pajala kommun" in seen
 
 
-async def test_in_english_too(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_in_english_too(bot: BotClient, engine: Database) -> None:
     guest = numbered_user(7, "en-GB")
     assert "Your suggestion has gone to the organisers" in all_text(await bot.say("suggest: AI in schools", guest))
     seen = all_text(await bot.say("suggestions"))  # Alex organises, in a 1:1 chat too, and writes Swedish
@@ -82,7 +80,7 @@ async def test_in_english_too(bot: BotClient, engine: AsyncEngine) -> None:
     assert await _texts(engine) == ["AI in schools"]
 
 
-async def test_bad_input_changes_nothing_and_says_why(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_bad_input_changes_nothing_and_says_why(bot: BotClient, engine: Database) -> None:
     too_long = "x" * (MAX_SUGGESTION + 1)
     again = await bot.click(verbs.SUGGEST, {verbs.TEXT: too_long}, MEGAN)
     assert f"Det är längre än {MAX_SUGGESTION} tecken" in all_text(again)
@@ -98,7 +96,7 @@ async def test_bad_input_changes_nothing_and_says_why(bot: BotClient, engine: As
     assert "Förslag på teman" not in refused
 
 
-async def test_organisers_page_through_them_newest_first(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_organisers_page_through_them_newest_first(bot: BotClient, engine: Database) -> None:
     assert "Inga förslag ännu" in all_text(await bot.say_in_channel("förslagen"))
     for n in range(SUGGESTIONS_PAGE + 2):
         await bot.say(f"förslag Tema {n}", numbered_user(n))
@@ -116,7 +114,7 @@ async def test_organisers_page_through_them_newest_first(bot: BotClient, engine:
     assert "Sida 2 av 2" in all_text(stale)
 
 
-async def test_participants_are_invited_to_suggest(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_participants_are_invited_to_suggest(bot: BotClient, engine: Database) -> None:
     welcome = await bot.say("hej", MEGAN)
     assert "Teman och innehåll formas av er som deltar" in all_text(welcome)
     assert action_titled(welcome, "Föreslå ett tema")["verb"] == verbs.SUGGEST
@@ -126,7 +124,7 @@ async def test_participants_are_invited_to_suggest(bot: BotClient, engine: Async
         assert (await conn.execute(select(func.count()).select_from(tables.theme_suggestions))).scalar_one() == 0
 
 
-async def test_the_whole_series_export_holds_every_suggestion(bot: BotClient, engine: AsyncEngine) -> None:
+async def test_the_whole_series_export_holds_every_suggestion(bot: BotClient, engine: Database) -> None:
     await _with_profile(bot, engine)
     for text in ("Tema ett", '=HYPERLINK("http://example.org")', *(f"Tema {n}" for n in range(SUGGESTIONS_PAGE))):
         await bot.say(f"förslag {text}", MEGAN)
@@ -149,7 +147,7 @@ async def test_the_whole_series_export_holds_every_suggestion(bot: BotClient, en
 
 
 async def test_the_organisers_hourly_digest_says_how_many_came_in(
-    bot: BotClient, engine: AsyncEngine, clock: FakeClock, worker: DeliveryWorker
+    bot: BotClient, engine: Database, clock: FakeClock, worker: DeliveryWorker
 ) -> None:
     scheduler = Scheduler(SqlUnitOfWorkFactory(engine), clock, ScheduleSettings(digest_every=timedelta(hours=1)))
 

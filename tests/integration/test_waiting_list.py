@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.domain.model import PersonKey, RegistrationStatus
 from bot.services import participants as svc
+from bot.storage.engine import Database
 from bot.storage.uow import SqlUnitOfWork
 from tests.conftest import NOW, FakeClock, seed_demo
 
 
-async def test_positions_follow_the_queue(engine: AsyncEngine) -> None:
+async def test_positions_follow_the_queue(engine: Database) -> None:
     await seed_demo(engine, NOW, capacity=1)
     clock = FakeClock(NOW)
     async with SqlUnitOfWork(engine) as uow:

@@ -8,7 +8,7 @@ import os
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import pytest
@@ -25,7 +25,7 @@ BOT_ID = "11111111-2222-3333-4444-555555555555"
 
 def _settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {"app_id": BOT_ID, "public_base_url": "https://lartraff.example.se", **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def _schemas() -> Path:
@@ -90,7 +90,7 @@ def test_icons_have_the_sizes_and_transparency_teams_requires(package: zipfile.Z
     assert color.size == (192, 192)
     outline = Image.open(io.BytesIO(package.read("outline.png"))).convert("RGBA")
     assert outline.size == (32, 32)
-    pixels = list(outline.get_flattened_data())
+    pixels = cast("list[tuple[int, int, int, int]]", list(outline.get_flattened_data()))
     assert all(a == 0 or (r, g, b) == (255, 255, 255) for r, g, b, a in pixels), "outline is white on transparent"
     assert any(a == 0 for *_, a in pixels)
     assert any(a == 255 for *_, a in pixels)
