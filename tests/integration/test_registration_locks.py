@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from bot.conversation import Actor
 from bot.domain.model import Person, PersonKey, RegistrationStatus
@@ -48,6 +49,20 @@ async def _register(engine: Database, n: int, session_id: int) -> RegistrationSt
         return result.standing.registration.status
 
 
+async def _waiting_for_locks(engine: Database, count: int) -> None:
+    """Returns once `count` other transactions wait for a lock PostgreSQL has not granted them: what the
+    test is about is seen in the database, not guessed from a pause."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            async with engine.connect() as conn:
+                query = text("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted")
+                waiting = (await conn.execute(query)).scalar_one()
+                await conn.rollback()
+            if waiting >= count:
+                return
+            await asyncio.sleep(0.02)
+
+
 async def _set_capacity(engine: Database, session_id: int, capacity: int | None) -> None:
     async with SqlUnitOfWork(engine) as uow:
         session = await uow.sessions.get(session_id, lock=True)
@@ -70,7 +85,7 @@ async def test_a_limit_set_waits_for_registrations_in_flight(engine: Database) -
     async with SqlUnitOfWork(engine) as first:
         await _arrive(first, 1, session_id)
         change = asyncio.create_task(_set_capacity(engine, session_id, 1))
-        await asyncio.sleep(0.5)
+        await _waiting_for_locks(engine, 1)
         assert not change.done(), "the limit was set while a registration was deciding without one"
     await asyncio.wait_for(change, WAIT)
 
@@ -81,7 +96,7 @@ async def test_seats_are_counted_one_decision_at_a_time(engine: Database) -> Non
     async with SqlUnitOfWork(engine) as first:
         await _arrive(first, 1, session_id)
         second = asyncio.create_task(_register(engine, 2, session_id))
-        await asyncio.sleep(0.5)
+        await _waiting_for_locks(engine, 1)
         assert not second.done(), "a registration for a limited session went ahead of one deciding"
     assert await asyncio.wait_for(second, WAIT) is RegistrationStatus.REGISTERED
 
@@ -94,7 +109,7 @@ async def test_registrations_that_waited_for_a_limit_being_set_count_the_seats(e
         session = await organiser.sessions.get(session_id, lock=True)
         assert session is not None
         late = asyncio.gather(_register(engine, 2, session_id), _register(engine, 3, session_id))
-        await asyncio.sleep(0.5)
+        await _waiting_for_locks(engine, 2)
         assert not late.done()
         await organiser.sessions.update(replace(session, capacity=2), NOW)
         await organiser.commit()
