@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import aiohttp
 import asyncpg
 import orjson
 from aiohttp import web
+from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "activities"
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot import datafile  # noqa: E402
 from bot.services.series_admin import import_series  # noqa: E402
+from bot.storage import tables  # noqa: E402
 from bot.storage.engine import create_engine  # noqa: E402
 from bot.storage.migrate import upgrade  # noqa: E402
 from bot.storage.uow import SqlUnitOfWork  # noqa: E402
@@ -64,6 +66,76 @@ async def demo_database(url: str, capacity: int | None = None) -> int:
             first = await uow.sessions.by_number(1, 1)
             assert first is not None
             return first.id
+    finally:
+        await engine.dispose()
+
+
+async def scale_database(
+    url: str, *, series: int = 50, sessions: int = 20, registrations: int = 500, outbox: int = 200_000
+) -> None:
+    """Years of use beside the demo series: `series` more series of `sessions` sessions each, all ended, with
+    `registrations` registrations each from a pool of people, and `outbox` messages sent long ago."""
+    now = datetime.now(UTC)
+    people_count = registrations * 50
+    engine = create_engine(url)
+    t = tables
+    try:
+        async with engine.begin() as conn:
+            first_series = int((await conn.execute(select(func.coalesce(func.max(t.series.c.id), 0)))).scalar_one())
+            await conn.execute(t.series.insert(), [
+                {"id": first_series + n, "slug": f"old-{n}", "title": f"Serie {n}", "organiser": "Norrbottens Kommuner",
+                 "language": "sv", "contacts": [], "organisations": [], "created_at": now}
+                for n in range(1, series + 1)
+            ])  # fmt: skip
+            first_person = int((await conn.execute(select(func.coalesce(func.max(t.people.c.id), 0)))).scalar_one())
+            for chunk in range(0, people_count, 5000):
+                await conn.execute(t.people.insert(), [
+                    {"id": first_person + n, "tenant_id": "old-tenant", "aad_object_id": f"old-{n}", "name": f"P {n}",
+                     "organisation": "Luleå kommun", "role": "Lärare", "created_at": now, "updated_at": now}
+                    for n in range(chunk + 1, min(chunk + 5000, people_count) + 1)
+                ])  # fmt: skip
+            first_session = int((await conn.execute(select(func.coalesce(func.max(t.sessions.c.id), 0)))).scalar_one())
+            rows = []
+            for k in range(series * sessions):
+                starts = now - timedelta(days=30 + 3 * k)  # all ended: from a month to years ago
+                rows.append({
+                    "id": first_session + k + 1, "series_id": first_series + 1 + k // sessions,
+                    "number": k % sessions + 1, "title": f"Träff {k}", "starts_at": starts,
+                    "ends_at": starts + timedelta(hours=2), "registration_deadline": starts - timedelta(days=7),
+                    "status": "published", "programme": [], "updated_at": now,
+                })  # fmt: skip
+            await conn.execute(t.sessions.insert(), rows)
+            batch: list[dict[str, Any]] = []
+            for k in range(series * sessions):
+                for j in range(registrations):
+                    person = first_person + 1 + (k * registrations + j) % people_count
+                    batch.append({"session_id": first_session + k + 1, "person_id": person, "status": "registered",
+                                  "created_at": now, "status_changed_at": now})  # fmt: skip
+                if len(batch) >= 10_000:
+                    await conn.execute(t.registrations.insert(), batch)
+                    batch = []
+            if batch:
+                await conn.execute(t.registrations.insert(), batch)
+            long_ago = now - timedelta(days=30)
+            for chunk in range(0, outbox, 10_000):
+                sent = [
+                    {"idempotency_key": f"old:{n}", "kind": "reminder", "payload": {"days": 1},
+                     "person_id": first_person + 1 + n % people_count,
+                     "session_id": first_session + 1 + n % (series * sessions),
+                     "status": "sent", "attempts": 1, "next_attempt_at": long_ago, "last_error": "",
+                     "created_at": long_ago, "sent_at": long_ago}
+                    for n in range(chunk, min(chunk + 10_000, outbox))
+                ]  # fmt: skip
+                await conn.execute(t.outbox.insert(), sent)
+            if conn.dialect.name == "postgresql":
+                for table in ("series", "sessions", "people", "registrations", "outbox"):
+                    await conn.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    ))  # fmt: skip
+        if "postgresql" in url:
+            async with engine.connect() as conn:  # planner statistics, as autovacuum would gather them
+                await conn.execute(text("COMMIT"))
+                await conn.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
 
@@ -179,9 +251,13 @@ def message(service_url: str, text: str, user: str) -> dict[str, Any]:
     return activity
 
 
-def register(service_url: str, session_id: int, user: str) -> dict[str, Any]:
+def register(service_url: str, session_id: int, user: str, *, profile: bool = True) -> dict[str, Any]:
+    """A click on Register: with the first registration's form (organisation and role), or (profile=False)
+    the one click of someone whose profile is known."""
     activity = copy.deepcopy(_fixture("personal-invoke-adaptiveCard-action"))
-    data = {"verb": "register", "session": session_id, "organisation": "Luleå kommun", "role": "Strateg"}
+    data: dict[str, Any] = {"verb": "register", "session": session_id}
+    if profile:
+        data.update(organisation="Luleå kommun", role="Strateg")
     activity.update(id=str(uuid.uuid4()), serviceUrl=service_url, locale="sv-SE")
     activity["value"] = {"action": {"type": "Action.Execute", "verb": "register", "data": data}}
     activity["from"] = {"id": user, "name": user, "aadObjectId": user}

@@ -37,18 +37,32 @@ from tests.bench.common import (
     message,
     postgres_database,
     register,
+    scale_database,
     start_bot,
 )
 
 BOT_CORE, LOAD_CORE = 0, 1
 
 
-def _reading(service_url: str, label: str, round_: int, i: int) -> dict[str, Any]:
-    return message(service_url, "träffar", f"reader-{label}-{i % 50}")
+def _reading(service_url: str, label: str, people: int, round_: int, i: int) -> dict[str, Any]:
+    """`träffar` from one of `people` people who have used the bot before (the warm-up made them)."""
+    n = i % people if round_ < 0 else (round_ * 7919 + i * 104_729) % people  # spread over all of them
+    return message(service_url, "träffar", f"reader-{label}-{n}")
 
 
 def _registering(service_url: str, label: str, session_id: int, round_: int, i: int) -> dict[str, Any]:
+    """A first registration: the form with organisation and role, and Teams asked for the e-mail."""
     return register(service_url, session_id, f"w-{label}-{round_}-{i}")
+
+
+def _one_click(service_url: str, label: str, session_ids: tuple[int, int], round_: int, i: int) -> dict[str, Any]:
+    """The warm-up registers each person for the first session with the form; measured is the one click of
+    the same person, profile known, for the second."""
+    first, second = session_ids
+    if round_ < 0:
+        round_, i = divmod(i, 1_000_000)
+        return register(service_url, first, f"k-{label}-{round_}-{i}")
+    return register(service_url, second, f"k-{label}-{round_}-{i}", profile=False)
 
 
 @dataclass
@@ -61,6 +75,8 @@ class Case:
     p50: list[float] = field(default_factory=list)
     p99: list[float] = field(default_factory=list)
     errors: int = 0
+    warm_up: int = 100  # activities sent before measuring
+    warm_up_ids: list[int] = field(default_factory=list)  # or these `i`s, with round -1
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -73,6 +89,8 @@ async def run(args: argparse.Namespace) -> None:
     logs = Path(tmp.name)
     sqlite_url = f"sqlite:///{logs}/bench.db"
     sqlite_session = await demo_database(sqlite_url)
+    if args.scale:
+        await scale_database(sqlite_url)
     ours = {"BACKGROUND_JOBS": "false", "MicrosoftAppId": ""}
     bots: list[BotProcess] = []
     cases: list[Case] = []
@@ -80,6 +98,8 @@ async def run(args: argparse.Namespace) -> None:
     try:
         pg_url = await pg.__aenter__() if pg else None
         pg_session = await demo_database(pg_url) if pg_url else None
+        if pg_url and args.scale:
+            await scale_database(pg_url)
 
         def bot(name: str, argv: list[str], env: dict[str, str]) -> BotProcess:
             process = start_bot(name, argv, env, BOT_CORE if (os.cpu_count() or 1) > 1 else None, logs / f"{name}.log")
@@ -96,12 +116,18 @@ async def run(args: argparse.Namespace) -> None:
         for label, url, session_id in databases:
             read_bot = bot(f"read-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
             write_bot = bot(f"write-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
-            cases.append(Case(f"Lärträff träffar, {label}", read_bot, partial(_reading, svc, label)))
+            click_bot = bot(f"click-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
+            reading = partial(_reading, svc, label, args.people)
+            cases.append(Case(f"Lärträff träffar, {label}", read_bot, reading, warm_up=args.people))
             cases.append(Case(f"Lärträff register, {label}", write_bot, partial(_registering, svc, label, session_id)))
+            clicks = partial(_one_click, svc, label, (session_id, session_id + 1))
+            warm = [r * 1_000_000 + i for r in range(args.rounds) for i in range(args.activities)]
+            cases.append(Case(f"Lärträff one click, {label}", click_bot, clicks, warm_up_ids=warm))
 
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-            for case in cases:  # warm up: imports, caches, connection pools
-                await load(http, [case.bot.url], [case.make(-1, i) for i in range(100)], args.in_flight)
+            for case in cases:  # warm up: imports, caches, connection pools, and the people the case needs
+                ids = case.warm_up_ids or list(range(max(100, case.warm_up)))
+                await load(http, [case.bot.url], [case.make(-1, i) for i in ids], args.in_flight)
             for round_ in range(args.rounds):
                 for case in cases:
                     activities = [case.make(round_, i) for i in range(args.activities)]
@@ -151,6 +177,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--in-flight", type=int, default=32)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--people", type=int, default=5000, help="distinct people asking for the sessions")
+    parser.add_argument(
+        "--scale", action="store_true",
+        help="beside the demo: 50 ended series x 20 sessions x 500 registrations, 200,000 sent messages",
+    )  # fmt: skip
     asyncio.run(run(parser.parse_args()))
 
 

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.chat import TIMEOUT, ask_in_channel, card_saying, last_card, post_in_channel, say, shot
+from tests.e2e.chat import TIMEOUT, ask_in_channel, card_saying, last_card, say, shot
 from tests.e2e.conftest import ROOT, Demo, run_demo
 from tests.fakegraph import environment
 from tests.processes import free_port, wait_for_port
@@ -93,8 +93,7 @@ async def test_a_registration_in_teams_lands_in_the_meeting_invitation(page: Pag
 
     await say(page, "svenska")
     await page.get_by_role("treeitem", name="My Team - General").click()
-    await post_in_channel(page, "träff 1")
-    session = card_saying(page, "Teams-möte i arrangörernas kalender")
+    session = await ask_in_channel(page, "träff 1", "Teams-möte i arrangörernas kalender")
     await expect(session).to_contain_text("alla anmälda är inbjudna", timeout=TIMEOUT)
     await shot(page, "graph-2-session-sv")
     await ask_in_channel(page, "möte 1", "Teams-mötet skapas eller uppdateras")
