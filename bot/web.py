@@ -16,7 +16,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.domain.errors import ExportExpired
 from bot.i18n import Catalogs
-from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.router import Router
@@ -64,7 +64,8 @@ def create_app(
         uow_factory = SqlUnitOfWorkFactory(engine)
         http = aiohttp.ClientSession()
         connector = BotConnector(settings, http)  # one limiter for everything this process asks of Teams
-        worker = DeliveryWorker(uow_factory, connector, clock, catalogs, settings.default_language)
+        delivery = DeliverySettings(lease=timedelta(seconds=settings.outbox_lease_seconds))
+        worker = DeliveryWorker(uow_factory, connector, clock, catalogs, settings.default_language, delivery)
         app[WORKER] = worker
         schedule = ScheduleSettings(
             reminders=tuple(timedelta(days=d) for d in settings.reminder_days),

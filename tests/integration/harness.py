@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import time
@@ -130,6 +131,10 @@ class FakeConnector(LocalServer):
     requests_per_second: int | None = None
     throttled: int = 0  # 429s given for that limit
     _recent: list[float] = field(default_factory=list)
+    # Proactive messages after the first `hold_after` are recorded on arrival, then hang until `release`.
+    hold_after: int | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: list[str] = field(default_factory=list)  # conversations proactive messages arrived for, in order
     proactive: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (time, conversation, activity)
 
     async def start(self) -> None:
@@ -149,6 +154,9 @@ class FakeConnector(LocalServer):
     async def _proactive(self, request: web.Request) -> web.Response:
         """A new message to a conversation: what the bot sends on its own."""
         conversation = request.match_info["conversation"]
+        self.arrived.append(conversation)
+        if self.hold_after is not None and len(self.arrived) > self.hold_after:
+            await self.release.wait()
         script = self.scripted.get(conversation)
         if script:
             status = script.pop(0)
