@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Protocol
 
+import aiohttp
 import orjson
 from aiohttp import web
 from botbuilder.schema import Activity, ChannelAccount
@@ -29,6 +30,13 @@ log = logging.getLogger(__name__)
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
+MAX_NAME = 200  # people.name
+MAX_ID = 64  # tenant ids and Entra object ids are GUIDs (36); what identifies a person is stored in 64
+MAX_REFERENCE = 500  # conversation ids and service URLs, as stored to write to a person later
+MAX_DEPTH = 32  # an activity nests a handful of levels; orjson refuses to write more than 255 at all
+MAX_CHANNEL = 300  # series.organiser_channel_id
+MAX_BOT_ID = 200  # people.bot_id
+MAX_LOCALE = 20  # people.teams_locale
 _MENTION = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -79,7 +87,7 @@ def mentions_of(activity: Mapping[str, Any]) -> tuple[Mention, ...]:
         mentioned = _dict(_dict(entity).get("mentioned"))
         teams_id = str(mentioned.get("id") or "")
         if _dict(entity).get("type") == "mention" and teams_id and teams_id != bot:
-            found.append(Mention(teams_id, str(mentioned.get("name") or "")))
+            found.append(Mention(teams_id, str(mentioned.get("name") or "")[:MAX_NAME]))
     return tuple(found)
 
 
@@ -100,8 +108,8 @@ def to_turn(
         reach = ConversationRef(service_url, str(conversation_data.get("id")), str(recipient.get("id") or ""))
     actor = Actor(
         key=PersonKey(tenant_of(activity), str(sender.get("aadObjectId") or sender.get("id"))),
-        name=str(sender.get("name") or ""),
-        teams_locale=str(activity["locale"]) if activity.get("locale") else None,
+        name=str(sender.get("name") or "")[:MAX_NAME],  # Entra allows 256 characters; we keep 200
+        teams_locale=str(activity["locale"]) if 0 < len(activity.get("locale") or "") <= MAX_LOCALE else None,
         reach=reach,
     )
     common: dict[str, Any] = {
@@ -139,20 +147,51 @@ def to_turn(
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:
+    """The activity, if it has the shape Teams gives it: None (answered 400) for anything else, before
+    anything is stored, so that no field of the wrong type or length reaches a database column."""
     try:
         activity = orjson.loads(body)
     except ValueError:  # orjson's JSONDecodeError, invalid UTF-8 included
         return None
-    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str) or _too_deep(activity):
         return None
     conversation, sender = activity.get("conversation"), activity.get("from")
-    if not isinstance(activity.get("serviceUrl"), str) or not activity["serviceUrl"]:
+    if not (isinstance(conversation, dict) and isinstance(sender, dict)):
         return None
-    if not (
-        isinstance(conversation, dict) and conversation.get("id") and isinstance(sender, dict) and sender.get("id")
-    ):
+    if not _text(activity.get("serviceUrl"), MAX_REFERENCE) or not _text(conversation.get("id"), MAX_REFERENCE):
+        return None
+    person = sender.get("aadObjectId") or sender.get("id")
+    if not _text(sender.get("id"), MAX_REFERENCE) or not _text(person, MAX_ID):
+        return None
+    if len(tenant_of(activity)) > MAX_ID or len(channel_of(activity) or "") > MAX_CHANNEL:
+        return None
+    recipient = activity.get("recipient")
+    if isinstance(recipient, dict) and len(str(recipient.get("id") or "")) > MAX_BOT_ID:
+        return None
+    optional_text = ("text", "locale", "name", "action", "id", "channelId")
+    if any(activity.get(key) is not None and not isinstance(activity[key], str) for key in optional_text):
+        return None
+    if not all(isinstance(activity.get(key), dict) for key in ("value", "recipient", "channelData") if key in activity):
         return None
     return activity
+
+
+def _text(value: Any, longest: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= longest
+
+
+def _too_deep(value: Any) -> bool:
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 class MessagesEndpoint:
@@ -171,7 +210,12 @@ class MessagesEndpoint:
         self._allowed_tenants = allowed_tenants
 
     async def post(self, request: web.Request) -> web.Response:
-        activity = _parse(await request.read())
+        try:
+            body = await request.read()
+        except (ConnectionError, aiohttp.ClientPayloadError) as error:
+            log.debug("the client went away before its request had arrived: %s", type(error).__name__)
+            return _problem(HTTPStatus.BAD_REQUEST, "request incomplete")
+        activity = _parse(body)
         if activity is None:
             return _problem(HTTPStatus.BAD_REQUEST, "not a valid activity")
         if not await self._authenticated(activity, request.headers.get("Authorization", "")):
@@ -195,6 +239,8 @@ class MessagesEndpoint:
                 return json_response({"statusCode": 200, "type": MESSAGE_CONTENT_TYPE, "value": ""})
             return json_response({"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": reply.card})
         if turn.kind is TurnKind.IGNORED and activity.get("type") == "invoke":
+            if activity.get("name") == ADAPTIVE_CARD_ACTION:  # a card action without its action
+                return _problem(HTTPStatus.BAD_REQUEST, "not a valid card action")
             return web.Response(status=HTTPStatus.NOT_IMPLEMENTED)
         if reply.card is not None:
             await self._connector.reply(activity, reply.card)
