@@ -23,6 +23,19 @@ def text(value: str, **style: Any) -> Element:
     return {"type": "TextBlock", "text": value, "wrap": True, **style}
 
 
+_RUN_STYLE = frozenset({"weight", "isSubtle", "color", "size", "italic"})
+
+
+def plain(*parts: str, **style: Any) -> Element:
+    """Text that holds what people typed (names, organisations, reasons, suggestions, comments): TextRuns,
+    which no client reads as Markdown, so "[Klicka här](https://…)" shows as typed and never as a link.
+    Backslash escapes in a TextBlock are not read alike by Teams on desktop, web and phones."""
+    run_style = {k: v for k, v in style.items() if k in _RUN_STYLE}
+    block_style = {k: v for k, v in style.items() if k not in _RUN_STYLE}
+    inlines = [{"type": "TextRun", "text": part, **run_style} for part in parts if part]
+    return {"type": "RichTextBlock", "inlines": inlines or [{"type": "TextRun", "text": " "}], **block_style}
+
+
 def heading(value: str, size: str = "Large") -> Element:
     return text(value, size=size, weight="Bolder", style="heading")
 

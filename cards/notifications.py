@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.domain.model import Series, SessionStanding
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, choice_input, execute, heading, text, text_input
+from cards.elements import Card, Element, card, choice_input, execute, heading, plain, text, text_input
 from cards.sessions import join_link, session_title, standing_actions, status_line
 
 
@@ -138,7 +138,7 @@ def digest_message(
         line = " · ".join(x for x in (name, organisation) if x)
         if reason:
             line += " · " + t.gettext("“{reason}”").format(reason=reason)
-        body.append(text(line, spacing="None"))
+        body.append(plain(line, spacing="None"))
     return card(body, actions)
 
 

@@ -13,7 +13,7 @@ from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.domain.views import AuditEntry, Feedback, SessionCounts
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, container, execute, facts, heading, text, text_input
+from cards.elements import Card, Element, card, container, execute, facts, heading, plain, text, text_input
 from cards.paging import page_buttons, page_note
 from cards.sessions import session_title
 
@@ -229,13 +229,13 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
         body.append(text(_attendance_line(t, summary), spacing="None"))
     if page == 0 and people.registered:
         body.append(text(t.gettext("Registered per organisation"), weight="Bolder"))
-        body.append(facts([(org, str(n)) for org, n in people.per_organisation()]))
+        body.extend(plain(f"{org}: {n}", spacing="None") for org, n in people.per_organisation())
     current = ""
     for section, line in lines[page * PARTICIPANTS_PAGE : (page + 1) * PARTICIPANTS_PAGE]:
         if section != current:
             body.append(text(section, weight="Bolder", size="Medium", separator=True))
             current = section
-        body.append(text(line, spacing="None"))
+        body.append(plain(line, spacing="None"))
     if not lines:
         body.append(text(t.gettext("Nobody has registered yet.")))
     body.extend(page_note(t, page, pages))
@@ -267,7 +267,7 @@ def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, 
          "columns": [{"width": 3}, {"width": 2}, {"width": 2}, {"width": 2}, {"width": 2}], "rows": rows},
         text(t.gettext("Registered places per organisation"), weight="Bolder"),
     ]  # fmt: skip
-    body.append(facts([(org, str(n)) for org, n in per_organisation]) if per_organisation else text("–"))
+    body.extend([plain(f"{org}: {n}", spacing="None") for org, n in per_organisation] or [text("–")])
     if attendance:
         body.append(text(t.gettext("Attendance, from the Teams meetings"), weight="Bolder"))
         body.append(facts([(f"{s.number}. {t.short_date(s.starts_at)}", _attendance_line(t, attendance[s.id]))
@@ -403,5 +403,5 @@ def feedback_card(t: Translator, session: Session, answers: Sequence[Feedback]) 
     comments = [a for a in answers if a.comment]
     if comments:
         body.append(text(t.gettext("Comments"), weight="Bolder"))
-        body.extend(text(f"{a.rating} · {a.comment}", spacing="Small") for a in comments[-30:])
+        body.extend(plain(f"{a.rating} · {a.comment}", spacing="Small") for a in comments[-30:])
     return card(body, [execute(t.gettext("Session"), verbs.ORG_SESSION, {verbs.NUMBER: session.number})])

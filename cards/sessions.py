@@ -19,6 +19,7 @@ from cards.elements import (
     facts,
     heading,
     language_switch,
+    plain,
     text,
     text_input,
     toggle,
@@ -50,7 +51,8 @@ def status_line(t: Translator, standing: SessionStanding) -> Element:
         return text(message, color="Warning", weight="Bolder", spacing="Small")
     message = t.gettext("You have reported that you can't come.")
     if registration.absence_reason:
-        message += " " + t.gettext("Reason: {reason}").format(reason=registration.absence_reason)
+        reason = t.gettext("Reason: {reason}").format(reason=registration.absence_reason)
+        return plain(f"{message} {reason}", color="Attention", spacing="Small")
     return text(message, color="Attention", spacing="Small")
 
 

@@ -6,7 +6,7 @@ from bot.domain.model import MAX_SUGGESTION
 from bot.domain.views import SuggestionPage
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, execute, heading, text, text_input
+from cards.elements import Card, Element, card, execute, heading, plain, text, text_input
 from cards.paging import page_buttons, page_note
 
 
@@ -69,7 +69,7 @@ def suggestions_card(t: Translator, found: SuggestionPage) -> Card:
     )
     for suggestion in found.suggestions:
         who = ", ".join(part for part in (suggestion.name, suggestion.organisation) if part)
-        body.append(text(f"{t.date(suggestion.created_at)} · {who}", weight="Bolder", separator=True))
-        body.append(text(suggestion.text, spacing="Small"))
+        body.append(plain(f"{t.date(suggestion.created_at)} · {who}", weight="Bolder", separator=True))
+        body.append(plain(suggestion.text, spacing="Small"))
     body.extend(page_note(t, found.page, found.pages))
     return card(body, page_buttons(t, found.page, found.pages, verbs.ORG_SUGGESTIONS))

@@ -160,6 +160,8 @@ def _parse(body: bytes) -> dict[str, Any] | None:
         return None
     if not _text(activity.get("serviceUrl"), MAX_REFERENCE) or not _text(conversation.get("id"), MAX_REFERENCE):
         return None
+    if not activity["serviceUrl"].startswith(("https://", "http://")):  # where every answer would go
+        return None
     person = sender.get("aadObjectId") or sender.get("id")
     if not _text(sender.get("id"), MAX_REFERENCE) or not _text(person, MAX_ID):
         return None
@@ -239,9 +241,9 @@ class MessagesEndpoint:
                 return json_response({"statusCode": 200, "type": MESSAGE_CONTENT_TYPE, "value": ""})
             return json_response({"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": reply.card})
         if turn.kind is TurnKind.IGNORED and activity.get("type") == "invoke":
-            if activity.get("name") == ADAPTIVE_CARD_ACTION:  # a card action without its action
-                return _problem(HTTPStatus.BAD_REQUEST, "not a valid card action")
-            return web.Response(status=HTTPStatus.NOT_IMPLEMENTED)
+            # A card action without its action, or an invoke of a feature the app does not declare (the
+            # manifest has no message extensions, tabs or sign-in): nothing a 5xx would let Teams retry.
+            return _problem(HTTPStatus.BAD_REQUEST, "not an invoke this bot answers")
         if reply.card is not None:
             await self._connector.reply(activity, reply.card)
         return web.Response(status=HTTPStatus.OK)

@@ -129,3 +129,50 @@ async def test_answers_carry_security_headers_and_no_versions(bot: BotClient, pa
         if response.content_type == "text/html":
             assert "default-src 'none'" in response.headers["Content-Security-Policy"]
             assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+PHISH = "[Klicka här](https://evil.example/phish)"
+
+
+def _where(card: Any, needle: str) -> set[str]:
+    """The kinds of element whose text holds `needle`: a TextRun shows it as typed, anything else as Markdown."""
+    found: set[str] = set()
+
+    def walk(node: Any, kind: str) -> None:
+        if isinstance(node, dict):
+            kind = str(node.get("type", kind))
+            for key in ("text", "title", "value"):
+                if isinstance(node.get(key), str) and needle in node[key]:
+                    found.add(kind)
+            for value in node.values():
+                walk(value, kind)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, kind)
+
+    walk(card, "")
+    return found
+
+
+async def test_markdown_in_what_participants_type_shows_as_typed(bot: BotClient, engine: Database) -> None:
+    """A link in a suggestion, an organisation, a display name or a reason never becomes a live link in the
+    organisers' trusted view: it is shown in TextRuns, which Teams does not read as Markdown."""
+    sly = User("user-sly", "00000000-0000-0000-0000-00000000beef", f"Sly {PHISH}")
+    session_id = (await session_ids(engine))[1]
+    profile = {"session": session_id, verbs.ORGANISATION: verbs.OTHER_ORGANISATION,
+               verbs.ORGANISATION_OTHER: f"Kommun {PHISH}", verbs.ROLE: f"**Chef** {PHISH}"}  # fmt: skip
+    assert "Du är anmäld" in all_text(await bot.click(verbs.REGISTER, profile, sly))
+    absent = await bot.click(verbs.ABSENCE, {"session": session_id, verbs.REASON: f"Krock {PHISH}"}, sly)
+    await bot.say(f"förslag Läs mer: {PHISH}", sly)
+    assert _where(absent, PHISH) == {"TextRun"}
+
+    number = 1
+    cards = [
+        await bot.say_in_channel("förslagen"),
+        await bot.say_in_channel(f"deltagare {number}"),
+        await bot.say_in_channel("statistik"),
+    ]
+    for card in cards:
+        assert _where(card, PHISH) <= {"TextRun"}, card
+    assert _where(cards[0], PHISH) == {"TextRun"}, "the suggestion and its author are shown"
+    assert _where(cards[1], PHISH) == {"TextRun"}, "name, organisation, role and reason are shown"
