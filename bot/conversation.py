@@ -21,6 +21,7 @@ class ConversationRef:
     service_url: str
     conversation_id: str
     bot_id: str
+    tenant_id: str = ""  # whose limit of requests a message counts against ("" where unknown)
 
 
 @dataclass(frozen=True)

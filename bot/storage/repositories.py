@@ -548,12 +548,12 @@ class SqlPersonRepository:
         p = t.people
         row = (
             await self._conn.execute(
-                select(p.c.service_url, p.c.conversation_id, p.c.bot_id).where(p.c.id == person_id)
+                select(p.c.service_url, p.c.conversation_id, p.c.bot_id, p.c.tenant_id).where(p.c.id == person_id)
             )
         ).first()
         if row is None or not (row.service_url and row.conversation_id):
             return None
-        return ConversationRef(row.service_url, row.conversation_id, row.bot_id or "")
+        return ConversationRef(row.service_url, row.conversation_id, row.bot_id or "", row.tenant_id)
 
     async def with_chat(self) -> list[int]:
         p = t.people

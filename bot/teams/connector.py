@@ -47,6 +47,16 @@ def _retry_after(headers: Any) -> float | None:
         return None  # an HTTP date; the backoff applies instead
 
 
+def _tenant(incoming: Mapping[str, Any]) -> str:
+    channel_data = incoming.get("channelData")
+    tenant = channel_data.get("tenant") if isinstance(channel_data, Mapping) else None
+    conversation = incoming.get("conversation")
+    found = tenant.get("id") if isinstance(tenant, Mapping) else None
+    if not found and isinstance(conversation, Mapping):
+        found = conversation.get("tenantId")
+    return str(found or "")
+
+
 def _conversation_url(service_url: str, conversation_id: str) -> str:
     return f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}"
 
@@ -82,6 +92,7 @@ class BotConnector:
         method: str,
         url: str,
         conversation: str | None,
+        tenant: str,
         body: bytes | None = None,
         *,
         seconds: float = 0.0,
@@ -93,13 +104,13 @@ class BotConnector:
         deadline = self._limiter.now() + seconds
         attempts = 0
         while True:
-            await self._limiter.acquire(conversation)
+            await self._limiter.acquire(conversation, tenant)
             if ready is not None and not await ready():
                 return SendResult(-1), b""
             ready = None
             result, content = await self._once(method, url, body)
             if result.status == 429:
-                self._limiter.back_off(conversation, self._policy.delay(attempts, result.retry_after))
+                self._limiter.back_off(conversation, self._policy.delay(attempts, result.retry_after), tenant)
             if result.status not in self._policy.retryable:
                 return result, content
             delay = self._policy.delay(attempts, result.retry_after)
@@ -130,7 +141,8 @@ class BotConnector:
         if to.bot_id:
             activity["from"] = {"id": to.bot_id}
         url = f"{_conversation_url(to.service_url, to.conversation_id)}/activities"
-        result, _ = await self._request("POST", url, to.conversation_id, orjson.dumps(activity), ready=ready)
+        body = orjson.dumps(activity)
+        result, _ = await self._request("POST", url, to.conversation_id, to.tenant_id, body, ready=ready)
         return result
 
     async def reply(self, incoming: Mapping[str, Any], card: dict[str, Any]) -> SendResult:
@@ -148,8 +160,9 @@ class BotConnector:
         }
         base = _conversation_url(incoming["serviceUrl"], conversation["id"])
         url = f"{base}/activities/{quote(str(incoming.get('id') or ''), safe='')}"
+        body = orjson.dumps(activity)
         result, _ = await self._request(
-            "POST", url, str(conversation["id"]), orjson.dumps(activity), seconds=REPLY_SECONDS
+            "POST", url, str(conversation["id"]), _tenant(incoming), body, seconds=REPLY_SECONDS
         )
         if not 200 <= result.status < 300:
             log.warning("reply not accepted by the Bot Connector: HTTP %s", result.status)
@@ -164,7 +177,7 @@ class BotConnector:
         team_id = team.get("id") if isinstance(team, Mapping) else None
         base = _conversation_url(incoming["serviceUrl"], str(team_id or incoming["conversation"]["id"]))
         url = f"{base}/members/{quote(teams_id, safe='')}"
-        result, content = await self._request("GET", url, None, seconds=LOOKUP_SECONDS)
+        result, content = await self._request("GET", url, None, _tenant(incoming), seconds=LOOKUP_SECONDS)
         if result.status != 200:
             return None
         try:

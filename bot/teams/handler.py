@@ -105,7 +105,9 @@ def to_turn(
     reach = None
     recipient = _dict(activity.get("recipient"))
     if conversation is ConversationKind.PERSONAL:
-        reach = ConversationRef(service_url, str(conversation_data.get("id")), str(recipient.get("id") or ""))
+        reach = ConversationRef(
+            service_url, str(conversation_data.get("id")), str(recipient.get("id") or ""), tenant_of(activity)
+        )
     actor = Actor(
         key=PersonKey(tenant_of(activity), str(sender.get("aadObjectId") or sender.get("id"))),
         name=str(sender.get("name") or "")[:MAX_NAME],  # Entra allows 256 characters; we keep 200

@@ -1,9 +1,9 @@
 """Teams' limits, kept on our side so that Teams never has to refuse us, and the one retry policy for
-every request to Teams (messages, card updates, member look-ups).
+every request to Teams (messages, replies, member look-ups).
 
 Teams counts every request of an app against 50 a second per tenant, roster and member look-ups included,
-and messages per conversation besides. One limiter per process is shared by the delivery worker, the
-replies and the member look-ups.
+and messages per conversation besides: an association's 15 tenants each have their own 50. One limiter per
+process is shared by the delivery worker, the replies and the member look-ups.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 # Per bot per conversation (Teams' documented limits), and per app per tenant with a margin below 50/s.
 CONVERSATION_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
 TENANT_LIMITS: tuple[tuple[float, int], ...] = ((1.0, 40),)
-TENANT = "tenant"  # one window for every tenant: the strictest reading of Teams' per-app limit
 
 
 @dataclass(frozen=True)
@@ -85,27 +84,27 @@ class TeamsRateLimiter:
         self._clock = clock
         self._sleep = sleep
 
-    async def acquire(self, conversation: str | None) -> None:
+    async def acquire(self, conversation: str | None, tenant: str = "") -> None:
         """Waits until one more request is within every limit, then counts it: a message in `conversation`,
         or (None) a request that is no message, such as a member look-up, which counts for the tenant only."""
         while True:
             now = self._clock()
-            wait = self._tenant.wait_time(TENANT, now)
+            wait = self._tenant.wait_time(tenant, now)
             if conversation is not None:
                 wait = max(wait, self._conversations.wait_time(conversation, now))
             if wait <= 0:
                 # No await between the check and the record: concurrent senders cannot both take the last slot.
                 if conversation is not None:
                     self._conversations.record(conversation, now)
-                self._tenant.record(TENANT, now)
+                self._tenant.record(tenant, now)
                 return
             await self._sleep(wait)
 
-    def back_off(self, conversation: str | None, seconds: float) -> None:
+    def back_off(self, conversation: str | None, seconds: float, tenant: str = "") -> None:
         """Teams said 429: nothing more to `conversation` (or, None, to the tenant) for `seconds`."""
         until = self._clock() + seconds
         if conversation is None:
-            self._tenant.block(TENANT, until)
+            self._tenant.block(tenant, until)
         else:
             self._conversations.block(conversation, until)
 

@@ -243,11 +243,22 @@ def _fixture(name: str) -> dict[str, Any]:
     return data
 
 
+TENANTS = 100  # people spread over as many tenants: Teams allows an app 50 requests a second per tenant
+
+
+def _from(activity: dict[str, Any], user: str) -> None:
+    """From `user` in their 1:1 chat, in a tenant of their own among TENANTS (by their name)."""
+    tenant = f"00000000-0000-0000-0000-{uuid.uuid5(uuid.NAMESPACE_OID, user).int % TENANTS:012d}"
+    activity["from"] = {"id": user, "name": user, "aadObjectId": user}
+    activity["conversation"]["id"] = f"personal-{user}"
+    activity["conversation"]["tenantId"] = tenant
+    activity["channelData"]["tenant"] = {"id": tenant}
+
+
 def message(service_url: str, text: str, user: str) -> dict[str, Any]:
     activity = copy.deepcopy(_fixture("personal-message"))
     activity.update(id=str(uuid.uuid4()), serviceUrl=service_url, text=text, locale="sv-SE")
-    activity["from"] = {"id": user, "name": user, "aadObjectId": user}
-    activity["conversation"]["id"] = f"personal-{user}"
+    _from(activity, user)
     return activity
 
 
@@ -260,8 +271,7 @@ def register(service_url: str, session_id: int, user: str, *, profile: bool = Tr
         data.update(organisation="Luleå kommun", role="Strateg")
     activity.update(id=str(uuid.uuid4()), serviceUrl=service_url, locale="sv-SE")
     activity["value"] = {"action": {"type": "Action.Execute", "verb": "register", "data": data}}
-    activity["from"] = {"id": user, "name": user, "aadObjectId": user}
-    activity["conversation"]["id"] = f"personal-{user}"
+    _from(activity, user)
     return activity
 
 
