@@ -104,6 +104,8 @@ sessions = Table(
     CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_known"),
 )
 Index("ix_sessions_status_starts_at", sessions.c.status, sessions.c.starts_at)
+# The participants' overview: published sessions that have not ended, without reading the years that have.
+Index("ix_sessions_status_ends_at", sessions.c.status, sessions.c.ends_at)
 
 people = Table(
     "people",
