@@ -449,10 +449,20 @@ class PostgresConnection(_Opens):
     async def _failed(self, sql: str, error: Exception) -> Exception:
         """The error as SQLAlchemy would raise it, doing what it would do: a connection the server dropped is
         not handed back to the pool, and after a schema change statements are prepared anew."""
-        if not isinstance(error, (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+        if not isinstance(error, (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)):
             return error
         driver = self._driver
-        dropped = driver is None or driver.is_closed() or isinstance(error, (OSError, asyncpg.InterfaceError))
+        # Anything but the server's own answer to a statement leaves the connection in a state we cannot know
+        # (a backend terminated mid-protocol can give "another operation is in progress"): thrown away. So is a
+        # connection the server says it is shutting down or has lost.
+        state = str(getattr(error, "sqlstate", "") or "")
+        dropped = (
+            driver is None
+            or driver.is_closed()
+            or not isinstance(error, asyncpg.PostgresError)
+            or state[:2] == "08"
+            or state in ("57P01", "57P02", "57P03")
+        )
         # Another instance migrated the database (a cached statement no longer fits), or the connection is
         # gone: prepare anew from the next statement on.
         if driver is not None and (
@@ -463,7 +473,7 @@ class PostgresConnection(_Opens):
             self._transaction = None
             self._held.clear()
             await self._connection.invalidate()
-        kind = _ERROR_CLASSES.get(str(getattr(error, "sqlstate", "") or "")[:2], DatabaseError)
+        kind = _ERROR_CLASSES.get(state[:2], DatabaseError)
         if dropped:
             kind = OperationalError
         return kind(sql, None, error, hide_parameters=True, connection_invalidated=dropped)
