@@ -255,6 +255,16 @@ def profile_card(
     return card(body, actions)
 
 
+def cause_choices(t: Translator) -> list[tuple[str, str]]:
+    """Why someone can't come, as they choose it: none invites health data."""
+    labels = {
+        "clash": t.gettext("Clashes with something else"),
+        "travel": t.gettext("Travelling"),
+        "other": t.gettext("Something else"),
+    }
+    return [(labels[cause], cause) for cause in verbs.CAUSES]
+
+
 def absence_card(t: Translator, standing: SessionStanding) -> Card:
     session = standing.session
     body: list[Element] = [
@@ -262,12 +272,19 @@ def absence_card(t: Translator, standing: SessionStanding) -> Card:
         text(session_title(t, session), weight="Bolder"),
         text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
         text(t.gettext("Tell the organisers. Your seat goes to the next person on the waiting list.")),
+        choice_input(verbs.CAUSE, t.gettext("Why can't you come?"), cause_choices(t), value=verbs.CAUSES[0]),
         text_input(
             verbs.REASON,
-            t.gettext("Reason (optional)"),
-            placeholder=t.gettext("e.g. I am ill"),
+            t.gettext("Anything else the organisers should know? (optional)"),
             multiline=True,
             max_length=500,
+        ),
+        # No health details: the organisers do not need them, and the bot should not hold them.
+        text(
+            t.gettext("Please don't write about your health or anything else sensitive; it isn't needed."),
+            isSubtle=True,
+            size="Small",
+            spacing="Small",
         ),
     ]
     actions = [

@@ -19,6 +19,8 @@ ORGANISATION_OTHER: Final = "organisation_other"
 ROLE: Final = "role"
 AFTER_TALK: Final = "after_talk"
 REASON: Final = "reason"
+CAUSE: Final = "cause"  # why someone can't come, as a choice: clash, travel, other
+CAUSES: Final = ("clash", "travel", "other")
 
 OTHER_ORGANISATION: Final = "__other__"
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
 from bot.domain.model import Language
+from bot.i18n import Translator
 from bot.services import participants as svc
 from cards import verbs
 from cards.conversation import error_message, help_card, welcome_card
@@ -17,6 +18,7 @@ from cards.elements import Card
 from cards.notifications import feedback_thanks, subscription_card
 from cards.sessions import (
     absence_card,
+    cause_choices,
     confirmation_card,
     details_card,
     mine_card,
@@ -60,7 +62,14 @@ class RegisterPayload(SessionPayload):
 
 
 class AbsencePayload(SessionPayload):
+    cause: Literal["clash", "travel", "other"] | None = None  # verbs.CAUSES; None from a typed command
     reason: str = Field("", max_length=2000)
+
+    def stated(self, t: Translator) -> str:
+        """What the organisers read: the cause chosen, in the person's words, then anything they added."""
+        label = dict((value, title) for title, value in cause_choices(t)).get(self.cause or "", "")
+        extra = self.reason.strip()
+        return f"{label}: {extra}" if label and extra else label or extra
 
 
 class LanguagePayload(Payload):
@@ -109,7 +118,7 @@ async def show_absence_form(ctx: Context, payload: SessionPayload) -> Card:
 
 async def report_absence(ctx: Context, payload: AbsencePayload) -> Card:
     series, standing = await svc.report_absence(
-        svc.ReportAbsence(ctx.person.id, payload.session, payload.reason), ctx.person, ctx.uow, ctx.now
+        svc.ReportAbsence(ctx.person.id, payload.session, payload.stated(ctx.t)), ctx.person, ctx.uow, ctx.now
     )
     return confirmation_card(ctx.t, series, standing, ctx.now)
 

@@ -43,18 +43,20 @@ async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo
 
     await confirmed.get_by_role("button", name="Meddela förhinder").click()
     absence = last_card(page)
-    await expect(absence).to_contain_text("Anledning (frivilligt)", timeout=TIMEOUT)
-    await absence.get_by_label("Anledning (frivilligt)").fill("Krockar med kommunstyrelsen")
+    await expect(absence).to_contain_text("Varför kan du inte komma?", timeout=TIMEOUT)
+    await expect(absence).to_contain_text("Skriv inget om din hälsa")  # the choices invite no health data
+    await shot(page, "3b-forhinder")
+    await absence.get_by_label("Något mer som arrangörerna behöver veta? (frivilligt)").fill("Kommunstyrelsen")
     await absence.get_by_role("button", name="Skicka").click()
     await expect(last_card(page)).to_contain_text(
-        "Du har meddelat förhinder. Anledning: Krockar med kommunstyrelsen", timeout=TIMEOUT
+        "Du har meddelat förhinder. Anledning: Krockar med något annat: Kommunstyrelsen", timeout=TIMEOUT
     )
 
     await say(page, "mina")
     mine = last_card(page)
     await expect(mine).to_contain_text("Mina anmälningar", timeout=TIMEOUT)
     await expect(mine).to_contain_text("Lärträff 1")
-    await expect(mine).to_contain_text("Krockar med kommunstyrelsen")
+    await expect(mine).to_contain_text("Krockar med något annat: Kommunstyrelsen")
     await shot(page, "4-mina")
 
     # "Lärträffarnas teman och innehåll medskapas av de som deltar": a theme for a coming session.
@@ -70,6 +72,6 @@ async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo
         rows = db.execute("SELECT status, absence_reason, after_talk FROM registrations").fetchall()
         person = db.execute("SELECT organisation, role, language, email FROM people").fetchall()
         suggested = db.execute("SELECT text FROM theme_suggestions").fetchall()
-    assert rows == [("absent", "Krockar med kommunstyrelsen", 1)]
+    assert rows == [("absent", "Krockar med något annat: Kommunstyrelsen", 1)]
     assert person == [("Pajala kommun", "Utvecklingsstrateg", "sv", "alexw@example.com")]
     assert suggested == [("Hur når vi unga vuxna med digitala tjänster?",)]

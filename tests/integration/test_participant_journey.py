@@ -57,7 +57,7 @@ async def test_swedish_journey_register_report_absence_and_see_it_in_mina(
     assert "✅ Du är anmäld, även till eftersnacket." in all_text(confirmed)
 
     absence_form = await bot.click(verbs.ABSENCE_FORM, {"session": ids[1]})
-    assert "Anledning (frivilligt)" in all_text(absence_form)
+    assert "Skriv inget om din hälsa" in all_text(absence_form)
     absent = await bot.click(verbs.ABSENCE, {"session": ids[1], verbs.REASON: "Krockar med KF-sammanträde"})
     assert "Du har meddelat förhinder. Anledning: Krockar med KF-sammanträde" in all_text(absent)
 
@@ -200,3 +200,36 @@ async def test_registration_works_when_teams_does_not_give_the_email(bot: BotCli
     assert bot.connector.member_requests == 1
     await bot.click(verbs.REGISTER, {"session": ids[2]})
     assert bot.connector.member_requests == 1, "asked only with the profile form"
+
+
+@pytest.mark.parametrize(
+    ("cause", "written", "stated"),
+    [
+        ("travel", "", "Resa"),
+        ("clash", "  KF-sammanträde ", "Krockar med något annat: KF-sammanträde"),
+        ("other", "Vi har inspektion", "Annat: Vi har inspektion"),
+    ],
+)
+async def test_can_t_come_is_a_choice_that_invites_no_health_data(
+    bot: BotClient, engine: Database, cause: str, written: str, stated: str
+) -> None:
+    ids = await session_ids(engine)
+    await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Rektor"})
+    form = await bot.click(verbs.ABSENCE_FORM, {"session": ids[1]})
+    choices = next(e for e in form["body"] if e.get("id") == verbs.CAUSE)["choices"]
+    assert [c["title"] for c in choices] == ["Krockar med något annat", "Resa", "Annat"]
+    assert "sjuk" not in all_text(form).lower(), "no example that invites health data"
+    assert "Skriv inget om din hälsa eller annat känsligt" in all_text(form)
+    absent = await bot.click(verbs.ABSENCE, {"session": ids[1], verbs.CAUSE: cause, verbs.REASON: written})
+    assert f"Du har meddelat förhinder. Anledning: {stated}" in all_text(absent)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(tables.registrations.c.absence_reason))).scalar_one() == stated
+
+
+async def test_an_unknown_cause_is_refused_and_changes_nothing(bot: BotClient, engine: Database) -> None:
+    ids = await session_ids(engine)
+    await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Rektor"})
+    refused = await bot.click(verbs.ABSENCE, {"session": ids[1], verbs.CAUSE: "sjukdom"})
+    assert "inget ändrades" in all_text(refused)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(tables.registrations.c.status))).scalar_one() == "registered"
