@@ -164,7 +164,6 @@ class Downloads:
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
                 "Cache-Control": "no-store",
-                "Referrer-Policy": "no-referrer",
             },
         )
 

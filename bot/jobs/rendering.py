@@ -60,24 +60,23 @@ def _confirmation(a: _About) -> dict[str, Any] | Skip:
 
 
 def _promoted(a: _About) -> dict[str, Any] | Skip:
-    return cards.promoted_message(a.t, a.standing, a.now) if a.registered else _NO_LONGER_REGISTERED
+    return cards.promoted_message(a.t, a.standing, a.now)
 
 
 def _reminder(a: _About) -> dict[str, Any] | Skip:
-    days = Reminder.days_in(a.item.payload)
-    return cards.reminder_message(a.t, a.standing, days, a.now) if a.registered else _NO_LONGER_REGISTERED
+    return cards.reminder_message(a.t, a.standing, Reminder.days_in(a.item.payload), a.now)
 
 
 def _join_link(a: _About) -> dict[str, Any] | Skip:
-    return cards.join_link_message(a.t, a.standing, a.now) if a.registered else _NO_LONGER_REGISTERED
+    return cards.join_link_message(a.t, a.standing, a.now)
 
 
 def _changed(a: _About) -> dict[str, Any] | Skip:
-    return cards.changed_message(a.t, a.standing, a.now) if a.registered else _NO_LONGER_REGISTERED
+    return cards.changed_message(a.t, a.standing, a.now)
 
 
 def _feedback(a: _About) -> dict[str, Any] | Skip:
-    return cards.feedback_message(a.t, a.standing) if a.registered else _NO_LONGER_REGISTERED
+    return cards.feedback_message(a.t, a.standing)
 
 
 def _cancelled(a: _About) -> dict[str, Any] | Skip:
@@ -101,6 +100,17 @@ def _organiser_message(a: _About) -> dict[str, Any] | Skip:
     sender, text = OrganiserNote.read(a.item.payload)
     return cards.organiser_message(a.t, a.standing, sender, text, a.now)
 
+
+# Kinds that only someone who still holds a seat is sent.
+_FOR_SEATS = frozenset(
+    {
+        MessageKind.PROMOTED,
+        MessageKind.REMINDER,
+        MessageKind.JOIN_LINK,
+        MessageKind.SESSION_CHANGED,
+        MessageKind.FEEDBACK,
+    }
+)
 
 # Messages to a person about a session: one renderer per kind.
 _TO_PEOPLE: dict[MessageKind, Callable[[_About], dict[str, Any] | Skip]] = {
@@ -145,7 +155,10 @@ async def render(
         return Skip("session no longer published")
     t = catalogs.translator(person.effective_language(series.language or default_language))
     standing = await standing_of(person, session, uow)
-    card = _TO_PEOPLE[kind](_About(item, person, series, standing, t, now))
+    about = _About(item, person, series, standing, t, now)
+    if kind in _FOR_SEATS and not about.registered:
+        return _NO_LONGER_REGISTERED
+    card = _TO_PEOPLE[kind](about)
     if isinstance(card, Skip):
         return card
     return Rendered(to, card, person.key)

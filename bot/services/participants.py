@@ -92,7 +92,8 @@ async def arrive(
 
 async def complete_email(person_id: int, email: str, uow: UnitOfWork, now: datetime) -> bool:
     """The e-mail Teams gave after the person's first registration went without it (Teams was busy or did not
-    say): kept, and the meetings of the coming sessions they hold a seat in are told to invite them."""
+    say): kept, and the meetings of the sessions they hold a seat in are told to invite them (the reconciler
+    leaves the meetings of sessions that have ended as they are)."""
     person = await uow.people.get(person_id)
     email = clean_text(email, 320)
     if person is None or person.email or not email:

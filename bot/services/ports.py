@@ -192,10 +192,6 @@ class OutboxRepository(Protocol):
 
     async def failed(self, item_id: int, error: str, now: datetime) -> None: ...
 
-    async def release(self, item_id: int) -> None:
-        """A claimed row not tried goes back to be claimed again."""
-        ...
-
     async def abandon_expired(self, now: datetime) -> Abandoned:
         """Rows of a worker that died: those it never tried go back to pending; those in flight may have
         arrived, so they are marked failed, never resent."""

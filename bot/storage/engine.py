@@ -114,9 +114,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 32) -> Datab
     return Postgres(url, echo=echo, pool_size=pool_size)
 
 
-def _driver_error(sql: str, error: Exception, dbapi_error: type[Exception], *, dropped: bool = False) -> Exception:
+def _driver_error(sql: str, error: Exception, dbapi_error: type[Exception]) -> Exception:
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, …), without parameters."""
-    return DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True, connection_invalidated=dropped)
+    return DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True)
 
 
 C = TypeVar("C", bound="LoopSqliteConnection | PostgresConnection")
@@ -423,9 +423,7 @@ class PostgresConnection(_Opens):
                            rowcount(prepared.get_statusmsg()))  # fmt: skip
 
     async def _prepared(self, driver: asyncpg.Connection, sql: str) -> PreparedStatement:
-        statements = self._all_statements.get(driver)
-        if statements is None:
-            statements = self._all_statements[driver] = {}
+        statements = self._all_statements.setdefault(driver, {})
         prepared = statements.get(sql)
         if prepared is None:
             prepared = statements[sql] = await driver.prepare(sql)
@@ -473,9 +471,7 @@ class PostgresConnection(_Opens):
             self._transaction = None
             self._held.clear()
             await self._connection.invalidate()
-        kind = _ERROR_CLASSES.get(state[:2], DatabaseError)
-        if dropped:
-            kind = OperationalError
+        kind = OperationalError if dropped else _ERROR_CLASSES.get(state[:2], DatabaseError)
         return kind(sql, None, error, hide_parameters=True, connection_invalidated=dropped)
 
     async def run_sync(self, fn: Callable[Concatenate[SyncConnection, P], T], *args: P.args, **kw: P.kwargs) -> T:

@@ -824,12 +824,6 @@ class SqlOutboxClaims:
             .values(status="failed", lease_until=None, attempts=o.c.attempts + 1, last_error=error[:300], failed_at=now)
         )
 
-    async def release(self, item_id: int) -> None:
-        o = t.outbox
-        await self._conn.execute(
-            o.update().where(o.c.id == item_id, o.c.status == "claimed").values(status="pending", lease_until=None)
-        )
-
     async def abandon_expired(self, now: datetime) -> Abandoned:
         o = t.outbox
         released = await self._conn.execute(

@@ -22,6 +22,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot.config import Settings
 from bot.conversation import ConversationRef
+from bot.teams.activity import tenant_of
 from bot.teams.limits import TEAMS_RETRIES, RetryPolicy, TeamsRateLimiter
 from bot.turn import MemberInfo, MemberLookup, ObjectIdLookup
 
@@ -45,16 +46,6 @@ def _retry_after(headers: Any) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None  # an HTTP date; the backoff applies instead
-
-
-def _tenant(incoming: Mapping[str, Any]) -> str:
-    channel_data = incoming.get("channelData")
-    tenant = channel_data.get("tenant") if isinstance(channel_data, Mapping) else None
-    conversation = incoming.get("conversation")
-    found = tenant.get("id") if isinstance(tenant, Mapping) else None
-    if not found and isinstance(conversation, Mapping):
-        found = conversation.get("tenantId")
-    return str(found or "")
 
 
 def _conversation_url(service_url: str, conversation_id: str) -> str:
@@ -109,11 +100,11 @@ class BotConnector:
                 return SendResult(-1), b""
             ready = None
             result, content = await self._once(method, url, body)
-            if result.status == 429:
-                self._limiter.back_off(conversation, self._policy.delay(attempts, result.retry_after), tenant)
             if result.status not in self._policy.retryable:
                 return result, content
             delay = self._policy.delay(attempts, result.retry_after)
+            if result.status == 429:
+                self._limiter.back_off(conversation, delay, tenant)
             if self._limiter.now() + delay > deadline:
                 return result, content
             attempts += 1
@@ -162,7 +153,7 @@ class BotConnector:
         url = f"{base}/activities/{quote(str(incoming.get('id') or ''), safe='')}"
         body = orjson.dumps(activity)
         result, _ = await self._request(
-            "POST", url, str(conversation["id"]), _tenant(incoming), body, seconds=REPLY_SECONDS
+            "POST", url, str(conversation["id"]), tenant_of(incoming), body, seconds=REPLY_SECONDS
         )
         if not 200 <= result.status < 300:
             log.warning("reply not accepted by the Bot Connector: HTTP %s", result.status)
@@ -177,7 +168,7 @@ class BotConnector:
         team_id = team.get("id") if isinstance(team, Mapping) else None
         base = _conversation_url(incoming["serviceUrl"], str(team_id or incoming["conversation"]["id"]))
         url = f"{base}/members/{quote(teams_id, safe='')}"
-        result, content = await self._request("GET", url, None, _tenant(incoming), seconds=LOOKUP_SECONDS)
+        result, content = await self._request("GET", url, None, tenant_of(incoming), seconds=LOOKUP_SECONDS)
         if result.status != 200:
             return None
         try:

@@ -22,6 +22,8 @@ from botbuilder.schema import Activity, ChannelAccount
 
 from bot.conversation import Actor, ConversationKind, ConversationRef
 from bot.domain.model import PersonKey
+from bot.teams.activity import as_dict as _dict
+from bot.teams.activity import tenant_of
 from bot.teams.connector import BotConnector
 from bot.turn import MemberLookup, Mention, ObjectIdLookup, Reply, Turn, TurnKind
 
@@ -55,15 +57,6 @@ class Authenticator(Protocol):
 
 class _ApologyCard(Protocol):
     def __call__(self, t: Any, correlation_id: str) -> dict[str, Any]: ...
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def tenant_of(activity: Mapping[str, Any]) -> str:
-    tenant = _dict(_dict(activity.get("channelData")).get("tenant")).get("id")
-    return str(tenant or _dict(activity.get("conversation")).get("tenantId") or "")
 
 
 def channel_of(activity: Mapping[str, Any]) -> str | None:
