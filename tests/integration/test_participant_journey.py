@@ -226,6 +226,29 @@ async def test_can_t_come_is_a_choice_that_invites_no_health_data(
         assert (await conn.execute(select(tables.registrations.c.absence_reason))).scalar_one() == stated
 
 
+async def test_can_t_come_arrives_as_a_submit_message_from_a_phone(bot: BotClient, engine: Database) -> None:
+    """Teams on phones sends the card's Action.Submit fallback as a message with the inputs in its value."""
+    ids = await session_ids(engine)
+    await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Rektor"})
+    data = {"session": ids[1], verbs.CAUSE: "travel", verbs.REASON: "Mässa i Umeå"}
+    status, _ = await bot.post(bot.activities.submit(verbs.ABSENCE, data))
+    assert status == 200
+    assert "Du har meddelat förhinder. Anledning: Resa: Mässa i Umeå" in all_text(bot.connector.last_card())
+
+
+async def test_can_t_come_in_english(bot: BotClient, engine: Database) -> None:
+    ids = await session_ids(engine)
+    english = User("user-en", "00000000-0000-0000-0000-00000000e1e1", "Eve English", "en-US")
+    await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Rektor"},
+                    english)  # fmt: skip
+    form = await bot.click(verbs.ABSENCE_FORM, {"session": ids[1]}, english)
+    choices = next(e for e in form["body"] if e.get("id") == verbs.CAUSE)["choices"]
+    assert [c["title"] for c in choices] == ["Clashes with something else", "Travelling", "Something else"]
+    assert "Please don't write about your health" in all_text(form)
+    absent = await bot.click(verbs.ABSENCE, {"session": ids[1], verbs.CAUSE: "clash"}, english)
+    assert "Clashes with something else" in all_text(absent)
+
+
 async def test_an_unknown_cause_is_refused_and_changes_nothing(bot: BotClient, engine: Database) -> None:
     ids = await session_ids(engine)
     await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Rektor"})
