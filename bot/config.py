@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     background_jobs: bool = Field(True, validation_alias=_env("BACKGROUND_JOBS"))
     reminder_days: Annotated[tuple[int, ...], NoDecode] = Field((7, 1), validation_alias=_env("REMINDER_DAYS"))
     digest_minutes: int = Field(60, ge=1, le=7 * 24 * 60, validation_alias=_env("DIGEST_MINUTES"))
+    # Months after a session before its free text, attendance names and inactive people's data are purged:
+    # set to the municipality's gallringsbeslut.
+    retention_months: int = Field(12, ge=1, le=120, validation_alias=_env("RETENTION_MONTHS"))
     outbox_lease_seconds: int = Field(120, ge=1, le=3600, validation_alias=_env("OUTBOX_LEASE_SECONDS"))
     default_language: Language = Field(Language.SV, validation_alias=_env("DEFAULT_LANGUAGE"))
     max_request_bytes: int = Field(256 * 1024, ge=16 * 1024, validation_alias=_env("MAX_REQUEST_BYTES"))

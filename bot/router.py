@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bot.actions import organiser as o
 from bot.actions import participant as p
+from bot.actions import privacy as gdpr
 from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.conversation import ConversationKind
 from bot.domain import errors
@@ -71,6 +72,9 @@ ROUTES: dict[str, Route] = {
     verbs.FEEDBACK: _r(p.FeedbackPayload, p.give_feedback),
     verbs.SUBSCRIBE: _r(p.SubscribePayload, p.subscribe),
     verbs.SUGGEST: _r(p.SuggestionPayload, p.suggest),
+    verbs.MY_DATA: _r(NoPayload, gdpr.show_my_data),
+    verbs.ERASE_ASK: _r(NoPayload, gdpr.ask_erase),
+    verbs.ERASE: _r(NoPayload, gdpr.erase),
     verbs.ORG_HELP: _r(NoPayload, o.help_, organiser=True),
     verbs.ORG_NEW_SESSION: _r(NoPayload, o.new_session, organiser=True),
     verbs.ORG_EDIT: _r(o.NumberPayload, o.edit_session, organiser=True),
@@ -92,6 +96,8 @@ ROUTES: dict[str, Route] = {
     verbs.ORG_BIND_CHANNEL: _r(NoPayload, o.bind_channel, organiser=True),
     verbs.ORG_FEEDBACK: _r(o.NumberPayload, o.feedback, organiser=True),
     verbs.ORG_SUGGESTIONS: _r(o.SuggestionsPagePayload, o.suggestions, organiser=True),
+    verbs.ORG_ERASE_ASK: _r(o.OrganiserIdPayload, gdpr.find_for_erasure, organiser=True, takes_mention=True),
+    verbs.ORG_ERASE: _r(gdpr.PersonPayload, gdpr.erase_for_organiser, organiser=True),
 }
 
 
@@ -114,6 +120,11 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": False}) for w in ("avsluta", "sluta", "unsubscribe", "stop")},
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": True}) for w in ("prenumerera", "subscribe")},
     **{w: (verbs.SUGGEST, Args.TEXT, {}) for w in ("förslag", "föreslå", "suggest", "suggestion")},
+    **{w: (verbs.MY_DATA, Args.NONE, {}) for w in ("mina uppgifter", "mina data", "my data", "my details")},
+    **{
+        w: (verbs.ERASE_ASK, Args.NONE, {})
+        for w in ("radera mina uppgifter", "radera mig", "ta bort mina uppgifter", "delete my data", "erase my data")
+    },
     # Organisers
     **{w: (verbs.ORG_HELP, Args.NONE, {}) for w in ("arrangör", "arrangörshjälp", "organiser", "organizer", "admin")},
     **{w: (verbs.ORG_NEW_SESSION, Args.NONE, {}) for w in ("ny träff", "ny lärträff", "new session")},
@@ -137,6 +148,10 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
         for w in ("ta bort arrangör", "remove organiser", "remove organizer")
     },
     **{w: (verbs.ORG_BIND_CHANNEL, Args.NONE, {}) for w in ("använd den här kanalen", "use this channel")},
+    **{
+        w: (verbs.ORG_ERASE_ASK, Args.TEXT, {})
+        for w in ("radera deltagare", "radera deltagaren", "erase participant", "delete participant")
+    },
 }
 # Candidates by first word, longest first: a message is matched against a handful, not all.
 _BY_FIRST_WORD: dict[str, list[str]] = {}

@@ -1,16 +1,18 @@
-"""The organisers' export: registrations as an Excel workbook (.xlsx), one row per person and session;
-for the whole series, the participants' theme suggestions on a second sheet."""
+"""Excel workbooks (.xlsx): the organisers' export (registrations, one row per person and session; for the
+whole series, the participants' theme suggestions on a second sheet), and a person's own data (registerutdrag)."""
 
 from __future__ import annotations
 
 import io
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.model import RegistrationStatus
+from bot.domain.privacy import PersonalData
 from bot.i18n import Translator
 from bot.services.organisers import ExportData
+from cards.sessions import status_label
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -22,15 +24,6 @@ def _cell(value: str) -> str:
     # A leading =, +, - or @ would make Excel run the text as a formula (CSV/formula injection).
     value = _ILLEGAL.sub(" ", value)
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-def status_label(t: Translator, status: RegistrationStatus) -> str:
-    return {
-        RegistrationStatus.REGISTERED: t.gettext("registered"),
-        RegistrationStatus.WAITLISTED: t.gettext("on the waiting list"),
-        RegistrationStatus.ABSENT: t.gettext("absent"),
-        RegistrationStatus.WITHDRAWN: t.gettext("withdrawn"),
-    }[status]
 
 
 def workbook(data: ExportData, t: Translator) -> bytes:
@@ -77,6 +70,75 @@ def workbook(data: ExportData, t: Translator) -> bytes:
             for s in data.suggestions
         ]
         _table(book.create_sheet(t.gettext("Theme suggestions")[:31]), headers, rows, (20, 28, 26, 80))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def personal_workbook(data: PersonalData, t: Translator, now: datetime) -> bytes:
+    """Everything kept about one person, a sheet per kind, in their language."""
+    from openpyxl import Workbook
+
+    def when(moment: datetime | None) -> Any:
+        return t.local(moment).replace(tzinfo=None) if moment else ""
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = t.gettext("My data")[:31]
+    profile = [
+        (t.gettext("Extract made"), when(now)),
+        (t.gettext("Name"), _cell(data.name)),
+        (t.gettext("E-mail"), _cell(data.email)),
+        (t.gettext("Organisation"), _cell(data.organisation)),
+        (t.gettext("Role"), _cell(data.role)),
+        (t.gettext("Language"), data.language or ""),
+        (t.gettext("Teams language"), data.teams_locale or ""),
+        (t.gettext("News of sessions"), t.gettext("No") if data.announcements_opt_out else t.gettext("Yes")),
+        (t.gettext("Chat with the bot kept"), t.gettext("Yes") if data.reachable_in_chat else t.gettext("No")),
+        (t.gettext("First contact"), when(data.first_seen)),
+        (t.gettext("Last contact"), when(data.last_seen)),
+        (t.gettext("Microsoft 365 tenant"), data.tenant_id),
+        (t.gettext("Entra object id"), data.aad_object_id),
+        (t.gettext("Organiser of"), _cell(", ".join(data.organiser_of))),
+    ]
+    _table(sheet, [t.gettext("Data"), t.gettext("Value")], profile, (28, 60))
+    headers = [
+        t.gettext("Series"), t.gettext("Session"), t.gettext("Title"), t.gettext("Date"), t.gettext("Status"),
+        t.gettext("After-talk"), t.gettext("Reason"), t.gettext("Registered at"), t.gettext("Changed at"),
+    ]  # fmt: skip
+    rows = [
+        [
+            _cell(r.series),
+            r.session_number,
+            _cell(r.session_title),
+            when(r.starts_at),
+            status_label(t, r.status),
+            t.gettext("Yes") if r.after_talk else t.gettext("No"),
+            _cell(r.reason),
+            when(r.registered_at),
+            when(r.changed_at),
+        ]
+        for r in data.registrations
+    ]
+    _table(book.create_sheet(t.gettext("Registrations")[:31]), headers, rows, (24, 8, 36, 17, 16, 11, 40, 17, 17))
+    headers = [t.gettext("Session"), t.gettext("Title"), t.gettext("Rating"), t.gettext("Comment"), t.gettext("Date")]
+    rows = [
+        [f.session_number, _cell(f.session_title), f.rating, _cell(f.comment), when(f.given_at)] for f in data.feedback
+    ]
+    _table(book.create_sheet(t.gettext("Feedback")[:31]), headers, rows, (8, 36, 8, 60, 17))
+    headers = [t.gettext("Series"), t.gettext("Suggestion"), t.gettext("Date")]
+    rows = [[_cell(s.series), _cell(s.text), when(s.given_at)] for s in data.suggestions]
+    _table(book.create_sheet(t.gettext("Theme suggestions")[:31]), headers, rows, (24, 80, 17))
+    headers = [
+        t.gettext("Session"), t.gettext("Title"), t.gettext("Date"), t.gettext("Minutes"), t.gettext("Name"),
+        t.gettext("E-mail"),
+    ]  # fmt: skip
+    rows = [
+        [a.session_number, _cell(a.session_title), when(a.starts_at), a.minutes, _cell(a.name), _cell(a.email)]
+        for a in data.attendance
+    ]
+    _table(book.create_sheet(t.gettext("Attendance")[:31]), headers, rows, (8, 36, 17, 9, 28, 32))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -15,14 +16,16 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.domain.errors import ExportExpired
+from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
 from bot.router import Router
+from bot.services import privacy
 from bot.services.organisers import OrganiserPolicy, export_data
 from bot.services.ports import Clock
-from bot.spreadsheet import workbook
+from bot.spreadsheet import personal_workbook, workbook
 from bot.storage.engine import Database, create_engine
 from bot.storage.repositories import SeriesCache
 from bot.storage.uow import SqlUnitOfWorkFactory
@@ -70,6 +73,7 @@ def create_app(
         schedule = ScheduleSettings(
             reminders=tuple(timedelta(days=d) for d in settings.reminder_days),
             digest_every=timedelta(minutes=settings.digest_minutes),
+            retention_months=settings.retention_months,
         )
         scheduler = Scheduler(uow_factory, clock, schedule)
         sync = reconciler_settings or ReconcilerSettings(
@@ -90,7 +94,7 @@ def create_app(
         app[ENDPOINT] = MessagesEndpoint(
             create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
         )
-        app[DOWNLOADS] = Downloads(uow_factory, clock, catalogs)
+        app[DOWNLOADS] = Downloads(uow_factory, clock, catalogs, settings.default_language)
         stop = asyncio.Event()
         jobs = (
             [asyncio.create_task(worker.run(stop)), asyncio.create_task(scheduler.run(stop))]
@@ -125,6 +129,7 @@ def create_app(
     app.router.add_get("/privacy", _page("privacy.html"))
     app.router.add_get("/terms", _page("terms.html"))
     app.router.add_get("/exports/{token}", _export)
+    app.router.add_get("/my-data/{token:[A-Za-z0-9_-]+}.{kind:json|xlsx}", _personal_export)
     return app
 
 
@@ -142,12 +147,16 @@ def _calendar(settings: Settings) -> GraphCalendar:
 
 
 class Downloads:
-    """Serves the organisers' exports: the token in the link is the only key, and it expires."""
+    """Serves the organisers' exports and a person's own data: the token in the link is the only key, and it
+    expires."""
 
-    def __init__(self, uow_factory: SqlUnitOfWorkFactory, clock: Clock, catalogs: Catalogs) -> None:
+    def __init__(
+        self, uow_factory: SqlUnitOfWorkFactory, clock: Clock, catalogs: Catalogs, default_language: Language
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._catalogs = catalogs
+        self._default_language = default_language
 
     async def get(self, token: str) -> web.Response:
         try:
@@ -167,6 +176,26 @@ class Downloads:
             },
         )
 
+    async def personal(self, token: str, kind: str) -> web.Response:
+        try:
+            async with self._uow_factory() as uow:
+                now = self._clock.now()
+                data = await privacy.download(token[:100], uow, now)
+        except ExportExpired:
+            return web.Response(status=410, text=_EXPIRED_PERSONAL, content_type="text/html", charset="utf-8")
+        name = f"lartraff-mina-uppgifter-{now.date().isoformat()}.{kind}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+        if kind == "json":
+            body = json.dumps(data.as_json(now), ensure_ascii=False, indent=2).encode()
+            return web.Response(body=body, content_type="application/json", charset="utf-8", headers=headers)
+        language = Language(data.language) if data.language else Language.from_locale(data.teams_locale)
+        t = self._catalogs.translator(language or self._default_language)
+        return web.Response(
+            body=personal_workbook(data, t, now),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=headers,
+        )
+
 
 DOWNLOADS = web.AppKey("downloads", Downloads)
 
@@ -175,10 +204,19 @@ _EXPIRED = (
     "<p>Länken har gått ut. Be om en ny export i Teams.</p>"
     "<p lang=en>The link has expired. Ask for a new export in Teams.</p>"
 )
+_EXPIRED_PERSONAL = (
+    "<!doctype html><meta charset=utf-8><title>Lärträff</title>"
+    "<p>Länken har gått ut. Skriv ”mina uppgifter” till Lärträff i Teams för en ny.</p>"
+    "<p lang=en>The link has expired. Write “my data” to Lärträff in Teams for a new one.</p>"
+)
 
 
 async def _export(request: web.Request) -> web.Response:
     return await request.app[DOWNLOADS].get(request.match_info["token"])
+
+
+async def _personal_export(request: web.Request) -> web.Response:
+    return await request.app[DOWNLOADS].personal(request.match_info["token"], request.match_info["kind"])
 
 
 # Our pages are static HTML with inline styles, the exports a download: nothing else may load or run.

@@ -33,6 +33,13 @@ def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[Se
             isSubtle=True,
         )
     )
+    body.append(
+        text(
+            t.gettext("To see what I keep about you, or to have it deleted, write “my data”."),
+            isSubtle=True,
+            spacing="None",
+        )
+    )
     actions = [
         execute(t.gettext("All sessions"), verbs.SESSIONS),
         execute(t.gettext("My registrations"), verbs.MINE),
@@ -53,6 +60,7 @@ def help_card(t: Translator, *, unknown: str = "") -> Card:
         (t.gettext("my"), t.gettext("your registrations and waiting list places")),
         (t.gettext("suggest"), t.gettext("suggest a theme or question for a coming session")),
         (t.gettext("english / svenska"), t.gettext("choose the language I write in")),
+        (t.gettext("my data"), t.gettext("everything I keep about you, to download or delete")),
         (t.gettext("help"), t.gettext("this list")),
     ]
     body.append({"type": "FactSet", "facts": [{"title": c, "value": d} for c, d in rows]})
@@ -111,6 +119,12 @@ def error_message(t: Translator, error: errors.DomainError) -> str:
             return t.gettext("That is longer than {limit} characters. Please shorten it a little.").format(
                 limit=error.limit
             )
+        case errors.ParticipantNotFound():
+            if not error.who:
+                return t.gettext(
+                    "Write the person's e-mail address or @mention them: “erase participant anna@example.org”."
+                )
+            return t.gettext("I know nobody by “{who}”, so nothing was deleted.").format(who=error.who[:80])
         case errors.InvalidInput():
             return t.gettext("Something in that request was not right, so nothing was changed. Please try again.")
         case errors.NotAnOrganiser():

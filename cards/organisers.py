@@ -178,7 +178,8 @@ def cancel_form_card(t: Translator, session: Session) -> Card:
 
 def _person_line(t: Translator, entry: Entry, position: int | None = None) -> str:
     person, registration = entry.person, entry.registration
-    parts = [person.name or "–", person.organisation, person.role]
+    name = t.gettext("(data deleted)") if person.erased else person.name or "–"
+    parts = [name, person.organisation, person.role]
     line = " · ".join(p for p in parts if p)
     if position is not None:
         line = f"{position}. {line}"
@@ -206,7 +207,10 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
             lines.append((title, line))
     for record in people.unregistered_attendees:
         lines.append(
-            (t.gettext("Attended without registering"), " · ".join(x for x in (record.name, record.email) if x))
+            (
+                t.gettext("Attended without registering"),
+                " · ".join(x for x in (record.name, record.email) if x) or t.gettext("(data deleted)"),
+            )
         )
     pages = max((len(lines) + PARTICIPANTS_PAGE - 1) // PARTICIPANTS_PAGE, 1)
     page = min(max(page, 0), pages - 1)
@@ -299,6 +303,7 @@ def _audit_action(t: Translator, action: str) -> str:
         "remove_organiser": t.gettext("removed the organiser"),
         "bind_channel": t.gettext("chose this channel for"),
         "meeting": t.gettext("asked for the Teams meeting of"),
+        "erase_participant": t.gettext("deleted a participant's data"),
     }.get(action, action)
 
 
@@ -312,7 +317,7 @@ def audit_card(t: Translator, entries: Sequence[AuditEntry]) -> Card:
         subject = entry.subject
         if subject.startswith("session ") and subject[8:].isdigit():
             subject = t.gettext("session {number}").format(number=subject[8:])
-        line = f"{t.short_date(entry.at)} {t.time(entry.at)} · {who} {what} {subject}"
+        line = f"{t.short_date(entry.at)} {t.time(entry.at)} · {who} {what} {subject}".rstrip()
         body.append(text(line, spacing="Small"))
     return card(body)
 

@@ -33,6 +33,16 @@ def session_title(t: Translator, session: Session) -> str:
     return t.gettext("Session {number}: {title}").format(number=session.number, title=session.title)
 
 
+def status_label(t: Translator, status: RegistrationStatus) -> str:
+    """A registration's status in a word, for lists and files."""
+    return {
+        RegistrationStatus.REGISTERED: t.gettext("registered"),
+        RegistrationStatus.WAITLISTED: t.gettext("on the waiting list"),
+        RegistrationStatus.ABSENT: t.gettext("absent"),
+        RegistrationStatus.WITHDRAWN: t.gettext("withdrawn"),
+    }[status]
+
+
 def status_line(t: Translator, standing: SessionStanding) -> Element:
     registration = standing.registration
     if registration is None or registration.status is RegistrationStatus.WITHDRAWN:

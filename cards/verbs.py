@@ -12,6 +12,9 @@ MINE: Final = "mine"
 LANGUAGE: Final = "language"
 HELP: Final = "help"
 SUGGEST: Final = "suggest"  # a theme or question for a coming session; without text, the form
+MY_DATA: Final = "privacy.mine"  # everything kept about me, with download links
+ERASE_ASK: Final = "privacy.erase.ask"  # "delete my data": the question first
+ERASE: Final = "privacy.erase"  # the answer yes
 
 # Input ids
 ORGANISATION: Final = "organisation"
@@ -52,10 +55,13 @@ ORG_REMOVE_ORGANISER: Final = "org.organisers.remove"
 ORG_BIND_CHANNEL: Final = "org.channel"
 ORG_FEEDBACK: Final = "org.feedback"
 ORG_SUGGESTIONS: Final = "org.suggestions"
+ORG_ERASE_ASK: Final = "org.erase.ask"  # by e-mail address or @mention: who matched, each with a button
+ORG_ERASE: Final = "org.erase"
 
 # Organisers' inputs
 NUMBER: Final = "number"
 TEXT: Final = "text"
+PERSON: Final = "person"  # a participant's id in the bot, on an organiser's erase button
 MENTIONED: Final = "mentioned"  # the name of someone @mentioned whose Entra object id Teams did not give
 
 # Proactive messages

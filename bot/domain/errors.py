@@ -62,6 +62,14 @@ class SuggestionTooLong(DomainError):
         self.limit = limit
 
 
+class ParticipantNotFound(DomainError):
+    """An organiser asked to erase someone the bot knows nothing about (by e-mail or @mention)."""
+
+    def __init__(self, who: str) -> None:
+        super().__init__(who)
+        self.who = who
+
+
 class InvalidInput(DomainError):
     """A card or command carried data we cannot use (tampered, stale or malformed)."""
 

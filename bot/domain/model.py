@@ -155,6 +155,7 @@ class Person:
     teams_locale: str | None = None
     reachable: bool = True
     announcements_opt_out: bool = False
+    erased: bool = False  # on request or by retention: a row that names nobody, kept for the statistics
 
     @property
     def has_profile(self) -> bool:

@@ -1,5 +1,6 @@
 """Queues the messages that time brings: reminders, "how was it?" after a session, the organisers' digest
-(new absences and how many theme suggestions came in).
+(new absences and how many theme suggestions came in); and purges, once a day, what has been kept for the
+retention period.
 
 Driven by database state and idempotency keys, so it may run in every instance at once and after any
 downtime: each message is queued once.
@@ -16,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.events import Digest, FeedbackRequest, Message, Reminder
 from bot.domain.model import RegistrationStatus
+from bot.domain.privacy import DEFAULT_RETENTION_MONTHS
+from bot.services import privacy
 from bot.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,8 @@ class ScheduleSettings:
     reminders: tuple[timedelta, ...] = (timedelta(days=7), timedelta(days=1))
     feedback_window: timedelta = timedelta(days=3)  # after a session, how long "how was it?" may still go out
     digest_every: timedelta = timedelta(hours=1)
+    retention_months: int = DEFAULT_RETENTION_MONTHS
+    purge_every: timedelta = timedelta(days=1)
     poll: float = 60.0
 
 
@@ -36,13 +41,29 @@ class Scheduler:
         self._uow_factory = uow_factory
         self._clock = clock
         self._settings = settings
+        self._purged_at: datetime | None = None
 
     async def run_once(self) -> int:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             queued = await self._reminders(uow, now) + await self._feedback(uow, now) + await self._digests(uow, now)
             await uow.commit()
+        if self._purged_at is None or now - self._purged_at >= self._settings.purge_every:
+            await self.purge(now)
         return queued
+
+    async def purge(self, now: datetime) -> None:
+        """Retention, in its own transaction: idempotent, so every instance may run it."""
+        async with self._uow_factory() as uow:
+            purged = await privacy.purge(uow, now, self._settings.retention_months)
+            await uow.commit()
+        self._purged_at = now
+        if purged.total:
+            log.info(
+                "retention: %d reasons, %d comments, %d suggestions' authors, %d attendance rows, %d people, "
+                "%d expired links purged",
+                purged.reasons, purged.comments, purged.suggestions, purged.attendance, purged.people, purged.links,
+            )  # fmt: skip
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -77,7 +98,8 @@ class Scheduler:
         messages: list[Message] = []
         for session in await uow.sessions.ended_between(now - self._settings.feedback_window, now):
             for person, registration in await uow.registrations.entries(session.id):
-                if registration.status is RegistrationStatus.REGISTERED:
+                # An erased person's place stays in the figures; there is nobody left to ask.
+                if registration.status is RegistrationStatus.REGISTERED and not person.erased:
                     messages.append(FeedbackRequest(person.id, session.id))
         await uow.record(now, *messages)
         return len(messages)

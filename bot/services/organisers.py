@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from bot.domain.meetings import AttendanceRecord, AttendanceState, AttendanceSum
 from bot.domain.model import Person, RegistrationStatus, Series, Session, SessionStatus, clean_text
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.domain.views import AuditEntry, Feedback, SessionCounts, SuggestionPage, ThemeSuggestion
+from bot.services.links import new_token, token_hash
 from bot.services.participants import fill_freed_seats
 from bot.services.ports import ExportGrant, UnitOfWork
 
@@ -367,16 +367,12 @@ async def bind_channel(channel_id: str, service_url: str, who: Organiser, uow: U
     return series
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def create_export(number: int | None, who: Organiser, uow: UnitOfWork, now: datetime) -> str:
     """A random download token; only its hash is stored, and it expires."""
     session = await _session(uow, who, number) if number is not None else None
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     grant = ExportGrant(who.series.id, session.id if session else None, now + EXPORT_LIFETIME)
-    await uow.exports.add(_token_hash(token), grant, who.person.key.aad_object_id, now)
+    await uow.exports.add(token_hash(token), grant, who.person.key.aad_object_id, now)
     await _audit(uow, who, "export", f"session {number}" if number else who.series.slug, now)
     return token
 
@@ -389,7 +385,7 @@ class ExportData:
 
 
 async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
-    grant = await uow.exports.get(_token_hash(token)) if token else None
+    grant = await uow.exports.get(token_hash(token)) if token else None
     if grant is None or grant.expires_at <= now:
         raise errors.ExportExpired()
     series = await uow.series.get(grant.series_id)

@@ -12,6 +12,7 @@ from bot.conversation import ConversationRef
 from bot.domain.events import Event, Message
 from bot.domain.meetings import AttendanceRecord, Meeting, MeetingMode
 from bot.domain.model import Person, PersonKey, Registration, Series, Session
+from bot.domain.privacy import PersonalData, Purge
 from bot.domain.views import AuditEntry, Feedback, SessionCounts, ThemeSuggestion
 
 
@@ -230,6 +231,28 @@ class ExportRepository(Protocol):
     async def get(self, token_hash: str) -> ExportGrant | None: ...
 
 
+class PrivacyRepository(Protocol):
+    async def collect(self, person_id: int) -> PersonalData | None:
+        """Every row that names the person, with the sessions and series they concern."""
+        ...
+
+    async def add_link(self, token_hash: str, person_id: int, now: datetime, expires_at: datetime) -> None: ...
+
+    async def link(self, token_hash: str) -> tuple[int, datetime] | None:
+        """The person a download link is for, and when it expires."""
+        ...
+
+    async def anonymise(self, person_id: int, now: datetime) -> None:
+        """Name, e-mail, role, identity, chat reference, free texts, queued messages and attendance names
+        gone; the organisation, statuses and ratings kept, linked to nobody."""
+        ...
+
+    async def purge(self, cutoff: datetime, now: datetime) -> Purge:
+        """Retention: free text, attendance names and suggestions' authors of what ended before `cutoff`,
+        and people not seen since who have nothing later, are purged; expired download links deleted."""
+        ...
+
+
 class MeetingRepository(Protocol):
     async def get(self, session_id: int) -> Meeting | None: ...
 
@@ -323,6 +346,9 @@ class UnitOfWork(Protocol):
 
     @property
     def attendance(self) -> AttendanceRepository: ...
+
+    @property
+    def privacy(self) -> PrivacyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -65,10 +65,11 @@ _CLAIM = Prepared(
 # Writing from the 1:1 chat again makes an uninstalled or blocked person reachable again.
 _SEEN_SQL = (
     "INSERT INTO people (tenant_id, aad_object_id, name, email, organisation, role, teams_locale, "
-    "service_url, conversation_id, bot_id, created_at, updated_at) "
+    "service_url, conversation_id, bot_id, created_at, updated_at, last_seen_at) "
     "VALUES (:tenant_id, :aad_object_id, :name, '', '', '', :teams_locale, "
-    ":service_url, :conversation_id, :bot_id, :now, :now) "
+    ":service_url, :conversation_id, :bot_id, :now, :now, :now) "
     "ON CONFLICT (tenant_id, aad_object_id) DO UPDATE SET "
+    "last_seen_at = excluded.last_seen_at, "
     "name = COALESCE(NULLIF(excluded.name, ''), people.name), "
     "teams_locale = COALESCE(excluded.teams_locale, people.teams_locale), "
     "service_url = COALESCE(excluded.service_url, people.service_url), "
@@ -317,6 +318,7 @@ def _person(row: Row[Any]) -> Person:
         teams_locale=row.teams_locale,
         reachable=row.reachable,
         announcements_opt_out=row.announcements_opt_out,
+        erased=row.erased_at is not None,
     )
 
 
@@ -920,8 +922,9 @@ class SqlSuggestionRepository:
     async def newest(self, series_id: int, limit: int | None = None, offset: int = 0) -> list[ThemeSuggestion]:
         s, p = t.theme_suggestions, t.people
         rows = await self._conn.execute(
-            select(s.c.text, p.c.name, p.c.organisation, s.c.created_at)
-            .join(p, p.c.id == s.c.person_id)
+            # Outer: a suggestion past the retention period has no author any more.
+            select(s.c.text, func.coalesce(p.c.name, ""), func.coalesce(p.c.organisation, ""), s.c.created_at)
+            .outerjoin(p, p.c.id == s.c.person_id)
             .where(s.c.series_id == series_id)
             .order_by(s.c.id.desc())
             .limit(limit)

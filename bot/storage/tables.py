@@ -128,8 +128,13 @@ people = Table(
     Column("announcements_opt_out", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The last turn: people gone quiet for the retention period lose their contact data.
+    Column("last_seen_at", UTCDateTime, nullable=True),
+    # Erased on request or by retention: only the organisation is left, for the statistics.
+    Column("erased_at", UTCDateTime, nullable=True),
     UniqueConstraint("tenant_id", "aad_object_id", name="uq_people_identity"),
 )
+Index("ix_people_last_seen_at", people.c.last_seen_at)
 
 registrations = Table(
     "registrations",
@@ -226,6 +231,16 @@ exports = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# Download links to a person's own data ("mina uppgifter"), as the organisers' exports: a hash, expiring.
+personal_exports = Table(
+    "personal_exports",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
 # "How was it?": one answer per person and session.
 feedback = Table(
     "feedback",
@@ -247,7 +262,8 @@ theme_suggestions = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
-    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    # Empty once the retention period has passed: the theme stays, who suggested it does not.
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=True),
     Column("text", Text, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

@@ -10,6 +10,7 @@ from typing import Self
 from bot.domain.events import Event, InvitationChanged, Message, SeatsChanged
 from bot.storage.engine import Connection, Database
 from bot.storage.meetings import SqlAttendanceRepository, SqlGraphSlots, SqlMeetingRepository
+from bot.storage.privacy import SqlPrivacyRepository
 from bot.storage.repositories import (
     SeriesCache,
     SqlActivityLog,
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     meetings: SqlMeetingRepository
     graph_slots: SqlGraphSlots
     attendance: SqlAttendanceRepository
+    privacy: SqlPrivacyRepository
 
     def __init__(self, engine: Database, series_cache: SeriesCache | None = None) -> None:
         self._engine = engine
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
         self.meetings = SqlMeetingRepository(conn)
         self.graph_slots = SqlGraphSlots(conn)
         self.attendance = SqlAttendanceRepository(conn)
+        self.privacy = SqlPrivacyRepository(conn)
         return self
 
     async def __aexit__(

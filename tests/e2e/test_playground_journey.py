@@ -13,7 +13,7 @@ from tests.e2e.conftest import Demo
 pytestmark = pytest.mark.e2e
 
 
-async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo) -> None:
+async def test_register_report_absence_see_my_data_and_delete_it(page: Page, demo: Demo) -> None:
     # The Playground always says en-US: the welcome is in English until the person chooses Swedish.
     await expect(last_card(page)).to_contain_text("Welcome to Lärprojekt innovation", timeout=TIMEOUT)
     await last_card(page).get_by_role("button", name="På svenska").click()
@@ -75,3 +75,27 @@ async def test_register_report_absence_and_see_it_in_mina(page: Page, demo: Demo
     assert rows == [("absent", "Krockar med något annat: Kommunstyrelsen", 1)]
     assert person == [("Pajala kommun", "Utvecklingsstrateg", "sv", "alexw@example.com")]
     assert suggested == [("Hur når vi unga vuxna med digitala tjänster?",)]
+
+    # What is kept about me, then its erasure: one question, one answer.
+    await say(page, "mina uppgifter")
+    mine_data = last_card(page)
+    await expect(mine_data).to_contain_text("Det här är allt Lärträff sparar om dig", timeout=TIMEOUT)
+    await expect(mine_data).to_contain_text("Utvecklingsstrateg")
+    await expect(mine_data).to_contain_text("Hur når vi unga vuxna")
+    await shot(page, "6-mina-uppgifter")
+    await expect(mine_data.get_by_text("Ladda ner (Excel)")).to_be_visible()
+    await mine_data.get_by_role("button", name="Radera mina uppgifter").click()
+    question = last_card(page)
+    await expect(question).to_contain_text("Det går inte att ångra", timeout=TIMEOUT)
+    await shot(page, "7-radera")
+    await question.get_by_role("button", name="Ja, radera mina uppgifter").click()
+    await expect(last_card(page)).to_contain_text("Dina uppgifter är raderade", timeout=TIMEOUT)
+    await shot(page, "8-raderad")
+
+    with sqlite3.connect(demo.database) as db:
+        person = db.execute("SELECT name, email, role, organisation FROM people").fetchall()
+        reasons = db.execute("SELECT absence_reason FROM registrations").fetchall()
+        suggested = db.execute("SELECT text FROM theme_suggestions").fetchall()
+    assert person == [("", "", "", "Pajala kommun")]
+    assert reasons == [("",)]
+    assert suggested == []

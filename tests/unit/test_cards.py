@@ -24,6 +24,15 @@ from bot.domain.model import (
     SessionStatus,
 )
 from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.domain.privacy import (
+    AttendanceRecordView,
+    Candidate,
+    Erasure,
+    FeedbackRecord,
+    PersonalData,
+    RegistrationRecord,
+    SuggestionRecord,
+)
 from bot.domain.views import AuditEntry, SessionCounts, SuggestionPage, ThemeSuggestion
 from bot.i18n import SERIES_TIMEZONE, Catalogs
 from cards import notifications as notify
@@ -40,6 +49,13 @@ from cards.organisers import (
     session_admin_card,
     session_form_card,
     stats_card,
+)
+from cards.privacy import (
+    erase_candidates_card,
+    erase_question_card,
+    erased_card,
+    my_data_card,
+    organiser_erased_card,
 )
 from cards.sessions import (
     absence_card,
@@ -141,11 +157,41 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         errors.ProfileIncomplete(("role",)), errors.InvalidInput(), errors.NotAnOrganiser(),
         errors.NotTheOrganiserChannel(), errors.UnknownSessionNumber(7), errors.NotATeamsMeetingUrl(),
         errors.NothingToSend(), errors.LastOrganiser(), errors.ExportExpired(), errors.SessionNotPublished(3),
-        errors.MeetingsNotConfigured(), errors.SuggestionTooLong(1000),
+        errors.MeetingsNotConfigured(), errors.SuggestionTooLong(1000), errors.ParticipantNotFound(""),
+        errors.ParticipantNotFound("anna@example.org"),
     ):  # fmt: skip
         cards.append((f"error-{type(error).__name__}", error_card(t, error)))
         cards.append((f"organiser-error-{type(error).__name__}", error_card(t, error, organiser=True)))
-    return cards + _organiser_cards(t)
+    return cards + _organiser_cards(t) + _privacy_cards(t)
+
+
+def personal_data(rows: int, text: str) -> PersonalData:
+    """Someone with `rows` of everything, each free text `text`: the worst case when `text` is long."""
+    when = NOW - timedelta(days=30)
+    return PersonalData(
+        "tenant", "aad", text[:200], "a@example.org", text[:200], text[:200], "sv", "sv-SE", False, True, when, NOW,
+        tuple(RegistrationRecord(text[:200], n, text[:300], when, RegistrationStatus.ABSENT, True, text, when, when)
+              for n in range(rows)),
+        tuple(FeedbackRecord(n, text[:300], 4, text, when) for n in range(rows)),
+        tuple(SuggestionRecord(text[:200], text, when) for _ in range(rows)),
+        tuple(AttendanceRecordView(n, text[:300], when, 61, text[:200], "a@example.org") for n in range(rows)),
+        (text[:200],),
+    )  # fmt: skip
+
+
+def _privacy_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
+    person = Person(7, PersonKey("t", "a"), "Åsa Öberg", "asa@example.org", "Pajala kommun", "Strateg")
+    url = "https://lartraff.example.se/my-data/" + "x" * 43
+    return [
+        ("my-data", my_data_card(t, personal_data(3, "Krockar med [annat](https://evil.example)"), url, NOW, url)),
+        ("my-data-empty", my_data_card(t, personal_data(0, ""), url, NOW, url)),
+        ("my-data-worst", my_data_card(t, personal_data(500, "x" * 4000), url, NOW, url)),
+        ("erase-question", erase_question_card(t)),
+        ("erased", erased_card(t, Erasure(2, 3))),
+        ("erased-nothing", erased_card(t, Erasure(0, 0))),
+        ("org-erase-candidates", erase_candidates_card(t, [Candidate(person, 3), Candidate(replace(person, id=8), 0)])),
+        ("org-erased", organiser_erased_card(t, Erasure(1, 2))),
+    ]
 
 
 def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -276,4 +322,13 @@ def test_a_full_page_of_the_longest_suggestions_fits_in_a_teams_message(language
     longest = ThemeSuggestion("ö" * MAX_SUGGESTION, "Å" * 120, "Ä" * 120, NOW)
     page = SuggestionPage(1000, 1, 100, (longest,) * SUGGESTIONS_PAGE)
     card = suggestions_card(CATALOGS.translator(language), page)
+    assert len(json.dumps(card, ensure_ascii=False).encode()) < 28_000
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_my_data_fits_in_a_teams_message_whatever_was_typed(language: Language) -> None:
+    """Hundreds of rows of the longest texts, in ö (two bytes in the UTF-8 the bot sends)."""
+    t = CATALOGS.translator(language)
+    url = "https://lartraff.example.se/my-data/" + "x" * 43
+    card = my_data_card(t, personal_data(500, "ö" * 4000), url, NOW, url)
     assert len(json.dumps(card, ensure_ascii=False).encode()) < 28_000
