@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain.model import Series, SessionStanding
+from bot.domain.events import MessageKind
+from bot.domain.model import RegistrationStatus, Series, SessionStanding
 from bot.i18n import Translator
 from cards import verbs
 from cards.elements import Card, Element, card, choice_input, execute, heading, plain, text, text_input
@@ -23,6 +24,46 @@ def _header(t: Translator, title: str, standing: SessionStanding) -> list[Elemen
 
 def _actions(t: Translator, standing: SessionStanding, now: datetime) -> list[Element]:
     return [*standing_actions(t, standing, now, details=True), execute(t.gettext("My registrations"), verbs.MINE)]
+
+
+def summary(t: Translator, kind: MessageKind, standing: SessionStanding, *, days: int = 0, sender: str = "") -> str:
+    """One line of plain text for the chat list, the notification and screen readers: what the card says."""
+    session = standing.session
+    name = t.gettext("Session {number}").format(number=session.number)
+    when = t.moment(session.starts_at)
+    registration = standing.registration
+    match kind:
+        case MessageKind.CONFIRMATION if registration and registration.status is RegistrationStatus.WAITLISTED:
+            return t.gettext("You are on the waiting list for {session}, {when}").format(session=name, when=when)
+        case MessageKind.CONFIRMATION:
+            return t.gettext("You are registered for {session}, {when}").format(session=name, when=when)
+        case MessageKind.PROMOTED:
+            return t.gettext("You have got a seat at {session}, {when}").format(session=name, when=when)
+        case MessageKind.REMINDER if days <= 1:
+            return t.gettext("Reminder: {session} tomorrow, {time}").format(
+                session=name, time=t.time(session.starts_at)
+            )
+        case MessageKind.REMINDER:
+            return t.ngettext(
+                "Reminder: {session} in {n} day, {when}", "Reminder: {session} in {n} days, {when}", days
+            ).format(session=name, n=days, when=when)
+        case MessageKind.JOIN_LINK:
+            return t.gettext("The meeting link for {session} is here").format(session=name)
+        case MessageKind.SESSION_CHANGED:
+            return t.gettext("{session} has changed: now {when}").format(session=name, when=when)
+        case MessageKind.SESSION_CANCELLED:
+            return t.gettext("{session} is cancelled").format(session=name)
+        case MessageKind.ANNOUNCEMENT:
+            return t.gettext("New session: {session}, {when}").format(session=name, when=when)
+        case MessageKind.ORGANISER_MESSAGE:
+            return t.gettext("Message from {sender} about {session}").format(
+                sender=sender or t.gettext("the organisers"), session=name
+            )
+        case MessageKind.FEEDBACK:
+            return t.gettext("How was {session}?").format(session=name)
+        case MessageKind.DECLINED:
+            return t.gettext("You declined {session} in your calendar: noted as can't come").format(session=name)
+    return session_title(t, session)
 
 
 def confirmation_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
@@ -108,6 +149,19 @@ def feedback_thanks(t: Translator) -> Card:
     )
 
 
+def digest_summary(t: Translator, absences: int, suggestions: int, undelivered: int) -> str:
+    parts = []
+    if undelivered:
+        message = t.ngettext("{n} message not delivered", "{n} messages not delivered", undelivered)
+        parts.append(message.format(n=undelivered))
+    if absences:
+        parts.append(t.ngettext("{n} new absence", "{n} new absences", absences).format(n=absences))
+    if suggestions:
+        message = t.ngettext("{n} new theme suggestion", "{n} new theme suggestions", suggestions)
+        parts.append(message.format(n=suggestions))
+    return t.gettext("Lärträff: {news}").format(news=", ".join(parts) or t.gettext("nothing new"))
+
+
 def digest_message(
     t: Translator, lines: Sequence[tuple[int, str, str, str]], suggestions: int = 0, undelivered: int = 0
 ) -> Card:
@@ -149,6 +203,10 @@ def declined_message(t: Translator, standing: SessionStanding, now: datetime) ->
                        "list. Changed your mind? Register again while there are seats."))
     )  # fmt: skip
     return card(body, _actions(t, standing, now))
+
+
+def meeting_problem_summary(t: Translator, number: int) -> str:
+    return t.gettext("The Teams meeting of session {number} needs you").format(number=number)
 
 
 def meeting_problem_message(t: Translator, number: int, problem: str, details: dict[str, object]) -> Card:

@@ -48,6 +48,7 @@ class MessageKind(StrEnum):
     DIGEST = "digest"
     DECLINED = "declined"
     MEETING_PROBLEM = "meeting_problem"
+    CARD_REFRESH = "card_refresh"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,29 @@ class Confirmation(_ToPerson):
     @property
     def key(self) -> str:
         return f"confirmation:{self.session}:{self.person}:{self.at.isoformat()}"
+
+
+@dataclass(frozen=True)
+class CardRefresh(_ToPerson):
+    """The person's place changed: the cards about the session already in their chat are brought up to date
+    in place. Queued by a change with no message of its own (can't come, withdrawn, after-talk), and after a
+    message that tells the news (`sent`: that one, which needs no update)."""
+
+    kind: ClassVar[MessageKind] = MessageKind.CARD_REFRESH
+    at: datetime
+    sent: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"cards:{self.session}:{self.person}:{self.at.isoformat()}:{self.sent}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"until": self.at.isoformat(), "sent": self.sent}
+
+    @staticmethod
+    def read(payload: Mapping[str, Any]) -> tuple[datetime, str]:
+        """(cards sent until this moment are brought up to date, the activity id of one that needs not)"""
+        return datetime.fromisoformat(str(payload["until"])), str(payload.get("sent", ""))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain import errors
-from bot.domain.events import Confirmation, Event, Promotion, SeatsChanged
+from bot.domain.events import CardRefresh, Confirmation, Event, Promotion, SeatsChanged
 
 
 class Language(StrEnum):
@@ -209,18 +209,22 @@ class Registration:
             return moved
         return moved.with_events(Promotion(self.person_id, self.session_id, registration=self.id, at=now))
 
+    def _cards_refreshed(self, now: datetime) -> Registration:
+        return self.with_events(CardRefresh(self.person_id, self.session_id, at=now))
+
     def withdrawn(self, now: datetime) -> Registration:
         if self.status is RegistrationStatus.WITHDRAWN:
             raise errors.NotRegistered()
-        return self._moved_to(RegistrationStatus.WITHDRAWN, now, waitlisted_at=None)
+        return self._moved_to(RegistrationStatus.WITHDRAWN, now, waitlisted_at=None)._cards_refreshed(now)
 
     def absent(self, reason: str, now: datetime) -> Registration:
         if self.status is RegistrationStatus.WITHDRAWN:
             raise errors.NotRegistered()
-        return self._moved_to(RegistrationStatus.ABSENT, now, absence_reason=reason, waitlisted_at=None)
+        moved = self._moved_to(RegistrationStatus.ABSENT, now, absence_reason=reason, waitlisted_at=None)
+        return moved._cards_refreshed(now)
 
-    def with_after_talk(self, after_talk: bool) -> Registration:
-        return dataclasses.replace(self, after_talk=after_talk)
+    def with_after_talk(self, after_talk: bool, now: datetime) -> Registration:
+        return dataclasses.replace(self, after_talk=after_talk)._cards_refreshed(now)
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,7 @@ def decide_registration(
     if existing is not None and existing.is_active:
         if existing.after_talk == after_talk or not session.has_after_talk:
             return RegistrationDecision(existing, changed=False)
-        return RegistrationDecision(existing.with_after_talk(after_talk), changed=True)
+        return RegistrationDecision(existing.with_after_talk(after_talk, now), changed=True)
     session.check_open_for_registration(now)
     seats = session.seats_left(registered_count)
     status = RegistrationStatus.WAITLISTED if seats == 0 else RegistrationStatus.REGISTERED

@@ -16,15 +16,16 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.conversation import ConversationRef
+from bot.domain.events import CardRefresh, MessageKind
 from bot.domain.model import Language
 from bot.i18n import Catalogs
 from bot.jobs import rendering as notifications
 from bot.jobs.loop import run_batches
-from bot.services.ports import Clock, OutboxItem, UnitOfWorkFactory
+from bot.services.ports import Clock, OutboxItem, UnitOfWork, UnitOfWorkFactory
 from bot.teams.limits import TEAMS_RETRIES, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,31 @@ class SendOutcome(Protocol):
     @property
     def retry_after(self) -> float | None: ...
 
+    @property
+    def activity_id(self) -> str | None: ...
+
 
 class Sender(Protocol):
     async def send(
-        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+        self,
+        to: ConversationRef,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        summary: str = "",
     ) -> SendOutcome:
         """Sends within Teams' limits, once; `ready` is asked just before the request goes, and when it
-        says False the request does not go."""
+        says False the request does not go. `summary` is the message's line in the chat list."""
+        ...
+
+    async def update(
+        self,
+        to: ConversationRef,
+        activity_id: str,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> SendOutcome:
+        """Replaces the card of an earlier message, once; `ready` as for `send`."""
         ...
 
 
@@ -124,6 +143,67 @@ class DeliveryWorker:
     async def run(self, stop: asyncio.Event) -> None:
         await run_batches(self.run_once, self._wake, stop, self._settings.idle_poll, "outbox delivery")
 
+    async def _keep(self, item: OutboxItem, activity_id: str | None, uow: UnitOfWork, now: datetime) -> None:
+        """A message about a session, sent: kept to be updated in place, and the person's earlier cards about
+        the session brought up to date (this one tells the news; they may not)."""
+        if activity_id is None or item.person_id is None or item.session_id is None:
+            return
+        if MessageKind(item.kind) not in notifications.TRACKED:
+            return
+        earlier = await uow.chat_cards.sent_until(item.person_id, item.session_id, now)
+        await uow.chat_cards.add(item.person_id, item.session_id, activity_id, item.kind, item.payload, now)
+        if earlier:
+            await uow.record(now, CardRefresh(item.person_id, item.session_id, at=now, sent=activity_id))
+
+    async def _update(self, item: OutboxItem, updates: notifications.Updates) -> None:
+        """Earlier messages brought up to date, one request each; a message deleted from the chat (404) is
+        forgotten; anything worth another try sends the whole row back to the queue (an update is idempotent)."""
+        ready: Callable[[], Awaitable[bool]] | None = self._ready(item)
+        gone: list[int] = []
+        outcome: tuple[str, int, float | None] | None = None  # what stopped the row: (state, status, retry_after)
+        for card_id, activity_id, card in updates.cards:
+            result = await self._sender.update(updates.to, activity_id, card, ready)
+            ready = None
+            if result.status == -1:
+                return
+            if 200 <= result.status < 300:
+                continue
+            if result.status == 404:
+                gone.append(card_id)
+            elif result.status in self._policy.unreachable:
+                outcome = ("unreachable", result.status, None)
+                break
+            elif result.status in self._policy.retryable:
+                outcome = ("retry", result.status, result.retry_after)
+                break
+            else:
+                log.info("a card could not be updated: HTTP %s", result.status)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            for card_id in gone:
+                await uow.chat_cards.forget(card_id)
+            if outcome is None:
+                await uow.outbox.sent(item.id, now)
+            elif outcome[0] == "unreachable":
+                await uow.outbox.failed(item.id, f"HTTP {outcome[1]}: unreachable", now)
+                await uow.people.set_unreachable(updates.person, now)
+            elif item.attempts + 1 < self._settings.max_attempts:
+                delay = self._policy.delay(item.attempts, outcome[2], self._jitter)
+                await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {outcome[1]}")
+            else:
+                await uow.outbox.failed(item.id, f"HTTP {outcome[1]}", now)
+            await uow.commit()
+
+    def _ready(self, item: OutboxItem) -> Callable[[], Awaitable[bool]]:
+        async def ready() -> bool:
+            """Marks the row as in flight; False when its claim ran out meanwhile and another worker took it."""
+            async with self._uow_factory() as uow:
+                ours = await uow.outbox.sending(item.id, self._clock.now() + self._settings.lease)
+                await uow.commit()
+            return ours
+
+        return ready
+
     async def _deliver(self, item: OutboxItem) -> None:
         async with self._uow_factory() as uow:
             rendered = await notifications.render(item, uow, self._clock.now(), self._catalogs, self._default_language)
@@ -132,15 +212,11 @@ class DeliveryWorker:
                 await uow.outbox.failed(item.id, f"skipped: {rendered.reason}", self._clock.now())
                 await uow.commit()
             return
+        if isinstance(rendered, notifications.Updates):
+            await self._update(item, rendered)
+            return
 
-        async def ready() -> bool:
-            """Marks the row as in flight; False when its claim ran out meanwhile and another worker took it."""
-            async with self._uow_factory() as uow:
-                ours = await uow.outbox.sending(item.id, self._clock.now() + self._settings.lease)
-                await uow.commit()
-            return ours
-
-        result = await self._sender.send(rendered.to, rendered.card, ready)
+        result = await self._sender.send(rendered.to, rendered.card, self._ready(item), summary=rendered.summary)
         if result.status == -1:  # not ours any more: nothing was sent
             return
         now = self._clock.now()
@@ -148,6 +224,7 @@ class DeliveryWorker:
         async with self._uow_factory() as uow:
             if 200 <= result.status < 300:
                 await uow.outbox.sent(item.id, now)
+                await self._keep(item, result.activity_id, uow, now)
             elif result.status in policy.unreachable:
                 await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
                 if rendered.person is not None:

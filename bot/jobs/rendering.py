@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.conversation import ConversationRef
-from bot.domain.events import Cancellation, Digest, MessageKind, OrganiserNote, Reminder, series_in
+from bot.domain.events import Cancellation, CardRefresh, Digest, MessageKind, OrganiserNote, Reminder, series_in
 from bot.domain.model import Language, Person, PersonKey, RegistrationStatus, Series, SessionStanding, SessionStatus
 from bot.i18n import Catalogs, Translator
 from bot.services.participants import standing_of
-from bot.services.ports import OutboxItem, UnitOfWork
+from bot.services.ports import ChatCard, OutboxItem, UnitOfWork
 from cards import notifications as cards
 
 
@@ -21,6 +21,17 @@ class Rendered:
     to: ConversationRef
     card: dict[str, Any]
     person: PersonKey | None  # whose 1:1 chat, so that a 403 can mark them unreachable
+    summary: str  # the line the chat list, the notification and a screen reader show
+
+
+@dataclass(frozen=True)
+class Updates:
+    """Earlier messages to bring up to date in place: (chat card id, Teams activity id, card) each; none
+    left to update is done, not failed."""
+
+    to: ConversationRef
+    cards: tuple[tuple[int, str, dict[str, Any]], ...]
+    person: PersonKey
 
 
 @dataclass(frozen=True)
@@ -125,11 +136,35 @@ _TO_PEOPLE: dict[MessageKind, Callable[[_About], dict[str, Any] | Skip]] = {
     MessageKind.DECLINED: _declined,
     MessageKind.ORGANISER_MESSAGE: _organiser_message,
 }
+# Messages kept up to date in the chat after they are sent: all to a person about a session but the
+# "how was it?" form, which would lose what is being typed into it.
+TRACKED = frozenset(_TO_PEOPLE) - {MessageKind.FEEDBACK}
+
+
+def _again(card: ChatCard, a: _About) -> dict[str, Any]:
+    """A card sent earlier, drawn again with the state of the moment. A card its kind would no longer send
+    (a confirmation after withdrawing, say) shows the person's place and the buttons that fit it."""
+    session = a.standing.session
+    if session.status is SessionStatus.CANCELLED:
+        return cards.cancelled_message(a.t, a.standing, session.cancel_reason)
+    kind = MessageKind(card.kind)
+    item = OutboxItem(0, "", card.kind, a.person.id, session.id, card.payload, 0)
+    drawn = _TO_PEOPLE[kind](_About(item, a.person, a.series, a.standing, a.t, a.now)) if kind in TRACKED else None
+    if drawn is None or isinstance(drawn, Skip) or (kind in _FOR_SEATS and not a.registered):
+        return cards.confirmation_message(a.t, a.standing, a.now)
+    return drawn
+
+
+async def _refresh(about: _About, to: ConversationRef, uow: UnitOfWork) -> Updates:
+    until, sent = CardRefresh.read(about.item.payload)
+    earlier = await uow.chat_cards.sent_until(about.person.id, about.standing.session.id, until)
+    cards_ = tuple((c.id, c.activity_id, _again(c, about)) for c in earlier if c.activity_id != sent)
+    return Updates(to, cards_, about.person.key)
 
 
 async def render(
     item: OutboxItem, uow: UnitOfWork, now: datetime, catalogs: Catalogs, default_language: Language
-) -> Rendered | Skip:
+) -> Rendered | Updates | Skip:
     try:
         kind = MessageKind(item.kind)
     except ValueError:
@@ -151,17 +186,22 @@ async def render(
     series = await uow.series.get(session.series_id)
     if series is None:
         return Skip("series gone")
-    if kind is not MessageKind.SESSION_CANCELLED and session.status is not SessionStatus.PUBLISHED:
+    updates = kind is MessageKind.CARD_REFRESH
+    if kind is not MessageKind.SESSION_CANCELLED and not updates and session.status is not SessionStatus.PUBLISHED:
         return Skip("session no longer published")
     t = catalogs.translator(person.effective_language(series.language or default_language))
     standing = await standing_of(person, session, uow)
     about = _About(item, person, series, standing, t, now)
+    if updates:
+        return await _refresh(about, to, uow)
     if kind in _FOR_SEATS and not about.registered:
         return _NO_LONGER_REGISTERED
     card = _TO_PEOPLE[kind](about)
     if isinstance(card, Skip):
         return card
-    return Rendered(to, card, person.key)
+    days = Reminder.days_in(item.payload) if kind is MessageKind.REMINDER else 0
+    sender = OrganiserNote.read(item.payload)[0] if kind is MessageKind.ORGANISER_MESSAGE else ""
+    return Rendered(to, card, person.key, cards.summary(t, kind, standing, days=days, sender=sender))
 
 
 async def _organisers_channel(item: OutboxItem, uow: UnitOfWork) -> tuple[Series, ConversationRef] | Skip:
@@ -177,13 +217,10 @@ async def _meeting_problem(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs
     if isinstance(found, Skip):
         return found
     series, to = found
-    card = cards.meeting_problem_message(
-        catalogs.translator(series.language),
-        int(item.payload.get("number", 0)),
-        str(item.payload.get("problem", "")),
-        dict(item.payload),
-    )
-    return Rendered(to, card, None)
+    t = catalogs.translator(series.language)
+    number = int(item.payload.get("number", 0))
+    card = cards.meeting_problem_message(t, number, str(item.payload.get("problem", "")), dict(item.payload))
+    return Rendered(to, card, None, cards.meeting_problem_summary(t, number))
 
 
 async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Rendered | Skip:
@@ -192,8 +229,9 @@ async def _digest(item: OutboxItem, uow: UnitOfWork, catalogs: Catalogs) -> Rend
         return found
     series, to = found
     lines, suggestions, undelivered = Digest.read(item.payload)
-    card = cards.digest_message(catalogs.translator(series.language), lines, suggestions, undelivered)
-    return Rendered(to, card, None)
+    t = catalogs.translator(series.language)
+    card = cards.digest_message(t, lines, suggestions, undelivered)
+    return Rendered(to, card, None, cards.digest_summary(t, len(lines), suggestions, undelivered))
 
 
 # Messages to a series' organisers' channel.

@@ -30,6 +30,16 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class ChatCard:
+    """One of our messages about a session in a person's chat, as it was sent."""
+
+    id: int
+    activity_id: str
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ExportGrant:
     series_id: int
     session_id: int | None
@@ -231,6 +241,20 @@ class ExportRepository(Protocol):
     async def get(self, token_hash: str) -> ExportGrant | None: ...
 
 
+class ChatCardRepository(Protocol):
+    async def add(
+        self, person_id: int, session_id: int, activity_id: str, kind: str, payload: dict[str, Any], now: datetime
+    ) -> None: ...
+
+    async def sent_until(self, person_id: int, session_id: int, until: datetime) -> list[ChatCard]:
+        """The person's cards about the session sent until `until`, newest first."""
+        ...
+
+    async def forget(self, card_id: int) -> None:
+        """The message is gone from the chat (Teams answered 404)."""
+        ...
+
+
 class PrivacyRepository(Protocol):
     async def collect(self, person_id: int) -> PersonalData | None:
         """Every row that names the person, with the sessions and series they concern."""
@@ -349,6 +373,9 @@ class UnitOfWork(Protocol):
 
     @property
     def privacy(self) -> PrivacyRepository: ...
+
+    @property
+    def chat_cards(self) -> ChatCardRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

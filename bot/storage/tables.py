@@ -231,6 +231,23 @@ exports = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
+# Our messages about a session in a person's 1:1 chat, by Teams' activity id: when the person's place changes
+# they are updated in place (what Teams offers every client, phones included), so none tells an old story.
+chat_cards = Table(
+    "chat_cards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("activity_id", String(200), nullable=False),
+    # As the outbox row that sent it: the card is rendered again from these, with the state of the moment.
+    Column("kind", String(50), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    UniqueConstraint("person_id", "activity_id", name="uq_chat_cards_person_activity"),
+)
+Index("ix_chat_cards_person_id_session_id", chat_cards.c.person_id, chat_cards.c.session_id)
+
 # Download links to a person's own data ("mina uppgifter"), as the organisers' exports: a hash, expiring.
 personal_exports = Table(
     "personal_exports",

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.domain.events import Event, InvitationChanged, Message, SeatsChanged
+from bot.storage.chat_cards import SqlChatCardRepository
 from bot.storage.engine import Connection, Database
 from bot.storage.meetings import SqlAttendanceRepository, SqlGraphSlots, SqlMeetingRepository
 from bot.storage.privacy import SqlPrivacyRepository
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
     graph_slots: SqlGraphSlots
     attendance: SqlAttendanceRepository
     privacy: SqlPrivacyRepository
+    chat_cards: SqlChatCardRepository
 
     def __init__(self, engine: Database, series_cache: SeriesCache | None = None) -> None:
         self._engine = engine
@@ -70,6 +72,7 @@ class SqlUnitOfWork:
         self.graph_slots = SqlGraphSlots(conn)
         self.attendance = SqlAttendanceRepository(conn)
         self.privacy = SqlPrivacyRepository(conn)
+        self.chat_cards = SqlChatCardRepository(conn)
         return self
 
     async def __aexit__(

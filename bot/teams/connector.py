@@ -38,6 +38,16 @@ LOOKUP_SECONDS = 3.0  # how long a member look-up is tried again: a turn waits f
 class SendResult:
     status: int  # the HTTP status; 0 when Teams could not be reached at all
     retry_after: float | None = None
+    activity_id: str | None = None  # the new message's id, to update it later
+
+
+def _activity_id(content: bytes) -> str | None:
+    try:
+        answer = orjson.loads(content) if content else None
+    except orjson.JSONDecodeError:
+        return None
+    value = answer.get("id") if isinstance(answer, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -121,19 +131,51 @@ class BotConnector:
             return SendResult(0), b""
 
     async def send(
-        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+        self,
+        to: ConversationRef,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        summary: str = "",
     ) -> SendResult:
-        """A new message in a conversation (proactive), tried once; `ready` as for `_request`."""
+        """A new message in a conversation (proactive), tried once; `ready` as for `_request`. `summary` is
+        what the chat list and the notification show instead of "Sent a card"."""
         activity: dict[str, Any] = {
             "type": "message",
             "conversation": {"id": to.conversation_id},
             "attachments": [{"contentType": CARD, "content": card}],
         }
+        if summary:
+            activity["summary"] = summary
         if to.bot_id:
             activity["from"] = {"id": to.bot_id}
         url = f"{_conversation_url(to.service_url, to.conversation_id)}/activities"
         body = orjson.dumps(activity)
-        result, _ = await self._request("POST", url, to.conversation_id, to.tenant_id, body, ready=ready)
+        result, content = await self._request("POST", url, to.conversation_id, to.tenant_id, body, ready=ready)
+        if 200 <= result.status < 300:
+            return SendResult(result.status, result.retry_after, _activity_id(content))
+        return result
+
+    async def update(
+        self,
+        to: ConversationRef,
+        activity_id: str,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> SendResult:
+        """Replaces the card of one of our earlier messages, tried once (the outbox tries again)."""
+        activity: dict[str, Any] = {
+            "type": "message",
+            "id": activity_id,
+            "conversation": {"id": to.conversation_id},
+            "attachments": [{"contentType": CARD, "content": card}],
+        }
+        if to.bot_id:
+            activity["from"] = {"id": to.bot_id}
+        url = f"{_conversation_url(to.service_url, to.conversation_id)}/activities/{quote(activity_id, safe='')}"
+        result, _ = await self._request(
+            "PUT", url, to.conversation_id, to.tenant_id, orjson.dumps(activity), ready=ready
+        )
         return result
 
     async def reply(self, incoming: Mapping[str, Any], card: dict[str, Any]) -> SendResult:
@@ -157,6 +199,25 @@ class BotConnector:
         )
         if not 200 <= result.status < 300:
             log.warning("reply not accepted by the Bot Connector: HTTP %s", result.status)
+        return result
+
+    async def update_in_place(self, incoming: Mapping[str, Any], card: dict[str, Any]) -> SendResult:
+        """Replaces the card an Action.Submit came from (the message `replyToId` names) with `card`: a phone
+        sees the card change as a desktop does with Action.Execute, and no new message tells an old story."""
+        conversation = dict(incoming["conversation"])
+        message_id = str(incoming.get("replyToId") or "")
+        activity = {
+            "type": "message",
+            "id": message_id,
+            "conversation": conversation,
+            "from": incoming.get("recipient"),
+            "attachments": [{"contentType": CARD, "content": card}],
+        }
+        base = _conversation_url(incoming["serviceUrl"], conversation["id"])
+        url = f"{base}/activities/{quote(message_id, safe='')}"
+        result, _ = await self._request(
+            "PUT", url, str(conversation["id"]), tenant_of(incoming), orjson.dumps(activity), seconds=REPLY_SECONDS
+        )
         return result
 
     async def _member(self, incoming: Mapping[str, Any], teams_id: str) -> dict[str, Any] | None:

@@ -239,8 +239,15 @@ class MessagesEndpoint:
             # A card action without its action, or an invoke of a feature the app does not declare (the
             # manifest has no message extensions, tabs or sign-in): nothing a 5xx would let Teams retry.
             return _problem(HTTPStatus.BAD_REQUEST, "not an invoke this bot answers")
-        if reply.card is not None:
-            await self._connector.reply(activity, reply.card)
+        if reply.card is None:
+            return web.Response(status=HTTPStatus.OK)
+        if turn.kind is TurnKind.CARD_ACTION and activity.get("replyToId"):
+            # A phone's Action.Submit: the clicked card changes in place, as Action.Execute's does.
+            updated = await self._connector.update_in_place(activity, reply.card)
+            if 200 <= updated.status < 300:
+                return web.Response(status=HTTPStatus.OK)
+            log.info("the clicked card could not be updated (HTTP %s): answered below it", updated.status)
+        await self._connector.reply(activity, reply.card)
         return web.Response(status=HTTPStatus.OK)
 
     async def _authenticated(self, activity: Mapping[str, Any], header: str) -> bool:

@@ -136,6 +136,7 @@ class FakeConnector(LocalServer):
     release: asyncio.Event = field(default_factory=asyncio.Event)
     arrived: list[str] = field(default_factory=list)  # conversations proactive messages arrived for, in order
     proactive: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (time, conversation, activity)
+    gone: set[str] = field(default_factory=set)  # activity ids of messages deleted from the chat: PUT gets 404
 
     async def start(self) -> None:
         app = web.Application()
@@ -146,8 +147,12 @@ class FakeConnector(LocalServer):
         await self.serve(app)
 
     async def _send(self, request: web.Request) -> web.Response:
+        if request.method == "PUT" and request.match_info["reply_to"] in self.gone:
+            return web.json_response({"error": {"code": "ActivityNotFound"}}, status=404)
         body = await request.json()
         body["_conversation"] = request.match_info["conversation"]
+        body["_method"] = request.method  # PUT: a message updated in place
+        body["_target"] = request.match_info["reply_to"]
         self.received.append(body)
         return web.json_response({"id": f"sent-{len(self.received)}"})
 

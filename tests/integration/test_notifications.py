@@ -251,7 +251,12 @@ class _StallingSender:
         self.stalled = asyncio.Event()
 
     async def send(
-        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+        self,
+        to: ConversationRef,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        summary: str = "",
     ) -> SendResult:
         if self._left <= 0:
             assert ready is not None
@@ -261,7 +266,16 @@ class _StallingSender:
                 self.stalled.set()
             await asyncio.Event().wait()
         self._left -= 1
-        return await self._inner.send(to, card, ready)
+        return await self._inner.send(to, card, ready, summary=summary)
+
+    async def update(
+        self,
+        to: ConversationRef,
+        activity_id: str,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> SendResult:
+        return await self._inner.update(to, activity_id, card, ready)
 
 
 @pytest.mark.parametrize(("batch", "concurrency", "delivered", "in_flight"), [(8, 8, 5, 3), (8, 2, 3, 2)])
@@ -344,12 +358,26 @@ class _SlowFirst:
         self._first = True
 
     async def send(
-        self, to: ConversationRef, card: dict[str, Any], ready: Callable[[], Awaitable[bool]] | None = None
+        self,
+        to: ConversationRef,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+        *,
+        summary: str = "",
     ) -> SendResult:
         if self._first:
             self._first = False
             await asyncio.sleep(0.2)
-        return await self._inner.send(to, card, ready)
+        return await self._inner.send(to, card, ready, summary=summary)
+
+    async def update(
+        self,
+        to: ConversationRef,
+        activity_id: str,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> SendResult:
+        return await self._inner.update(to, activity_id, card, ready)
 
 
 async def test_one_channels_messages_arrive_in_the_order_they_were_queued(

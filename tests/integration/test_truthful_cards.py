@@ -1,0 +1,132 @@
+"""Cards already in a person's chat tell the truth after any change, on every client: our earlier messages
+about a session are updated in place through the outbox, and a phone's Action.Submit changes the card it
+came from. Over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.jobs.delivery import DeliveryWorker
+from bot.storage import tables
+from bot.storage.engine import Database
+from cards import verbs
+from tests.conftest import FakeClock
+from tests.integration.harness import MEGAN, BotClient, User, all_text, numbered_user, session_ids
+
+
+def _chat(user: User) -> str:
+    return f"personal-{user.id}"
+
+
+async def _drain(worker: DeliveryWorker) -> None:
+    while await worker.run_once():
+        pass
+
+
+def _updates(bot: BotClient, user: User) -> list[dict[str, Any]]:
+    """The messages in the person's chat the bot updated in place, in order."""
+    return [m for m in bot.connector.received if m["_method"] == "PUT" and m["_conversation"] == _chat(user)]
+
+
+def _card(message: dict[str, Any]) -> dict[str, Any]:
+    card: dict[str, Any] = message["attachments"][0]["content"]
+    return card
+
+
+async def _register(bot: BotClient, user: User, session: int) -> dict[str, Any]:
+    data = {"session": session, verbs.ORGANISATION: "Piteå kommun", verbs.ROLE: "Chef"}
+    return await bot.click(verbs.REGISTER, data, user)
+
+
+async def test_the_confirmation_in_the_chat_follows_can_t_come_and_withdrawing(
+    bot: BotClient, engine: Database, worker: DeliveryWorker, clock: FakeClock
+) -> None:
+    ids = await session_ids(engine)
+    await _register(bot, MEGAN, ids[1])
+    await _drain(worker)
+    ((_, conversation, confirmation),) = bot.connector.proactive
+    assert conversation == _chat(MEGAN)
+    assert confirmation["summary"].startswith("Du är anmäld till Lärträff 1")
+
+    clock.current += timedelta(minutes=5)
+    await bot.click(verbs.ABSENCE, {"session": ids[1], verbs.CAUSE: "travel"}, MEGAN)
+    await _drain(worker)
+    (updated,) = _updates(bot, MEGAN)
+    assert updated["_target"] == "sent-1", "the confirmation itself, by its activity id"
+    text = all_text(_card(updated))
+    assert "Du har meddelat förhinder. Anledning: Resa" in text
+    assert "✅ Du är anmäld" not in text
+    assert "Anmäl mig" in text, "the button that fits: come after all"
+
+    clock.current += timedelta(minutes=5)
+    await bot.click(verbs.REGISTER, {"session": ids[1]}, MEGAN)  # back again: a new confirmation
+    await _drain(worker)
+    clock.current += timedelta(minutes=5)
+    await bot.click(verbs.WITHDRAW, {"session": ids[1]}, MEGAN)
+    await _drain(worker)
+    assert len(bot.connector.proactive) == 2
+    last_two = [m["_target"] for m in _updates(bot, MEGAN)[-2:]]
+    assert sorted(last_two) == ["sent-1", "sent-2"], "both confirmations now say she is not registered"
+    assert all("Du är inte anmäld" in all_text(_card(m)) for m in _updates(bot, MEGAN)[-2:])
+
+
+async def test_a_promotion_updates_the_queue_card(bot: BotClient, engine: Database, worker: DeliveryWorker) -> None:
+    ids = await session_ids(engine)
+    async with engine.begin() as conn:
+        await conn.execute(update(tables.sessions).where(tables.sessions.c.id == ids[1]).values(capacity=1))
+    first = numbered_user(1)
+    await _register(bot, first, ids[1])
+    await _register(bot, MEGAN, ids[1])
+    await _drain(worker)
+    queue_card = bot.connector.proactive_cards(_chat(MEGAN))[-1]
+    assert "Du står i kö" in all_text(queue_card)
+
+    await bot.click(verbs.WITHDRAW, {"session": ids[1]}, first)
+    await _drain(worker)
+    promoted = bot.connector.proactive_cards(_chat(MEGAN))[-1]
+    assert "En plats blev ledig" in all_text(promoted)
+    (updated,) = _updates(bot, MEGAN)
+    text = all_text(_card(updated))
+    assert "Du står i kö" not in text
+    assert "✅ Du är anmäld" in text
+
+
+async def test_a_message_deleted_from_the_chat_is_forgotten(
+    bot: BotClient, engine: Database, worker: DeliveryWorker
+) -> None:
+    ids = await session_ids(engine)
+    await _register(bot, MEGAN, ids[1])
+    await _drain(worker)
+    async with engine.begin() as conn:
+        await conn.execute(update(tables.chat_cards).values(activity_id="deleted-by-the-person"))
+    bot.connector.gone.add("deleted-by-the-person")
+    await bot.click(verbs.WITHDRAW, {"session": ids[1]}, MEGAN)
+    await _drain(worker)
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(tables.chat_cards))).all() == []
+        statuses = (await conn.execute(select(tables.outbox.c.kind, tables.outbox.c.status))).all()
+    assert ("card_refresh", "sent") in statuses
+
+
+async def test_a_phone_s_submit_changes_the_card_it_came_from(bot: BotClient, engine: Database) -> None:
+    ids = await session_ids(engine)
+    before = len(bot.connector.received)
+    status, _ = await bot.post(bot.activities.submit(verbs.DETAILS, {"session": ids[1]}, MEGAN))
+    assert status == 200
+    (answer,) = bot.connector.received[before:]
+    assert answer["_method"] == "PUT"
+    assert answer["_target"] == "1795891653192", "the message the card was in"
+    assert "Klas Danerlöv" in all_text(_card(answer))
+
+
+async def test_a_submit_whose_card_cannot_be_updated_is_answered_below_it(bot: BotClient, engine: Database) -> None:
+    ids = await session_ids(engine)
+    bot.connector.gone.add("1795891653192")
+    before = len(bot.connector.received)
+    status, _ = await bot.post(bot.activities.submit(verbs.DETAILS, {"session": ids[1]}, MEGAN))
+    assert status == 200
+    (answer,) = [m for m in bot.connector.received[before:] if m["_method"] == "POST"]
+    assert "Klas Danerlöv" in all_text(_card(answer))
