@@ -38,6 +38,9 @@ class Failure:
     kind: str | None = None  # only for requests of this kind (as in `requests`); any when None
     # The request is carried out, then its answer lost: as when the bot's process dies while Graph answers.
     after_handling: bool = False
+    # Only for requests whose body holds this text (an event's subject, say): sessions are synced side by side,
+    # in no fixed order, so a failure meant for one must not befall another.
+    body_holds: str | None = None
 
 
 @dataclass
@@ -125,7 +128,10 @@ class FakeGraph(LocalServer):
                 await self.hold_patches.wait()
             if self.down:
                 return _error(503, "ServiceUnavailable")
-            failure = next((f for f in self.failures if f.kind in (None, kind)), None)
+            body = await request.text() if request.can_read_body else ""
+            failure = next(
+                (f for f in self.failures if f.kind in (None, kind) and (f.body_holds or "") in body), None
+            )
             if failure is not None:
                 self.failures.remove(failure)
                 if failure.after_handling:

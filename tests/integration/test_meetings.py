@@ -193,9 +193,12 @@ async def test_a_create_whose_answer_was_lost_still_invites_those_who_registered
     """Graph made the event but its answer never arrived (the process died, the network dropped it); the
     retry with the same transactionId answers with the first event, whose invitees are those of then."""
     await _register(bot, MEGAN, 1, engine)
-    graph.failures = [Failure(503, kind="events", after_handling=True), Failure(503, kind="events")]
-    await _sync(reconciler)
     first = await _session(engine, 1)
+    graph.failures = [
+        Failure(503, kind="events", after_handling=True, body_holds=first.title),
+        Failure(503, kind="events", body_holds=first.title),
+    ]
+    await _sync(reconciler)
     assert graph.invitees(_event_for(graph, first.title)) == [_email(MEGAN)], "made, answer lost"
     await _register(bot, ALEX, 1, engine)  # while the reconciler waits to try again
     clock.current += timedelta(hours=1)
