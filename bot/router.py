@@ -33,7 +33,7 @@ from cards.organisers import organiser_help_card
 log = logging.getLogger(__name__)
 
 MEMBER_LOOKUP_SECONDS = 3.0
-WELCOME = "welcome"
+WELCOME = verbs.WELCOME
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,11 @@ ROUTES: dict[str, Route] = {
     WELCOME: _r(NoPayload, p.show_welcome),
     verbs.SESSIONS: _r(p.PagePayload, p.show_sessions),
     verbs.DETAILS: _r(p.SessionPayload, p.show_details),
+    verbs.STATUS: _r(p.SessionPayload, p.show_status),
     verbs.REGISTER: Route(p.RegisterPayload.parse, p.register, locks_session=attrgetter("session")),
     verbs.ABSENCE_FORM: _r(p.SessionPayload, p.show_absence_form),
     verbs.ABSENCE: _r(p.AbsencePayload, p.report_absence),
+    verbs.WITHDRAW_ASK: _r(p.SessionPayload, p.ask_withdraw),
     verbs.WITHDRAW: _r(p.SessionPayload, p.withdraw),
     verbs.MINE: _r(NoPayload, p.show_mine),
     verbs.HELP: _r(NoPayload, p.show_help),

@@ -9,7 +9,7 @@ from bot.domain import errors
 from bot.domain.model import Series, SessionStanding
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, execute, heading, language_switch, text
+from cards.elements import Card, Element, card, execute, heading, kept_current, language_switch, text
 from cards.sessions import session_summary
 
 
@@ -26,7 +26,7 @@ def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[Se
         text(t.gettext("Here you can see the coming sessions, register with one click and tell us if you can't come."))
     )
     for standing in standings[:2]:
-        body.append(session_summary(t, standing, now))
+        body.append(session_summary(t, standing, now, verbs.VIEW_WELCOME))
     body.append(
         text(
             t.gettext("The themes are shaped by those who take part: press “Suggest a theme” or write “suggest”."),
@@ -47,7 +47,7 @@ def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[Se
         execute(t.gettext("Help"), verbs.HELP),
         language_switch(t.language.value),
     ]
-    return card(body, actions)
+    return kept_current(card(body, actions), verbs.WELCOME)
 
 
 def help_card(t: Translator, *, unknown: str = "") -> Card:

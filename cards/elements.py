@@ -19,6 +19,15 @@ def card(body: list[Element], actions: list[Element] | None = None) -> Card:
     return result
 
 
+def kept_current(result: Card, verb: str, data: dict[str, Any] | None = None) -> Card:
+    """Universal Actions' refresh: when the card comes into view, Teams asks for it again (`verb`, a view
+    that changes nothing) and shows the answer. Without `userIds` Teams does it for everyone in a chat of up
+    to 60, which a 1:1 chat is; clients that can't (some phones) keep what they have, which the outbox
+    updates in place for our messages."""
+    result["refresh"] = {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **(data or {})}}}
+    return result
+
+
 def text(value: str, **style: Any) -> Element:
     return {"type": "TextBlock", "text": value, "wrap": True, **style}
 

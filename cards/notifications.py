@@ -23,7 +23,8 @@ def _header(t: Translator, title: str, standing: SessionStanding) -> list[Elemen
 
 
 def _actions(t: Translator, standing: SessionStanding, now: datetime) -> list[Element]:
-    return [*standing_actions(t, standing, now, details=True), execute(t.gettext("My registrations"), verbs.MINE)]
+    actions = standing_actions(t, standing, now, details=True, view=verbs.VIEW_MESSAGE)
+    return [*actions, execute(t.gettext("My registrations"), verbs.MINE)]
 
 
 def summary(t: Translator, kind: MessageKind, standing: SessionStanding, *, days: int = 0, sender: str = "") -> str:
@@ -115,7 +116,7 @@ def announcement_message(t: Translator, series: Series, standing: SessionStandin
         text(t.gettext("You get this because you have taken part in the series. Write “unsubscribe” to stop."),
              isSubtle=True, size="Small")
     )  # fmt: skip
-    return card(body, standing_actions(t, standing, now, details=True))
+    return card(body, standing_actions(t, standing, now, details=True, view=verbs.VIEW_MESSAGE))
 
 
 def organiser_message(t: Translator, standing: SessionStanding, sender: str, message: str, now: datetime) -> Card:

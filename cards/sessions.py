@@ -18,6 +18,7 @@ from cards.elements import (
     execute,
     facts,
     heading,
+    kept_current,
     language_switch,
     plain,
     text,
@@ -48,11 +49,12 @@ def status_line(t: Translator, standing: SessionStanding) -> Element:
     if registration is None or registration.status is RegistrationStatus.WITHDRAWN:
         return text(t.gettext("You are not registered."), isSubtle=True, spacing="Small")
     if registration.status is RegistrationStatus.REGISTERED:
-        message = (
-            t.gettext("✅ You are registered, after-talk included.")
-            if registration.after_talk
-            else t.gettext("✅ You are registered.")
-        )
+        if not standing.session.has_after_talk:
+            message = t.gettext("✅ You are registered.")
+        elif registration.after_talk:
+            message = t.gettext("✅ You are registered, after-talk included.")
+        else:
+            message = t.gettext("✅ You are registered, without the after-talk.")
         return text(message, color="Good", weight="Bolder", spacing="Small")
     if registration.status is RegistrationStatus.WAITLISTED:
         message = t.gettext("⏳ You are on the waiting list, place {position}.").format(
@@ -88,19 +90,36 @@ def _after_talk_title(t: Translator, session: Session) -> str:
     )
 
 
-def standing_actions(t: Translator, standing: SessionStanding, now: datetime, *, details: bool) -> list[Element]:
-    """The buttons that fit where the person stands; registering needs one click."""
+def standing_actions(
+    t: Translator, standing: SessionStanding, now: datetime, *, details: bool, view: str = verbs.VIEW_DETAILS
+) -> list[Element]:
+    """The buttons that fit where the person stands; registering needs one click. `view`: the card they are
+    on (verbs.VIEWS), which the answer to a change is."""
     session = standing.session
     registration = standing.registration
-    data = {"session": session.id}
+    data: dict[str, object] = {"session": session.id}
+    if view:
+        data[verbs.VIEW] = view
     actions: list[Element] = []
     if details:
-        actions.append(execute(t.gettext("Details"), verbs.DETAILS, data))
+        actions.append(execute(t.gettext("Details"), verbs.DETAILS, {"session": session.id}))
     active = registration is not None and registration.is_active
     if not active and session.registration_open(now):
         full = standing.seats_left == 0
-        title = t.gettext("Join the waiting list") if full else t.gettext("Register")
+        again = registration is not None and registration.status is RegistrationStatus.WITHDRAWN
+        title = (
+            t.gettext("Join the waiting list")
+            if full
+            else t.gettext("Register again")
+            if again
+            else t.gettext("Register")
+        )
         actions.append(execute(title, verbs.REGISTER, data, style="positive"))
+    if registration is not None and active and now < session.starts_at and session.has_after_talk:
+        # The after-talk is the person's choice at any time before the session; the seat stays.
+        wanted = not registration.after_talk
+        title = t.gettext("Stay for the after-talk") if wanted else t.gettext("Skip the after-talk")
+        actions.append(execute(title, verbs.REGISTER, {**data, verbs.AFTER_TALK: wanted}))
     if active and now < session.ends_at:
         actions.append(execute(t.gettext("Can't come"), verbs.ABSENCE_FORM, data))
         assert registration is not None
@@ -109,8 +128,38 @@ def standing_actions(t: Translator, standing: SessionStanding, now: datetime, *,
             if registration.status is RegistrationStatus.WAITLISTED
             else t.gettext("Withdraw")
         )
-        actions.append(execute(leave, verbs.WITHDRAW, data, style="destructive"))
+        actions.append(execute(leave, verbs.WITHDRAW_ASK, data, style="destructive"))
     return actions
+
+
+def withdraw_question_card(t: Translator, standing: SessionStanding, view: str = verbs.VIEW_DETAILS) -> Card:
+    """Withdrawing gives the seat away, and is not the same as "can't come": asked once, with both."""
+    session = standing.session
+    registration = standing.registration
+    queued = registration is not None and registration.status is RegistrationStatus.WAITLISTED
+    data: dict[str, object] = {"session": session.id, verbs.VIEW: view}
+    question = (
+        t.gettext("Leave the waiting list for session {number}?")
+        if queued
+        else t.gettext("Withdraw from session {number}?")
+    )
+    body: list[Element] = [
+        heading(question.format(number=session.number), size="Medium"),
+        text(session_title(t, session), weight="Bolder"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
+        text(
+            t.gettext(
+                "Withdrawing removes your registration, and your seat goes to the next in the queue. If you "
+                "just can't come this time, choose “Can't come” instead: the organisers then see why."
+            )
+        ),
+    ]
+    actions = [
+        execute(t.gettext("Yes, withdraw"), verbs.WITHDRAW, data, style="destructive"),
+        execute(t.gettext("Can't come"), verbs.ABSENCE_FORM, data),
+        execute(t.gettext("No, keep my place"), verbs.DETAILS, {"session": session.id}),
+    ]
+    return card(body, actions)
 
 
 def _after_talk_toggle(t: Translator, standing: SessionStanding, now: datetime) -> list[Element]:
@@ -120,10 +169,13 @@ def _after_talk_toggle(t: Translator, standing: SessionStanding, now: datetime) 
         return []
     if registration is not None and registration.is_active:
         return []
-    return [toggle(verbs.after_talk_input(session.id), _after_talk_title(t, session), True)]
+    # Off unless the person ticks it: staying on is their choice, never made for them.
+    return [toggle(verbs.after_talk_input(session.id), _after_talk_title(t, session), False)]
 
 
-def session_summary(t: Translator, standing: SessionStanding, now: datetime) -> Element:
+def session_summary(
+    t: Translator, standing: SessionStanding, now: datetime, view: str = verbs.VIEW_SESSIONS
+) -> Element:
     session = standing.session
     lines: list[Element] = [
         text(session_title(t, session), weight="Bolder", size="Medium"),
@@ -133,7 +185,7 @@ def session_summary(t: Translator, standing: SessionStanding, now: datetime) -> 
     lines.append(text(details, isSubtle=True, spacing="None", size="Small"))
     lines.append(status_line(t, standing))
     lines.extend(_after_talk_toggle(t, standing, now))
-    lines.append(action_set(standing_actions(t, standing, now, details=True)))
+    lines.append(action_set(standing_actions(t, standing, now, details=True, view=view)))
     return container(lines, separator=True, spacing="Medium")
 
 
@@ -151,7 +203,7 @@ def sessions_card(t: Translator, standings: Sequence[SessionStanding], now: date
     actions = page_buttons(t, page, pages, verbs.SESSIONS, next_title=t.gettext("More sessions"))
     actions.append(execute(t.gettext("My registrations"), verbs.MINE))
     actions.append(language_switch(t.language.value))
-    return card(body, actions)
+    return kept_current(card(body, actions), verbs.SESSIONS, {"page": page})
 
 
 def details_card(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
@@ -197,7 +249,7 @@ def details_card(t: Translator, series: Series, standing: SessionStanding, now: 
     body.extend(_after_talk_toggle(t, standing, now))
     actions = standing_actions(t, standing, now, details=False)
     actions.append(execute(t.gettext("All sessions"), verbs.SESSIONS))
-    return card(body, actions)
+    return kept_current(card(body, actions), verbs.DETAILS, {"session": session.id})
 
 
 def _after_talk_fact(t: Translator, session: Session) -> str:
@@ -215,7 +267,13 @@ def _place_text(t: Translator, session: Session) -> str:
 
 
 def profile_card(
-    t: Translator, series: Series, session: Session, person: Person, after_talk: bool, problem: str = ""
+    t: Translator,
+    series: Series,
+    session: Session,
+    person: Person,
+    after_talk: bool,
+    problem: str = "",
+    view: str = verbs.VIEW_DETAILS,
 ) -> Card:
     """First registration: who are you? Asked once and remembered."""
     choices = [(name, name) for name in series.organisations] + [(t.gettext("Other"), verbs.OTHER_ORGANISATION)]
@@ -259,7 +317,7 @@ def profile_card(
     if session.has_after_talk:
         body.append(toggle(verbs.AFTER_TALK, _after_talk_title(t, session), after_talk))
     actions = [
-        execute(t.gettext("Register"), verbs.REGISTER, {"session": session.id}, style="positive"),
+        execute(t.gettext("Register"), verbs.REGISTER, {"session": session.id, verbs.VIEW: view}, style="positive"),
         execute(t.gettext("Cancel"), verbs.SESSIONS),
     ]
     return card(body, actions)
@@ -275,7 +333,7 @@ def cause_choices(t: Translator) -> list[tuple[str, str]]:
     return [(labels[cause], cause) for cause in verbs.CAUSES]
 
 
-def absence_card(t: Translator, standing: SessionStanding) -> Card:
+def absence_card(t: Translator, standing: SessionStanding, view: str = verbs.VIEW_DETAILS) -> Card:
     session = standing.session
     body: list[Element] = [
         heading(t.gettext("Can't come?"), size="Medium"),
@@ -298,7 +356,7 @@ def absence_card(t: Translator, standing: SessionStanding) -> Card:
         ),
     ]
     actions = [
-        execute(t.gettext("Send"), verbs.ABSENCE, {"session": session.id}, style="destructive"),
+        execute(t.gettext("Send"), verbs.ABSENCE, {"session": session.id, verbs.VIEW: view}, style="destructive"),
         execute(t.gettext("Back"), verbs.DETAILS, {"session": session.id}),
     ]
     return card(body, actions)
@@ -329,7 +387,7 @@ def confirmation_card(t: Translator, series: Series, standing: SessionStanding, 
     actions = standing_actions(t, standing, now, details=False)
     actions.append(execute(t.gettext("All sessions"), verbs.SESSIONS))
     actions.append(execute(t.gettext("My registrations"), verbs.MINE))
-    return card(body, actions)
+    return kept_current(card(body, actions), verbs.STATUS, {"session": session.id})
 
 
 def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime) -> Card:
@@ -344,9 +402,10 @@ def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime
                     text(session_title(t, session), weight="Bolder"),
                     text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
                     status_line(t, standing),
-                    action_set(standing_actions(t, standing, now, details=True)),
+                    action_set(standing_actions(t, standing, now, details=True, view=verbs.VIEW_MINE)),
                 ],
                 separator=True,
             )
         )
-    return card(body, [execute(t.gettext("All sessions"), verbs.SESSIONS), language_switch(t.language.value)])
+    actions = [execute(t.gettext("All sessions"), verbs.SESSIONS), language_switch(t.language.value)]
+    return kept_current(card(body, actions), verbs.MINE)

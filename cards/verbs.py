@@ -2,11 +2,14 @@
 
 from typing import Final
 
+WELCOME: Final = "welcome"
 SESSIONS: Final = "sessions"
 DETAILS: Final = "session.details"
+STATUS: Final = "session.status"  # one session's place in short: what a card about it is refreshed with
 REGISTER: Final = "register"
 ABSENCE_FORM: Final = "absence.form"
 ABSENCE: Final = "absence.report"
+WITHDRAW_ASK: Final = "withdraw.ask"  # the question first: withdrawing gives the seat away
 WITHDRAW: Final = "withdraw"
 MINE: Final = "mine"
 LANGUAGE: Final = "language"
@@ -26,6 +29,16 @@ CAUSE: Final = "cause"  # why someone can't come, as a choice: clash, travel, ot
 CAUSES: Final = ("clash", "travel", "other")
 
 OTHER_ORGANISATION: Final = "__other__"
+
+# The card a participant's button is on, carried in its data: registering, "can't come" and withdrawing
+# answer with that card brought up to date, not with a second confirmation beside the one in the chat.
+VIEW: Final = "view"
+VIEW_DETAILS: Final = ""
+VIEW_SESSIONS: Final = "sessions"
+VIEW_MINE: Final = "mine"
+VIEW_WELCOME: Final = "welcome"
+VIEW_MESSAGE: Final = "message"
+VIEWS: Final = (VIEW_DETAILS, VIEW_SESSIONS, VIEW_MINE, VIEW_WELCOME, VIEW_MESSAGE)
 
 
 def after_talk_input(session_id: int) -> str:

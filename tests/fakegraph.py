@@ -129,9 +129,7 @@ class FakeGraph(LocalServer):
             if self.down:
                 return _error(503, "ServiceUnavailable")
             body = await request.text() if request.can_read_body else ""
-            failure = next(
-                (f for f in self.failures if f.kind in (None, kind) and (f.body_holds or "") in body), None
-            )
+            failure = next((f for f in self.failures if f.kind in (None, kind) and (f.body_holds or "") in body), None)
             if failure is not None:
                 self.failures.remove(failure)
                 if failure.after_handling:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
-from bot.domain.model import Language
+from bot.domain.model import Language, Series, SessionStanding
 from bot.i18n import Translator
 from bot.services import participants as svc
 from cards import verbs
@@ -24,6 +24,7 @@ from cards.sessions import (
     mine_card,
     profile_card,
     sessions_card,
+    withdraw_question_card,
 )
 from cards.suggestions import suggestion_form, suggestion_thanks
 
@@ -34,6 +35,7 @@ class PagePayload(Payload):
 
 class SessionPayload(Payload):
     session: int = Field(ge=1, le=2**31 - 1)
+    view: Literal["", "sessions", "mine", "welcome", "message"] = ""  # verbs.VIEWS: the card clicked in
 
 
 class RegisterPayload(SessionPayload):
@@ -53,7 +55,7 @@ class RegisterPayload(SessionPayload):
         specific = self.extra_toggles.get(verbs.after_talk_input(self.session))
         if specific is not None:
             return specific
-        return True if self.after_talk is None else self.after_talk
+        return bool(self.after_talk)  # off unless chosen
 
     def chosen_organisation(self) -> str | None:
         if self.organisation == verbs.OTHER_ORGANISATION:
@@ -91,6 +93,11 @@ async def show_details(ctx: Context, payload: SessionPayload) -> Card:
     return details_card(ctx.t, series, standing, ctx.now)
 
 
+async def show_status(ctx: Context, payload: SessionPayload) -> Card:
+    series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
+    return confirmation_card(ctx.t, series, standing, ctx.now)
+
+
 async def register(ctx: Context, payload: RegisterPayload) -> Card:
     organisation = payload.chosen_organisation()
     command = svc.Register(
@@ -102,30 +109,55 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
         series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
         problem_text = error_message(ctx.t, problem)
         raise Refused(
-            profile_card(ctx.t, series, standing.session, ctx.person, payload.wants_after_talk(), problem=problem_text)
+            profile_card(
+                ctx.t, series, standing.session, ctx.person, payload.wants_after_talk(), problem_text, payload.view
+            )
         ) from problem
     if isinstance(outcome, svc.ProfileNeeded):
-        return profile_card(ctx.t, outcome.series, outcome.session, outcome.person, outcome.after_talk)
-    return confirmation_card(ctx.t, outcome.series, outcome.standing, ctx.now)
+        return profile_card(
+            ctx.t, outcome.series, outcome.session, outcome.person, outcome.after_talk, view=payload.view
+        )
+    return await _answer(ctx, payload.view, outcome.series, outcome.standing)
+
+
+async def _answer(ctx: Context, view: str, series: Series, standing: SessionStanding) -> Card:
+    """The card the person clicked in, brought up to date: the one confirmation in the chat is the message
+    the outbox sends, not a second card beside it."""
+    if view == verbs.VIEW_SESSIONS:
+        return await show_sessions(ctx, PagePayload())
+    if view == verbs.VIEW_MINE:
+        return await show_mine(ctx, NoPayload())
+    if view == verbs.VIEW_WELCOME:
+        return await show_welcome(ctx, NoPayload())
+    if view == verbs.VIEW_MESSAGE:
+        return confirmation_card(ctx.t, series, standing, ctx.now)
+    return details_card(ctx.t, series, standing, ctx.now)
 
 
 async def show_absence_form(ctx: Context, payload: SessionPayload) -> Card:
     _, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
     if standing.registration is None or not standing.registration.is_active:
         raise errors.NotRegistered()
-    return absence_card(ctx.t, standing)
+    return absence_card(ctx.t, standing, payload.view)
 
 
 async def report_absence(ctx: Context, payload: AbsencePayload) -> Card:
     series, standing = await svc.report_absence(
         svc.ReportAbsence(ctx.person.id, payload.session, payload.stated(ctx.t)), ctx.person, ctx.uow, ctx.now
     )
-    return confirmation_card(ctx.t, series, standing, ctx.now)
+    return await _answer(ctx, payload.view, series, standing)
+
+
+async def ask_withdraw(ctx: Context, payload: SessionPayload) -> Card:
+    _, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
+    if standing.registration is None or not standing.registration.is_active:
+        raise errors.NotRegistered()
+    return withdraw_question_card(ctx.t, standing, payload.view)
 
 
 async def withdraw(ctx: Context, payload: SessionPayload) -> Card:
     series, standing = await svc.withdraw(svc.Withdraw(ctx.person.id, payload.session), ctx.person, ctx.uow, ctx.now)
-    return confirmation_card(ctx.t, series, standing, ctx.now)
+    return await _answer(ctx, payload.view, series, standing)
 
 
 async def show_mine(ctx: Context, _: NoPayload) -> Card:

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.e2e.chat import TIMEOUT, last_card, say, shot
+from tests.e2e.chat import TIMEOUT, card_saying, last_card, say, shot
 from tests.e2e.conftest import Demo
 
 pytestmark = pytest.mark.e2e
@@ -35,29 +35,51 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await form.get_by_label("Din roll").fill("Utvecklingsstrateg")
     await shot(page, "2-profil")
     await form.get_by_role("button", name="Anmäl mig").click()
-    confirmed = last_card(page)
-    await expect(confirmed).to_contain_text("Du är anmäld, även till eftersnacket", timeout=TIMEOUT)
-    # The confirmation that stays in the chat arrives as a message of its own, through the outbox.
-    await expect(page.locator(".ac-adaptiveCard").filter(has_text="Din anmälan")).to_be_visible(timeout=TIMEOUT)
+    # One confirmation: the message the outbox sends; the card clicked in just shows the new place.
+    confirmation = card_saying(page, "Din anmälan")
+    await expect(confirmation).to_contain_text("Du är anmäld, utan eftersnacket", timeout=TIMEOUT)
+    await expect(page.locator(".ac-adaptiveCard").filter(has_text="Din anmälan")).to_have_count(1)
     await shot(page, "3-anmald")
 
-    await confirmed.get_by_role("button", name="Meddela förhinder").click()
-    absence = last_card(page)
-    await expect(absence).to_contain_text("Varför kan du inte komma?", timeout=TIMEOUT)
-    await expect(absence).to_contain_text("Skriv inget om din hälsa")  # the choices invite no health data
-    await shot(page, "3b-forhinder")
-    await absence.get_by_label("Något mer som arrangörerna behöver veta? (frivilligt)").fill("Kommunstyrelsen")
-    await absence.get_by_role("button", name="Skicka").click()
-    await expect(last_card(page)).to_contain_text(
+    # The after-talk is the person's choice, changed from "mina" with the seat kept.
+    await say(page, "mina")
+    await expect(last_card(page)).to_contain_text("Mina anmälningar", timeout=TIMEOUT)
+    # That very card, by its place in the chat: it changes in place with each click below.
+    mine = page.locator(".ac-adaptiveCard").nth(await page.locator(".ac-adaptiveCard").count() - 1)
+    await mine.get_by_role("button", name="Stanna på eftersnacket").click()
+    await expect(mine).to_contain_text("Du är anmäld, även till eftersnacket", timeout=TIMEOUT)
+    # ...and the confirmation above follows, updated in place.
+    await expect(confirmation).to_contain_text("Du är anmäld, även till eftersnacket", timeout=TIMEOUT)
+    await shot(page, "4-eftersnack")
+
+    await mine.get_by_role("button", name="Meddela förhinder").click()
+    await expect(mine).to_contain_text("Varför kan du inte komma?", timeout=TIMEOUT)
+    await expect(mine).to_contain_text("Skriv inget om din hälsa")  # the choices invite no health data
+    await shot(page, "5-forhinder")
+    await mine.get_by_label("Något mer som arrangörerna behöver veta? (frivilligt)").fill("Kommunstyrelsen")
+    await mine.get_by_role("button", name="Skicka").click()
+    await expect(mine).to_contain_text(
         "Du har meddelat förhinder. Anledning: Krockar med något annat: Kommunstyrelsen", timeout=TIMEOUT
     )
+    # The earlier confirmation no longer says "registered": it says what is true, with the button that fits.
+    await expect(confirmation).to_contain_text("Du har meddelat förhinder", timeout=TIMEOUT)
+    await expect(confirmation.get_by_role("button", name="Anmäl mig")).to_be_visible()
+    await shot(page, "6-bekraftelsen-uppdaterad")
 
-    await say(page, "mina")
-    mine = last_card(page)
-    await expect(mine).to_contain_text("Mina anmälningar", timeout=TIMEOUT)
-    await expect(mine).to_contain_text("Lärträff 1")
-    await expect(mine).to_contain_text("Krockar med något annat: Kommunstyrelsen")
-    await shot(page, "4-mina")
+    with sqlite3.connect(demo.database) as db:
+        rows = db.execute("SELECT status, absence_reason, after_talk FROM registrations").fetchall()
+    assert rows == [("absent", "Krockar med något annat: Kommunstyrelsen", 1)]
+
+    # Withdrawing asks once, then offers the way back.
+    await mine.get_by_role("button", name="Anmäl mig").click()
+    await expect(mine).to_contain_text("Du är anmäld", timeout=TIMEOUT)
+    await mine.get_by_role("button", name="Avanmäl mig").click()
+    await expect(mine).to_contain_text("Avanmäla dig från lärträff 1?", timeout=TIMEOUT)
+    await shot(page, "7-avanmal-fraga")
+    await mine.get_by_role("button", name="Ja, avanmäl mig").click()
+    await expect(confirmation).to_contain_text("Du är inte anmäld", timeout=TIMEOUT)
+    await expect(confirmation.get_by_role("button", name="Anmäl mig igen")).to_be_visible()
+    await shot(page, "8-avanmald")
 
     # "Lärträffarnas teman och innehåll medskapas av de som deltar": a theme for a coming session.
     await say(page, "förslag")
@@ -66,13 +88,13 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await suggestion.get_by_label("Ditt förslag").fill("Hur når vi unga vuxna med digitala tjänster?")
     await suggestion.get_by_role("button", name="Skicka förslaget").click()
     await expect(last_card(page)).to_contain_text("Tack! Ditt förslag har gått till arrangörerna.", timeout=TIMEOUT)
-    await shot(page, "5-forslag")
+    await shot(page, "9-forslag")
 
     with sqlite3.connect(demo.database) as db:
-        rows = db.execute("SELECT status, absence_reason, after_talk FROM registrations").fetchall()
+        rows = db.execute("SELECT status, after_talk FROM registrations").fetchall()
         person = db.execute("SELECT organisation, role, language, email FROM people").fetchall()
         suggested = db.execute("SELECT text FROM theme_suggestions").fetchall()
-    assert rows == [("absent", "Krockar med något annat: Kommunstyrelsen", 1)]
+    assert rows == [("withdrawn", 0)]
     assert person == [("Pajala kommun", "Utvecklingsstrateg", "sv", "alexw@example.com")]
     assert suggested == [("Hur når vi unga vuxna med digitala tjänster?",)]
 
@@ -82,15 +104,15 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await expect(mine_data).to_contain_text("Det här är allt Lärträff sparar om dig", timeout=TIMEOUT)
     await expect(mine_data).to_contain_text("Utvecklingsstrateg")
     await expect(mine_data).to_contain_text("Hur når vi unga vuxna")
-    await shot(page, "6-mina-uppgifter")
+    await shot(page, "10-mina-uppgifter")
     await expect(mine_data.get_by_text("Ladda ner (Excel)")).to_be_visible()
     await mine_data.get_by_role("button", name="Radera mina uppgifter").click()
     question = last_card(page)
     await expect(question).to_contain_text("Det går inte att ångra", timeout=TIMEOUT)
-    await shot(page, "7-radera")
+    await shot(page, "11-radera")
     await question.get_by_role("button", name="Ja, radera mina uppgifter").click()
     await expect(last_card(page)).to_contain_text("Dina uppgifter är raderade", timeout=TIMEOUT)
-    await shot(page, "8-raderad")
+    await shot(page, "12-raderad")
 
     with sqlite3.connect(demo.database) as db:
         person = db.execute("SELECT name, email, role, organisation FROM people").fetchall()

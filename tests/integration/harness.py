@@ -257,6 +257,17 @@ class BotClient:
     async def click(self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX) -> dict[str, Any]:
         return await self._invoke(self.activities.invoke(verb, data, user))
 
+    async def submit(self, verb: str, data: dict[str, Any] | None = None, user: User = ALEX) -> dict[str, Any]:
+        """As Teams on a phone: the button's Action.Submit fallback arrives as a message, and the bot changes
+        the card it came from in place."""
+        before = len(self.connector.received)
+        status, _ = await self.post(self.activities.submit(verb, data, user))
+        assert status == 200
+        assert len(self.connector.received) == before + 1, "expected exactly one answer"
+        answer = self.connector.received[-1]
+        assert (answer["_method"], answer["_target"]) == ("PUT", "1795891653192"), "the card it came from"
+        return self.connector.last_card()
+
     async def _invoke(self, activity: dict[str, Any]) -> dict[str, Any]:
         status, body = await self.post(activity)
         assert status == 200, body

@@ -121,6 +121,13 @@ async def test_every_kind_of_message_arrives_in_the_persons_language(
     assert "5 · Bra!" in seen_by_organisers
     assert "Megan" not in seen_by_organisers, "answers are anonymous"
 
+    # Every message says in a line what it is, for the chat list, the notification and screen readers.
+    summaries = [activity.get("summary", "") for _, _, activity in bot.connector.proactive]
+    assert all(summaries), summaries
+    assert "Du är anmäld till Lärträff 1, " in summaries[0]
+    assert any(s.startswith("Lärträff: 1 nytt förhinder") for s in summaries), summaries
+    assert any(s.startswith("Hur var Lärträff 1?") for s in summaries), summaries
+
 
 async def test_promotion_change_cancellation_and_announcement(
     bot: BotClient, engine: Database, worker: DeliveryWorker

@@ -57,9 +57,8 @@ async def _register(bot: BotClient, user: User, number: int, engine: Database) -
         session_id = (
             await conn.execute(select(tables.sessions.c.id).where(tables.sessions.c.number == number))
         ).scalar_one()
-    card = await bot.click(
-        verbs.REGISTER, {"session": session_id, verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Strateg"}, user
-    )
+    profile = {verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Strateg", verbs.AFTER_TALK: True}
+    card = await bot.click(verbs.REGISTER, {"session": session_id, **profile}, user)
     return all_text(card)
 
 

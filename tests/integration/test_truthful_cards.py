@@ -4,9 +4,11 @@ came from. Over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.jobs.delivery import DeliveryWorker
@@ -15,6 +17,8 @@ from bot.storage.engine import Database
 from cards import verbs
 from tests.conftest import FakeClock
 from tests.integration.harness import MEGAN, BotClient, User, all_text, numbered_user, session_ids
+
+Press = Callable[[str, dict[str, Any] | None, User], Awaitable[dict[str, Any]]]
 
 
 def _chat(user: User) -> str:
@@ -130,3 +134,98 @@ async def test_a_submit_whose_card_cannot_be_updated_is_answered_below_it(bot: B
     assert status == 200
     (answer,) = [m for m in bot.connector.received[before:] if m["_method"] == "POST"]
     assert "Klas Danerlöv" in all_text(_card(answer))
+
+
+@pytest.fixture(params=["execute", "submit"])
+def press(request: pytest.FixtureRequest, bot: BotClient) -> Press:
+    """A button pressed on a desktop (Action.Execute, answered with the new card) or on a phone (the
+    Action.Submit fallback as a message, answered by changing the card in place)."""
+    return bot.click if request.param == "execute" else bot.submit
+
+
+async def test_every_participant_button_works_on_desktop_and_phone(
+    bot: BotClient, engine: Database, press: Press, worker: DeliveryWorker
+) -> None:
+    ids = await session_ids(engine)
+    one = {"session": ids[1]}
+    assert "Kommande lärträffar" in all_text(await press(verbs.SESSIONS, {}, MEGAN))
+    assert "Klas Danerlöv" in all_text(await press(verbs.DETAILS, one, MEGAN))
+    form = await press(verbs.REGISTER, {**one, verbs.VIEW: verbs.VIEW_SESSIONS}, MEGAN)
+    assert "Första gången berättar du var du arbetar" in all_text(form)
+    profile = {verbs.ORGANISATION: "Piteå kommun", verbs.ROLE: "Chef", verbs.VIEW: verbs.VIEW_SESSIONS}
+    listed = await press(verbs.REGISTER, {**one, **profile}, MEGAN)
+    assert "Kommande lärträffar" in all_text(listed), "the list clicked in, brought up to date"
+    assert "✅ Du är anmäld, utan eftersnacket." in all_text(listed), "the after-talk is off unless chosen"
+
+    staying = await press(verbs.REGISTER, {**one, verbs.AFTER_TALK: True, verbs.VIEW: verbs.VIEW_MINE}, MEGAN)
+    assert "Mina anmälningar" in all_text(staying)
+    assert "✅ Du är anmäld, även till eftersnacket." in all_text(staying)
+
+    absence_form = await press(verbs.ABSENCE_FORM, {**one, verbs.VIEW: verbs.VIEW_MINE}, MEGAN)
+    assert "Skriv inget om din hälsa" in all_text(absence_form)
+    absent = await press(verbs.ABSENCE, {**one, verbs.CAUSE: "clash", verbs.VIEW: verbs.VIEW_MINE}, MEGAN)
+    assert "Du har meddelat förhinder. Anledning: Krockar med något annat" in all_text(absent)
+    back = await press(verbs.REGISTER, one, MEGAN)
+    assert "✅ Du är anmäld" in all_text(back)
+
+    question = await press(verbs.WITHDRAW_ASK, one, MEGAN)
+    assert "Avanmäla dig från lärträff 1?" in all_text(question)
+    assert "Meddela förhinder" in all_text(question), "the difference, explained where it is chosen"
+    gone = await press(verbs.WITHDRAW, one, MEGAN)
+    assert "Du är inte anmäld" in all_text(gone)
+    assert "Anmäl mig igen" in all_text(gone)
+
+    assert "Mina anmälningar" in all_text(await press(verbs.MINE, {}, MEGAN))
+    assert "Det här kan jag" in all_text(await press(verbs.HELP, {}, MEGAN))
+    assert "Welcome to" in all_text(await press(verbs.LANGUAGE, {"language": "en"}, MEGAN))
+    assert "Välkommen till" in all_text(await press(verbs.LANGUAGE, {"language": "sv"}, MEGAN))
+    assert "Tack!" in all_text(await press(verbs.SUGGEST, {verbs.TEXT: "Öppna data"}, MEGAN))
+    assert "Det här är allt Lärträff sparar om dig" in all_text(await press(verbs.MY_DATA, {}, MEGAN))
+    assert "Radera mina uppgifter?" in all_text(await press(verbs.ERASE_ASK, {}, MEGAN))
+
+    async with engine.connect() as conn:
+        r = tables.registrations
+        row = (await conn.execute(select(r.c.status, r.c.after_talk).where(r.c.session_id == ids[1]))).one()
+    assert tuple(row) == ("withdrawn", False)
+
+
+async def test_the_after_talk_changes_with_the_seat_kept_in_a_full_session(
+    bot: BotClient, engine: Database, worker: DeliveryWorker
+) -> None:
+    ids = await session_ids(engine)
+    async with engine.begin() as conn:
+        await conn.execute(update(tables.sessions).where(tables.sessions.c.id == ids[1]).values(capacity=1))
+    await _register(bot, MEGAN, ids[1])
+    assert "⏳" in all_text(await _register(bot, numbered_user(2), ids[1]))
+    mine = await bot.click(verbs.MINE, {}, MEGAN)
+    stay = next(a for a in mine["body"][1]["items"][-1]["actions"] if a["title"] == "Stanna på eftersnacket")
+    changed = await bot.click(stay["verb"], stay["data"], MEGAN)
+    assert "✅ Du är anmäld, även till eftersnacket." in all_text(changed)
+    async with engine.connect() as conn:
+        r = tables.registrations
+        rows = (await conn.execute(select(r.c.status, r.c.after_talk).order_by(r.c.id))).all()
+    assert [tuple(x) for x in rows] == [("registered", True), ("waitlisted", False)]
+
+
+async def test_one_confirmation_per_registration(bot: BotClient, engine: Database, worker: DeliveryWorker) -> None:
+    ids = await session_ids(engine)
+    data = {"session": ids[1], verbs.ORGANISATION: "Piteå kommun", verbs.ROLE: "Chef", verbs.VIEW: "sessions"}
+    answer = await bot.click(verbs.REGISTER, data, MEGAN)
+    assert "Din anmälan" not in all_text(answer)
+    await _drain(worker)
+    confirmations = [c for c in bot.connector.proactive_cards(_chat(MEGAN)) if "Din anmälan" in all_text(c)]
+    assert len(confirmations) == 1
+
+
+async def test_a_card_coming_into_view_is_drawn_again_with_the_state_of_now(bot: BotClient, engine: Database) -> None:
+    """Teams' automatic refresh: the card's own refresh action arrives as an invoke, answered with the card."""
+    ids = await session_ids(engine)
+    listed = await bot.click(verbs.SESSIONS, {}, MEGAN)
+    assert "Du är inte anmäld" in all_text(listed)
+    await _register(bot, MEGAN, ids[1])
+    refresh = listed["refresh"]["action"]
+    activity = bot.activities.invoke(refresh["verb"], refresh["data"], MEGAN)
+    activity["value"]["trigger"] = "automatic"
+    status, body = await bot.post(activity)
+    assert status == 200
+    assert "✅ Du är anmäld" in all_text(body["value"])

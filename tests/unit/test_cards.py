@@ -64,6 +64,7 @@ from cards.sessions import (
     mine_card,
     profile_card,
     sessions_card,
+    withdraw_question_card,
 )
 from cards.suggestions import suggestion_form, suggestion_thanks, suggestions_card
 from tests.conftest import DEMO_DATA
@@ -139,6 +140,7 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         cards.append((f"details-{i}", details_card(t, series, standing, NOW)))
         cards.append((f"confirmation-{i}", confirmation_card(t, series, standing, NOW)))
         cards.append((f"absence-{i}", absence_card(t, standing)))
+        cards.append((f"withdraw-question-{i}", withdraw_question_card(t, standing)))
         cards += [
             (f"message-confirmation-{i}", notify.confirmation_message(t, standing, NOW)),
             (f"message-promoted-{i}", notify.promoted_message(t, standing, NOW)),
@@ -268,14 +270,30 @@ def test_every_execute_action_has_a_submit_fallback_with_the_verb(language: Lang
             if node.get("type") == "Action.Execute":
                 assert node["fallback"]["type"] == "Action.Submit"
                 assert node["fallback"]["data"]["verb"] == node["verb"] == node["data"]["verb"]
-            for value in node.values():
-                walk(value)
+            for key, value in node.items():
+                if key != "refresh":  # not a button: Teams asks for the card again, no fallback to show
+                    walk(value)
         elif isinstance(node, list):
             for item in node:
                 walk(item)
 
     for _, card in _all_cards(language):
         walk(card)
+
+
+# Views that change nothing: what a card may be refreshed with when it comes into view.
+_READ_ONLY = {verbs.WELCOME, verbs.SESSIONS, verbs.MINE, verbs.DETAILS, verbs.STATUS}
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_cards_that_show_a_place_are_refreshed_with_a_view(language: Language) -> None:
+    refreshed = {name: c["refresh"]["action"] for name, c in _all_cards(language) if "refresh" in c}
+    for prefix in ("welcome", "sessions", "mine", "details", "confirmation-"):
+        assert any(name.startswith(prefix) for name in refreshed), prefix
+    for name, action in refreshed.items():
+        assert action["verb"] in _READ_ONLY, name
+        assert action["data"]["verb"] == action["verb"]
+    assert not [name for name, c in _all_cards(language) if "refresh" in c and name.startswith(("profile", "absence"))]
 
 
 def test_buttons_fit_the_state() -> None:
@@ -285,15 +303,18 @@ def test_buttons_fit_the_state() -> None:
     for standing in _standings()[:7]:
         card = details_card(t, series, standing, NOW)
         titles.append([a["title"] for a in card["actions"]])
+    # The demo's first session has an after-talk: a place in it can stay for it, or skip it, at any time.
     assert titles == [
         ["Register", "All sessions"],
         ["Join the waiting list", "All sessions"],
-        ["Can't come", "Withdraw", "All sessions"],
-        ["Can't come", "Withdraw", "All sessions"],
-        ["Can't come", "Leave the waiting list", "All sessions"],
+        ["Skip the after-talk", "Can't come", "Withdraw", "All sessions"],
+        ["Skip the after-talk", "Can't come", "Withdraw", "All sessions"],
+        ["Skip the after-talk", "Can't come", "Leave the waiting list", "All sessions"],
         ["Register", "All sessions"],
-        ["Register", "All sessions"],
+        ["Register again", "All sessions"],
     ]
+    withdraw = next(a for a in details_card(t, series, _standings()[2], NOW)["actions"] if a["title"] == "Withdraw")
+    assert withdraw["verb"] == verbs.WITHDRAW_ASK, "withdrawing asks first"
 
 
 def test_list_card_carries_one_after_talk_toggle_per_open_session() -> None:
