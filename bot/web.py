@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import aiohttp
 from aiohttp import web
@@ -16,8 +17,9 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.domain.errors import ExportExpired
-from bot.domain.model import Language
+from bot.domain.model import Language, SessionStatus
 from bot.i18n import Catalogs
+from bot.ics import calendar_file
 from bot.jobs.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs.meetings import MeetingReconciler, ReconcilerSettings
 from bot.jobs.scheduler import Scheduler, ScheduleSettings
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGES = Path(__file__).with_name("pages")
+CALENDAR_LINK_AFTER = timedelta(days=7)  # how long after a session its calendar link still answers
 SHUTDOWN_GRACE = 5.0  # seconds background jobs get to finish what they are doing
 ENGINE = web.AppKey("engine", Database)
 ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
@@ -68,7 +71,11 @@ def create_app(
         http = aiohttp.ClientSession()
         connector = BotConnector(settings, http)  # one limiter for everything this process asks of Teams
         delivery = DeliverySettings(lease=timedelta(seconds=settings.outbox_lease_seconds))
-        worker = DeliveryWorker(uow_factory, connector, clock, catalogs, settings.default_language, delivery)
+        # With Graph the Teams meeting's invitation puts the session in people's calendars; without, a file.
+        calendar_base = "" if settings.graph_enabled else public_base_url
+        worker = DeliveryWorker(
+            uow_factory, connector, clock, catalogs, settings.default_language, delivery, calendar_base=calendar_base
+        )
         app[WORKER] = worker
         schedule = ScheduleSettings(
             reminders=tuple(timedelta(days=d) for d in settings.reminder_days),
@@ -94,7 +101,9 @@ def create_app(
         app[ENDPOINT] = MessagesEndpoint(
             create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
         )
-        app[DOWNLOADS] = Downloads(uow_factory, clock, catalogs, settings.default_language)
+        app[DOWNLOADS] = Downloads(
+            uow_factory, clock, catalogs, settings.default_language, urlparse(public_base_url).hostname or ""
+        )
         stop = asyncio.Event()
         jobs = (
             [asyncio.create_task(worker.run(stop)), asyncio.create_task(scheduler.run(stop))]
@@ -130,6 +139,7 @@ def create_app(
     app.router.add_get("/terms", _page("terms.html"))
     app.router.add_get("/exports/{token}", _export)
     app.router.add_get("/my-data/{token:[A-Za-z0-9_-]+}.{kind:json|xlsx}", _personal_export)
+    app.router.add_get("/calendar/{token:[A-Za-z0-9_-]+}.ics", _calendar_file)
     return app
 
 
@@ -151,12 +161,43 @@ class Downloads:
     expires."""
 
     def __init__(
-        self, uow_factory: SqlUnitOfWorkFactory, clock: Clock, catalogs: Catalogs, default_language: Language
+        self,
+        uow_factory: SqlUnitOfWorkFactory,
+        clock: Clock,
+        catalogs: Catalogs,
+        default_language: Language,
+        host: str = "",
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._catalogs = catalogs
         self._default_language = default_language
+        self._host = host
+
+    async def calendar(self, token: str) -> web.Response:
+        """A session's .ics: one event for everyone who comes (no names), while the session is coming and for a
+        week after it; a cancelled session's file says so, and updates the imported event."""
+        async with self._uow_factory() as uow:
+            now = self._clock.now()
+            session = await uow.sessions.by_calendar_token(token[:100]) if token else None
+            series = await uow.series.get(session.series_id) if session else None
+        if (
+            session is None
+            or series is None
+            or session.status is SessionStatus.DRAFT
+            or now > session.ends_at + CALENDAR_LINK_AFTER
+        ):
+            return web.Response(status=410, text=_EXPIRED_CALENDAR, content_type="text/html", charset="utf-8")
+        t = self._catalogs.translator(series.language)
+        return web.Response(
+            body=calendar_file(t, series, session, self._host, now),
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="lartraff-{session.number}.ics"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     async def get(self, token: str) -> web.Response:
         try:
@@ -204,6 +245,11 @@ _EXPIRED = (
     "<p>Länken har gått ut. Be om en ny export i Teams.</p>"
     "<p lang=en>The link has expired. Ask for a new export in Teams.</p>"
 )
+_EXPIRED_CALENDAR = (
+    "<!doctype html><meta charset=utf-8><title>Lärträff</title>"
+    "<p>Länken gäller inte längre: lärträffen har varit, eller finns inte.</p>"
+    "<p lang=en>The link no longer works: the session is over, or does not exist.</p>"
+)
 _EXPIRED_PERSONAL = (
     "<!doctype html><meta charset=utf-8><title>Lärträff</title>"
     "<p>Länken har gått ut. Skriv ”mina uppgifter” till Lärträff i Teams för en ny.</p>"
@@ -213,6 +259,10 @@ _EXPIRED_PERSONAL = (
 
 async def _export(request: web.Request) -> web.Response:
     return await request.app[DOWNLOADS].get(request.match_info["token"])
+
+
+async def _calendar_file(request: web.Request) -> web.Response:
+    return await request.app[DOWNLOADS].calendar(request.match_info["token"])
 
 
 async def _personal_export(request: web.Request) -> web.Response:

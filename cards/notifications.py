@@ -22,8 +22,12 @@ def _header(t: Translator, title: str, standing: SessionStanding) -> list[Elemen
     ]
 
 
-def _actions(t: Translator, standing: SessionStanding, now: datetime) -> list[Element]:
+def _actions(t: Translator, standing: SessionStanding, now: datetime, calendar_url: str = "") -> list[Element]:
     actions = standing_actions(t, standing, now, details=True, view=verbs.VIEW_MESSAGE)
+    registration = standing.registration
+    if calendar_url and registration is not None and registration.holds_seat and now < standing.session.ends_at:
+        # Without Graph nobody puts the session in the person's calendar: a file they can add themselves.
+        actions.append({"type": "Action.OpenUrl", "title": t.gettext("Add to calendar"), "url": calendar_url})
     return [*actions, execute(t.gettext("My registrations"), verbs.MINE)]
 
 
@@ -67,25 +71,27 @@ def summary(t: Translator, kind: MessageKind, standing: SessionStanding, *, days
     return session_title(t, session)
 
 
-def confirmation_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
+def confirmation_message(t: Translator, standing: SessionStanding, now: datetime, calendar_url: str = "") -> Card:
     body = [*_header(t, t.gettext("Your registration"), standing), status_line(t, standing), *join_link(t, standing)]
-    return card(body, _actions(t, standing, now))
+    return card(body, _actions(t, standing, now, calendar_url))
 
 
-def promoted_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
+def promoted_message(t: Translator, standing: SessionStanding, now: datetime, calendar_url: str = "") -> Card:
     body = _header(t, t.gettext("A seat became free: you are registered"), standing) + join_link(t, standing)
     body.append(text(t.gettext("Can't come after all? Tell us, so that the seat goes to the next person.")))
-    return card(body, _actions(t, standing, now))
+    return card(body, _actions(t, standing, now, calendar_url))
 
 
-def reminder_message(t: Translator, standing: SessionStanding, days: int, now: datetime) -> Card:
+def reminder_message(
+    t: Translator, standing: SessionStanding, days: int, now: datetime, calendar_url: str = ""
+) -> Card:
     title = (
         t.gettext("Reminder: tomorrow")
         if days <= 1
         else t.ngettext("Reminder: in {n} day", "Reminder: in {n} days", days).format(n=days)
     )
     body = [*_header(t, title, standing), status_line(t, standing), *join_link(t, standing)]
-    return card(body, _actions(t, standing, now))
+    return card(body, _actions(t, standing, now, calendar_url))
 
 
 def join_link_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:

@@ -100,6 +100,9 @@ class Session:
     capacity: int | None = None
     join_url: str | None = None
     cancel_reason: str = ""
+    # Given by the storage, not part of what a session is: two sessions that differ only here are equal.
+    calendar_token: str = dataclasses.field(default="", compare=False)  # of its "add to calendar" link
+    updated_at: datetime | None = dataclasses.field(default=None, compare=False)  # when it was last stored
 
     @property
     def has_after_talk(self) -> bool:

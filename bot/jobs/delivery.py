@@ -86,7 +86,9 @@ class DeliveryWorker:
         settings: DeliverySettings = DeliverySettings(),
         jitter: Callable[[], float] = random.random,
         policy: RetryPolicy = TEAMS_RETRIES,
+        calendar_base: str = "",
     ) -> None:
+        self._calendar_base = calendar_base  # the public address for "add to calendar" links; "" for none
         self._uow_factory = uow_factory
         self._sender = sender
         self._clock = clock
@@ -144,13 +146,15 @@ class DeliveryWorker:
         await run_batches(self.run_once, self._wake, stop, self._settings.idle_poll, "outbox delivery")
 
     async def _keep(self, item: OutboxItem, activity_id: str | None, uow: UnitOfWork, now: datetime) -> None:
-        """A message about a session, sent: kept to be updated in place, and the person's earlier cards about
-        the session brought up to date (this one tells the news; they may not)."""
+        """A message about a session, sent: kept to be updated in place; when it tells of a change, the
+        person's earlier cards about the session are brought up to date (this one tells the news; they may not)."""
         if activity_id is None or item.person_id is None or item.session_id is None:
             return
         if MessageKind(item.kind) not in notifications.TRACKED:
             return
-        earlier = await uow.chat_cards.sent_until(item.person_id, item.session_id, now)
+        kind = MessageKind(item.kind)
+        changed = kind in notifications.REPORTS_CHANGE
+        earlier = changed and await uow.chat_cards.sent_until(item.person_id, item.session_id, now)
         await uow.chat_cards.add(item.person_id, item.session_id, activity_id, item.kind, item.payload, now)
         if earlier:
             await uow.record(now, CardRefresh(item.person_id, item.session_id, at=now, sent=activity_id))
@@ -206,7 +210,9 @@ class DeliveryWorker:
 
     async def _deliver(self, item: OutboxItem) -> None:
         async with self._uow_factory() as uow:
-            rendered = await notifications.render(item, uow, self._clock.now(), self._catalogs, self._default_language)
+            rendered = await notifications.render(
+                item, uow, self._clock.now(), self._catalogs, self._default_language, self._calendar_base
+            )
         if isinstance(rendered, notifications.Skip):
             async with self._uow_factory() as uow:
                 await uow.outbox.failed(item.id, f"skipped: {rendered.reason}", self._clock.now())

@@ -51,6 +51,12 @@ class _About:
     standing: SessionStanding
     t: Translator
     now: datetime
+    calendar_base: str = ""  # the bot's public address when it offers .ics files (no Graph), else ""
+
+    @property
+    def calendar_url(self) -> str:
+        token = self.standing.session.calendar_token
+        return f"{self.calendar_base.rstrip('/')}/calendar/{token}.ics" if self.calendar_base and token else ""
 
     @property
     def registered(self) -> bool:
@@ -67,15 +73,15 @@ _NO_LONGER_REGISTERED = Skip("no longer registered")
 
 
 def _confirmation(a: _About) -> dict[str, Any] | Skip:
-    return cards.confirmation_message(a.t, a.standing, a.now) if a.active else _NO_LONGER_REGISTERED
+    return cards.confirmation_message(a.t, a.standing, a.now, a.calendar_url) if a.active else _NO_LONGER_REGISTERED
 
 
 def _promoted(a: _About) -> dict[str, Any] | Skip:
-    return cards.promoted_message(a.t, a.standing, a.now)
+    return cards.promoted_message(a.t, a.standing, a.now, a.calendar_url)
 
 
 def _reminder(a: _About) -> dict[str, Any] | Skip:
-    return cards.reminder_message(a.t, a.standing, Reminder.days_in(a.item.payload), a.now)
+    return cards.reminder_message(a.t, a.standing, Reminder.days_in(a.item.payload), a.now, a.calendar_url)
 
 
 def _join_link(a: _About) -> dict[str, Any] | Skip:
@@ -139,6 +145,19 @@ _TO_PEOPLE: dict[MessageKind, Callable[[_About], dict[str, Any] | Skip]] = {
 # Messages kept up to date in the chat after they are sent: all to a person about a session but the
 # "how was it?" form, which would lose what is being typed into it.
 TRACKED = frozenset(_TO_PEOPLE) - {MessageKind.FEEDBACK}
+# Messages that tell of a change of the person's place or of the session: once one is sent, the earlier
+# cards about the session are brought up to date. Not reminders, announcements or organisers' notes, which
+# change nothing (sixteen notes would otherwise redraw the chat sixteen times over).
+REPORTS_CHANGE = frozenset(
+    {
+        MessageKind.CONFIRMATION,
+        MessageKind.PROMOTED,
+        MessageKind.DECLINED,
+        MessageKind.SESSION_CHANGED,
+        MessageKind.SESSION_CANCELLED,
+        MessageKind.JOIN_LINK,
+    }
+)
 
 
 def _again(card: ChatCard, a: _About) -> dict[str, Any]:
@@ -149,9 +168,10 @@ def _again(card: ChatCard, a: _About) -> dict[str, Any]:
         return cards.cancelled_message(a.t, a.standing, session.cancel_reason)
     kind = MessageKind(card.kind)
     item = OutboxItem(0, "", card.kind, a.person.id, session.id, card.payload, 0)
-    drawn = _TO_PEOPLE[kind](_About(item, a.person, a.series, a.standing, a.t, a.now)) if kind in TRACKED else None
+    again = _About(item, a.person, a.series, a.standing, a.t, a.now, a.calendar_base)
+    drawn = _TO_PEOPLE[kind](again) if kind in TRACKED else None
     if drawn is None or isinstance(drawn, Skip) or (kind in _FOR_SEATS and not a.registered):
-        return cards.confirmation_message(a.t, a.standing, a.now)
+        return cards.confirmation_message(a.t, a.standing, a.now, a.calendar_url)
     return drawn
 
 
@@ -163,7 +183,12 @@ async def _refresh(about: _About, to: ConversationRef, uow: UnitOfWork) -> Updat
 
 
 async def render(
-    item: OutboxItem, uow: UnitOfWork, now: datetime, catalogs: Catalogs, default_language: Language
+    item: OutboxItem,
+    uow: UnitOfWork,
+    now: datetime,
+    catalogs: Catalogs,
+    default_language: Language,
+    calendar_base: str = "",
 ) -> Rendered | Updates | Skip:
     try:
         kind = MessageKind(item.kind)
@@ -191,7 +216,7 @@ async def render(
         return Skip("session no longer published")
     t = catalogs.translator(person.effective_language(series.language or default_language))
     standing = await standing_of(person, session, uow)
-    about = _About(item, person, series, standing, t, now)
+    about = _About(item, person, series, standing, t, now, calendar_base)
     if updates:
         return await _refresh(about, to, uow)
     if kind in _FOR_SEATS and not about.registered:

@@ -75,6 +75,10 @@ class SessionRepository(Protocol):
 
     async def next_number(self, series_id: int) -> int: ...
 
+    async def by_calendar_token(self, token: str) -> Session | None:
+        """The session an "add to calendar" link is for."""
+        ...
+
     async def counts(self, series_id: int) -> dict[int, SessionCounts]:
         """Registrations per session of a series, by status."""
         ...

@@ -138,6 +138,7 @@ class SqlPrivacyRepository:
             delete(t.outbox).where(t.outbox.c.person_id == person_id, t.outbox.c.status != "sending")
         )
         await self._conn.execute(delete(t.personal_exports).where(t.personal_exports.c.person_id == person_id))
+        await self._conn.execute(delete(t.chat_cards).where(t.chat_cards.c.person_id == person_id))
         await self._conn.execute(
             update(p)
             .where(p.c.id == person_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
@@ -282,6 +283,8 @@ def _session(row: Row[Any]) -> Session:
         capacity=row.capacity,
         join_url=row.join_url,
         cancel_reason=row.cancel_reason,
+        calendar_token=row.calendar_token or "",
+        updated_at=row.updated_at,
     )
 
 
@@ -418,10 +421,17 @@ class SqlSessionRepository:
         return [_session(r) for r in rows]
 
     async def add(self, session: Session, now: datetime) -> Session:
+        token = session.calendar_token or secrets.token_urlsafe(32)
         result = await self._conn.execute(
-            t.sessions.insert().values(**_session_values(session), updated_at=now).returning(t.sessions.c.id)
+            t.sessions.insert()
+            .values(**_session_values(session), calendar_token=token, updated_at=now)
+            .returning(t.sessions.c.id)
         )
-        return replace(session, id=result.scalar_one())
+        return replace(session, id=result.scalar_one(), calendar_token=token)
+
+    async def by_calendar_token(self, token: str) -> Session | None:
+        row = (await self._conn.execute(select(t.sessions).where(t.sessions.c.calendar_token == token))).first()
+        return _session(row) if row else None
 
     async def update(self, session: Session, now: datetime) -> None:
         await self._conn.execute(

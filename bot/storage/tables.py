@@ -97,6 +97,8 @@ sessions = Table(
     Column("capacity", Integer, nullable=True),
     Column("join_url", Text, nullable=True),
     Column("cancel_reason", Text, nullable=False, server_default=""),
+    # The unguessable part of the session's "add to calendar" link (one event for all who come, no names).
+    Column("calendar_token", String(64), nullable=True, unique=True),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("series_id", "number", name="uq_sessions_series_number"),
     CheckConstraint("ends_at > starts_at", name="ends_after_start"),

@@ -263,10 +263,11 @@ def message(service_url: str, text: str, user: str) -> dict[str, Any]:
 
 
 def register(service_url: str, session_id: int, user: str, *, profile: bool = True) -> dict[str, Any]:
-    """A click on Register: with the first registration's form (organisation and role), or (profile=False)
-    the one click of someone whose profile is known."""
+    """A click on Register in the list of sessions: with the first registration's form (organisation and
+    role), or (profile=False) the one click of someone whose profile is known. The answer is the list, brought
+    up to date."""
     activity = copy.deepcopy(_fixture("personal-invoke-adaptiveCard-action"))
-    data: dict[str, Any] = {"verb": "register", "session": session_id}
+    data: dict[str, Any] = {"verb": "register", "session": session_id, "view": "sessions"}
     if profile:
         data.update(organisation="Luleå kommun", role="Strateg")
     activity.update(id=str(uuid.uuid4()), serviceUrl=service_url, locale="sv-SE")

@@ -8,12 +8,19 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import icalendar
 import pytest
+from aiohttp import ClientSession
 from sqlalchemy import select, update
 
+from bot.config import Settings
+from bot.domain.model import Language
+from bot.i18n import Catalogs
 from bot.jobs.delivery import DeliveryWorker
 from bot.storage import tables
 from bot.storage.engine import Database
+from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.teams.connector import BotConnector
 from cards import verbs
 from tests.conftest import FakeClock
 from tests.integration.harness import MEGAN, BotClient, User, all_text, numbered_user, session_ids
@@ -229,3 +236,54 @@ async def test_a_card_coming_into_view_is_drawn_again_with_the_state_of_now(bot:
     status, body = await bot.post(activity)
     assert status == 200
     assert "✅ Du är anmäld" in all_text(body["value"])
+
+
+async def test_add_to_calendar_without_graph(
+    bot: BotClient, engine: Database, worker: DeliveryWorker, clock: FakeClock, settings: Settings, http: ClientSession
+) -> None:
+    """An .ics a calendar imports as one event at the right local time; fetched again after a change it
+    is the same event, a later version of it."""
+    base = str(bot.server.make_url("/")).rstrip("/")
+    sender = BotConnector(settings, http)
+    files = DeliveryWorker(
+        SqlUnitOfWorkFactory(engine), sender, clock, Catalogs.load(), Language.SV, calendar_base=base
+    )
+    ids = await session_ids(engine)
+    await _register(bot, MEGAN, ids[1])
+    await _drain(files)
+    confirmation = bot.connector.proactive_cards(_chat(MEGAN))[-1]
+    url = next(a["url"] for a in confirmation["actions"] if a.get("title") == "Lägg till i kalendern")
+    assert url.startswith(f"{base}/calendar/")
+    assert len(url.rsplit("/", 1)[1]) > 40
+
+    async def fetch() -> tuple[int, bytes]:
+        async with bot.http.get(url) as response:
+            if response.status == 200:
+                assert response.content_type == "text/calendar"
+            return response.status, await response.read()
+
+    status, body = await fetch()
+    assert status == 200
+    calendar = icalendar.Calendar.from_ical(body)
+    (event,) = calendar.walk("VEVENT")
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert zone["TZID"] == "Europe/Stockholm"
+    start = event.decoded("DTSTART")
+    assert (start.hour, start.minute, str(start.tzinfo)) == (9, 0, "Europe/Stockholm")
+    async with engine.connect() as conn:
+        session = (await conn.execute(select(tables.sessions).where(tables.sessions.c.id == ids[1]))).one()
+    assert start == session.starts_at
+    assert "Lärträff 1" in str(event["SUMMARY"])
+
+    clock.current += timedelta(minutes=5)
+    await bot.say_in_channel("ställ in 1 Föreläsaren är sjuk")
+    status, again = await fetch()
+    (cancelled,) = icalendar.Calendar.from_ical(again).walk("VEVENT")
+    assert cancelled["UID"] == event["UID"], "the same event: importing it again updates it"
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert int(str(cancelled["SEQUENCE"])) > int(str(event["SEQUENCE"]))
+
+    async with bot.http.get(f"{base}/calendar/guessed-token.ics") as response:
+        assert response.status == 410
+    clock.current = session.ends_at + timedelta(days=8)
+    assert (await fetch())[0] == 410, "the link expires a week after the session"
