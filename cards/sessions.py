@@ -372,6 +372,18 @@ def join_link(t: Translator, standing: SessionStanding) -> list[Element]:
     return [text(t.gettext("The Teams link will be sent to you before the session."), isSubtle=True)]
 
 
+def noted_card(t: Translator, standing: SessionStanding) -> Card:
+    """The answer in the list or the welcome, where the click was made: what changed, in a line, and the way
+    back. Not a second confirmation (that is the message below), and no list drawn again (that costs as much
+    as asking for it)."""
+    registration = standing.registration
+    body: list[Element] = [text(session_title(t, standing.session), weight="Bolder"), status_line(t, standing)]
+    if registration is not None and registration.is_active:
+        body.append(text(t.gettext("The confirmation comes in a message of its own, below."), isSubtle=True))
+    actions = [execute(t.gettext("All sessions"), verbs.SESSIONS), execute(t.gettext("My registrations"), verbs.MINE)]
+    return card(body, actions)
+
+
 def confirmation_card(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
     """What a person sees right after registering, reporting absence or withdrawing."""
     session = standing.session

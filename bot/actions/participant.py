@@ -22,6 +22,7 @@ from cards.sessions import (
     confirmation_card,
     details_card,
     mine_card,
+    noted_card,
     profile_card,
     sessions_card,
     withdraw_question_card,
@@ -121,14 +122,13 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
 
 
 async def _answer(ctx: Context, view: str, series: Series, standing: SessionStanding) -> Card:
-    """The card the person clicked in, brought up to date: the one confirmation in the chat is the message
-    the outbox sends, not a second card beside it."""
-    if view == verbs.VIEW_SESSIONS:
-        return await show_sessions(ctx, PagePayload())
+    """The card the person clicked in, brought up to date, never a second confirmation beside the message the
+    outbox sends. A click in the list or the welcome is answered with a line of what changed rather than the
+    whole list again, which would cost as much as asking for it (a registration is the hot path)."""
+    if view in (verbs.VIEW_SESSIONS, verbs.VIEW_WELCOME):
+        return noted_card(ctx.t, standing)
     if view == verbs.VIEW_MINE:
         return await show_mine(ctx, NoPayload())
-    if view == verbs.VIEW_WELCOME:
-        return await show_welcome(ctx, NoPayload())
     if view == verbs.VIEW_MESSAGE:
         return confirmation_card(ctx.t, series, standing, ctx.now)
     return details_card(ctx.t, series, standing, ctx.now)

@@ -161,8 +161,8 @@ async def test_every_participant_button_works_on_desktop_and_phone(
     assert "Första gången berättar du var du arbetar" in all_text(form)
     profile = {verbs.ORGANISATION: "Piteå kommun", verbs.ROLE: "Chef", verbs.VIEW: verbs.VIEW_SESSIONS}
     listed = await press(verbs.REGISTER, {**one, **profile}, MEGAN)
-    assert "Kommande lärträffar" in all_text(listed), "the list clicked in, brought up to date"
     assert "✅ Du är anmäld, utan eftersnacket." in all_text(listed), "the after-talk is off unless chosen"
+    assert "Bekräftelsen kommer i ett eget meddelande" in all_text(listed), "a line, not a second confirmation"
 
     staying = await press(verbs.REGISTER, {**one, verbs.AFTER_TALK: True, verbs.VIEW: verbs.VIEW_MINE}, MEGAN)
     assert "Mina anmälningar" in all_text(staying)

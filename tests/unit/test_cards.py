@@ -62,6 +62,7 @@ from cards.sessions import (
     confirmation_card,
     details_card,
     mine_card,
+    noted_card,
     profile_card,
     sessions_card,
     withdraw_question_card,
@@ -141,6 +142,7 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         cards.append((f"confirmation-{i}", confirmation_card(t, series, standing, NOW)))
         cards.append((f"absence-{i}", absence_card(t, standing)))
         cards.append((f"withdraw-question-{i}", withdraw_question_card(t, standing)))
+        cards.append((f"noted-{i}", noted_card(t, standing)))
         cards += [
             (f"message-confirmation-{i}", notify.confirmation_message(t, standing, NOW)),
             (f"message-promoted-{i}", notify.promoted_message(t, standing, NOW)),
