@@ -211,6 +211,8 @@ class SqlPrivacyRepository:
         )
         for person_id in inactive:
             await self.anonymise(person_id, now)
+        # Cards about sessions long over are never updated again.
+        await self._conn.execute(delete(t.chat_cards).where(t.chat_cards.c.session_id.in_(old)))
         # Messages sent or given up before the cutoff: digests among them name people and their reasons.
         o = t.outbox
         await self._conn.execute(delete(o).where(o.c.status.in_(("sent", "failed")), o.c.created_at < cutoff))
