@@ -70,6 +70,11 @@ ROUTES: dict[str, Route] = {
     verbs.WITHDRAW: _r(p.SessionPayload, p.withdraw),
     verbs.MINE: _r(NoPayload, p.show_mine),
     verbs.HELP: _r(NoPayload, p.show_help),
+    verbs.THANKS: _r(NoPayload, p.welcome_thanks),
+    verbs.SAY_REGISTER: _r(p.SpokenPayload, p.say_register),
+    verbs.SAY_ABSENCE: _r(p.SpokenPayload, p.say_absence),
+    verbs.SAY_WITHDRAW: _r(p.SpokenPayload, p.say_withdraw),
+    verbs.SAY_DETAILS: _r(p.SpokenPayload, p.say_details),
     verbs.LANGUAGE: _r(p.LanguagePayload, p.choose_language),
     verbs.FEEDBACK: _r(p.FeedbackPayload, p.give_feedback),
     verbs.SUBSCRIBE: _r(p.SubscribePayload, p.subscribe),
@@ -109,6 +114,7 @@ class Args(Enum):
     OPTIONAL_NUMBER = auto()  # "exportera" or "exportera 3"
     NUMBER_TEXT = auto()  # "ställ in 3 Föreläsaren är sjuk"
     TEXT = auto()  # "lägg till arrangör <id>"
+    SESSION = auto()  # "anmäl mig", "anmäl mig 2", "anmäl mig till lärträff 2": a session's number, or none
 
 
 # Typed commands, Swedish and English: the words, then what may follow them.
@@ -118,7 +124,53 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     **{w: (verbs.HELP, Args.NONE, {}) for w in ("hjälp", "hjalp", "help", "?")},
     **{w: (verbs.LANGUAGE, Args.NONE, {"language": "en"}) for w in ("english", "engelska", "in english")},
     **{w: (verbs.LANGUAGE, Args.NONE, {"language": "sv"}) for w in ("svenska", "swedish", "på svenska")},
-    **{w: (WELCOME, Args.NONE, {}) for w in ("hej", "hallå", "hi", "hello", "start")},
+    **{w: (WELCOME, Args.NONE, {}) for w in ("hej", "hallå", "hej hej", "god morgon", "hi", "hello", "start")},
+    **{
+        w: (verbs.THANKS, Args.NONE, {})
+        for w in ("tack", "tack så mycket", "tusen tack", "tackar", "thanks", "thank you", "thx")
+    },
+    # The words on the buttons, and what people write instead (the button's action, for a session by number).
+    **{
+        w: (verbs.SAY_REGISTER, Args.SESSION, {})
+        for w in (
+            "anmäl mig",
+            "anmäl",
+            "anmälan",
+            "jag vill anmäla mig",
+            "register",
+            "register me",
+            "sign me up",
+            "sign up",
+        )
+    },
+    **{
+        w: (verbs.SAY_ABSENCE, Args.SESSION, {})
+        for w in (
+            "meddela förhinder",
+            "förhinder",
+            "kan inte komma",
+            "jag kan inte komma",
+            "kan ej komma",
+            "can't come",
+            "cannot come",
+            "i can't come",
+            "can not come",
+        )
+    },
+    **{
+        w: (verbs.SAY_WITHDRAW, Args.SESSION, {})
+        for w in (
+            "avanmäl mig",
+            "avanmäl",
+            "avanmäla",
+            "avanmäla mig",
+            "avboka",
+            "cancel my registration",
+            "withdraw",
+            "unregister",
+        )
+    },
+    **{w: (verbs.SAY_DETAILS, Args.SESSION, {}) for w in ("detaljer", "details", "mer info", "more info")},
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": False}) for w in ("avsluta", "sluta", "unsubscribe", "stop")},
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": True}) for w in ("prenumerera", "subscribe")},
     **{w: (verbs.SUGGEST, Args.TEXT, {}) for w in ("förslag", "föreslå", "suggest", "suggestion")},
@@ -155,20 +207,33 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
         for w in ("radera deltagare", "radera deltagaren", "erase participant", "delete participant")
     },
 }
-# Candidates by first word, longest first: a message is matched against a handful, not all.
-_BY_FIRST_WORD: dict[str, list[str]] = {}
+# People leave the dots off: "anmal mig", "forhinder". Each letter that may lose them matches either way.
+_BARE = str.maketrans("åäöéü", "aaoeu")
+_EITHER = {"å": "[åa]", "ä": "[äa]", "ö": "[öo]", "é": "[ée]", "ü": "[üu]"}
+
+
+def _fold(word: str) -> str:
+    return word.casefold().translate(_BARE)
+
+
+def _pattern(words: str) -> re.Pattern[str]:
+    tolerant = "".join(_EITHER.get(ch, re.escape(ch)) for ch in words)
+    # "förslag: …" as well as "förslag …"; a trailing "!" or "?" on a command alone.
+    return re.compile(rf"{tolerant}(?:[.!?]*|:?\s+(?P<rest>.*))", flags=re.IGNORECASE | re.DOTALL)
+
+
+# Candidates by first word, folded, longest first: a message is matched against a handful, not all.
+_BY_FIRST_WORD: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
 for _words in sorted(COMMANDS, key=len, reverse=True):
-    _BY_FIRST_WORD.setdefault(_words.split()[0], []).append(_words)
+    _BY_FIRST_WORD.setdefault(_fold(_words.split()[0]), []).append((_words, _pattern(_words)))
 
 
 def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
     """Words first (longest match), then the arguments their command takes; None when nothing fits."""
     text = text.strip()
-    first = text.split(maxsplit=1)[0].casefold() if text else ""
-    for words in _BY_FIRST_WORD.get(first) or _BY_FIRST_WORD.get(first.rstrip(".!?:"), []):
-        # "förslag: …" as well as "förslag …"
-        pattern = rf"{re.escape(words)}(?:[.!?]*|:?\s+(?P<rest>.*))"
-        match = re.fullmatch(pattern, text, flags=re.IGNORECASE | re.DOTALL)
+    first = _fold(text.split(maxsplit=1)[0]) if text else ""
+    for words, pattern in _BY_FIRST_WORD.get(first) or _BY_FIRST_WORD.get(first.rstrip(".!?:"), []):
+        match = pattern.fullmatch(text)
         if match is None:
             continue
         verb, args, fixed = COMMANDS[words]
@@ -180,11 +245,21 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+# Words that may stand between a phrase and its session: "anmäl mig till lärträff 2".
+_FILLER = {"till", "to", "for", "för", "på", "pa", "on", "lärträff", "larträff", "lartraff", "session", "nr", "nummer"}
+
+
 def _arguments(args: Args, rest: str) -> dict[str, Any] | None:
     if args is Args.NONE:
         return {} if not rest.strip(".!? ") else None
     if args is Args.TEXT:
         return {verbs.TEXT: rest}
+    if args is Args.SESSION:
+        words = [w for w in rest.rstrip(".!? ").split() if w.casefold() not in _FILLER]
+        if not words:
+            return {}
+        number = words[0].lstrip("#")
+        return {verbs.NUMBER: int(number)} if len(words) == 1 and number.isdigit() and len(number) <= 5 else None
     number, _, text = rest.partition(" ")
     number = number.lstrip("#").rstrip(".!?")
     if args is Args.OPTIONAL_NUMBER and not number:
@@ -271,7 +346,8 @@ class Router:
                 await uow.commit()
                 if not personal:
                     return Reply(channel_hint_card(t))
-                return Reply(help_card(t, unknown=turn.text or verb))
+                contacts = [c for series in await uow.series.list_all() for c in series.contacts]
+                return Reply(help_card(t, unknown=turn.text or verb, contacts=contacts))
             try:
                 if route.organiser:
                     where = org.Where(turn.conversation, turn.channel_id)

@@ -372,6 +372,35 @@ def join_link(t: Translator, standing: SessionStanding) -> list[Element]:
     return [text(t.gettext("The Teams link will be sent to you before the session."), isSubtle=True)]
 
 
+def which_card(t: Translator, standings: Sequence[SessionStanding], verb: str, now: datetime) -> Card:
+    """A typed phrase that could mean several sessions, or none: which one, with a button each."""
+    if not standings:
+        body: list[Element] = [
+            text(
+                t.gettext("There is no session that fits just now."),
+                weight="Bolder",
+            )
+        ]
+        return card(
+            body,
+            [execute(t.gettext("All sessions"), verbs.SESSIONS), execute(t.gettext("My registrations"), verbs.MINE)],
+        )
+    body = [text(t.gettext("Which session do you mean?"), weight="Bolder", style="heading")]
+    actions = [
+        execute(f"{session_title(t, s.session)}, {t.short_date(s.session.starts_at)}", verb, {"session": s.session.id})
+        for s in standings[:6]
+    ]
+    return card(body, actions)
+
+
+def thanks_card(t: Translator) -> Card:
+    body: list[Element] = [
+        text(t.gettext("You're welcome!"), weight="Bolder"),
+        text(t.gettext("Write “help” if you wonder about anything, or “sessions” to see what is coming.")),
+    ]
+    return card(body, [execute(t.gettext("All sessions"), verbs.SESSIONS), execute(t.gettext("Help"), verbs.HELP)])
+
+
 def noted_card(t: Translator, standing: SessionStanding) -> Card:
     """The answer in the list or the welcome, where the click was made: what changed, in a line, and the way
     back. Not a second confirmation (that is the message below), and no list drawn again (that costs as much

@@ -15,6 +15,12 @@ MINE: Final = "mine"
 LANGUAGE: Final = "language"
 HELP: Final = "help"
 SUGGEST: Final = "suggest"  # a theme or question for a coming session; without text, the form
+THANKS: Final = "thanks"  # "tack": small talk gets a friendly answer
+# Typed instead of pressed ("anmäl mig 2", "kan inte komma"): the session by its number, or asked for.
+SAY_REGISTER: Final = "say.register"
+SAY_ABSENCE: Final = "say.absence"
+SAY_WITHDRAW: Final = "say.withdraw"
+SAY_DETAILS: Final = "say.details"
 MY_DATA: Final = "privacy.mine"  # everything kept about me, with download links
 ERASE_ASK: Final = "privacy.erase.ask"  # "delete my data": the question first
 ERASE: Final = "privacy.erase"  # the answer yes

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
@@ -25,6 +26,8 @@ from cards.sessions import (
     noted_card,
     profile_card,
     sessions_card,
+    thanks_card,
+    which_card,
     withdraw_question_card,
 )
 from cards.suggestions import suggestion_form, suggestion_thanks
@@ -73,6 +76,12 @@ class AbsencePayload(SessionPayload):
         label = dict((value, title) for title, value in cause_choices(t)).get(self.cause or "", "")
         extra = self.reason.strip()
         return f"{label}: {extra}" if label and extra else label or extra
+
+
+class SpokenPayload(Payload):
+    """A typed phrase's session: its number as participants see it ("Lärträff 2"), or none."""
+
+    number: int | None = Field(None, ge=1, le=99_999)
 
 
 class LanguagePayload(Payload):
@@ -207,3 +216,61 @@ async def suggest(ctx: Context, payload: SuggestionPayload) -> Card:
     except errors.SuggestionTooLong as too_long:
         return suggestion_form(ctx.t, value=payload.text[: too_long.limit], problem=error_message(ctx.t, too_long))
     return suggestion_thanks(ctx.t) if kept else suggestion_form(ctx.t)
+
+
+async def welcome_thanks(ctx: Context, _: NoPayload) -> Card:
+    return thanks_card(ctx.t)
+
+
+async def _spoken(
+    ctx: Context, payload: SpokenPayload, fits: Callable[[SessionStanding], bool], verb: str
+) -> SessionStanding | Card:
+    """The session a typed phrase means: the one that fits (by number, or the only one), or a short card
+    asking which, with a button each; none that fits answers as the button would."""
+    overview = await svc.overview(ctx.person, ctx.uow, ctx.now)
+    numbered = [s for s in overview.standings if payload.number in (None, s.session.number)]
+    fitting = [s for s in numbered if fits(s)]
+    if len(fitting) == 1:
+        return fitting[0]
+    if not fitting and payload.number is not None and not numbered:
+        raise errors.SessionNotFound()
+    return which_card(ctx.t, fitting, verb, ctx.now)
+
+
+def _open_for(now: datetime) -> Callable[[SessionStanding], bool]:
+    def fits(s: SessionStanding) -> bool:
+        return (s.registration is None or not s.registration.is_active) and s.session.registration_open(now)
+
+    return fits
+
+
+def _held(s: SessionStanding) -> bool:
+    return s.registration is not None and s.registration.is_active
+
+
+async def say_register(ctx: Context, payload: SpokenPayload) -> Card:
+    found = await _spoken(ctx, payload, _open_for(ctx.now), verbs.REGISTER)
+    if not isinstance(found, SessionStanding):
+        return found
+    return await register(ctx, RegisterPayload(session=found.session.id))
+
+
+async def say_absence(ctx: Context, payload: SpokenPayload) -> Card:
+    found = await _spoken(ctx, payload, _held, verbs.ABSENCE_FORM)
+    if not isinstance(found, SessionStanding):
+        return found
+    return await show_absence_form(ctx, SessionPayload(session=found.session.id))
+
+
+async def say_withdraw(ctx: Context, payload: SpokenPayload) -> Card:
+    found = await _spoken(ctx, payload, _held, verbs.WITHDRAW_ASK)
+    if not isinstance(found, SessionStanding):
+        return found
+    return await ask_withdraw(ctx, SessionPayload(session=found.session.id))
+
+
+async def say_details(ctx: Context, payload: SpokenPayload) -> Card:
+    found = await _spoken(ctx, payload, lambda _: True, verbs.DETAILS)
+    if not isinstance(found, SessionStanding):
+        return found
+    return await show_details(ctx, SessionPayload(session=found.session.id))
