@@ -149,7 +149,7 @@ def feedback_message(t: Translator, standing: SessionStanding) -> Card:
 def feedback_thanks(t: Translator) -> Card:
     return card(
         [
-            text(t.gettext("Thank you! The organisers will read it."), weight="Bolder", color="Good"),
+            text(t.gettext("Thank you! The organisers will read it."), weight="Bolder"),
             text(t.gettext("Is there a theme or question you would like a coming session to take up?")),
         ],
         [execute(t.gettext("Suggest a theme"), verbs.SUGGEST)],

@@ -122,7 +122,7 @@ def session_admin_card(
     }[session.status]
     body: list[Element] = []
     if notice:
-        body.append(text(notice, color="Good", weight="Bolder"))
+        body.append(text(notice, weight="Bolder"))
     body += [
         heading(session_title(t, session), size="Medium"),
         text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
@@ -341,7 +341,7 @@ def organisers_card(t: Translator, organisers: Sequence[tuple[str, str]]) -> Car
 
 def notice_card(t: Translator, message: str, session: Session | None = None) -> Card:
     actions = [execute(t.gettext("Session"), verbs.ORG_SESSION, {verbs.NUMBER: session.number})] if session else []
-    return card([text(message, weight="Bolder", color="Good")], actions)
+    return card([text(message, weight="Bolder")], actions)
 
 
 def export_card(t: Translator, url: str, expires: datetime) -> Card:

@@ -55,17 +55,19 @@ def status_line(t: Translator, standing: SessionStanding) -> Element:
             message = t.gettext("✅ You are registered, after-talk included.")
         else:
             message = t.gettext("✅ You are registered, without the after-talk.")
-        return text(message, color="Good", weight="Bolder", spacing="Small")
+        # Status in the host's own text colour, bold, with an icon and words: Teams' green and yellow are
+        # unreadable on white (2.1:1 and 1.5:1), and colour alone says nothing to many.
+        return text(message, weight="Bolder", spacing="Small")
     if registration.status is RegistrationStatus.WAITLISTED:
         message = t.gettext("⏳ You are on the waiting list, place {position}.").format(
             position=standing.waitlist_position or "?"
         )
-        return text(message, color="Warning", weight="Bolder", spacing="Small")
-    message = t.gettext("You have reported that you can't come.")
+        return text(message, weight="Bolder", spacing="Small")
+    message = "🚫 " + t.gettext("You have reported that you can't come.")
     if registration.absence_reason:
         reason = t.gettext("Reason: {reason}").format(reason=registration.absence_reason)
-        return plain(f"{message} {reason}", color="Attention", spacing="Small")
-    return text(message, color="Attention", spacing="Small")
+        return plain(f"{message} {reason}", weight="Bolder", spacing="Small")
+    return text(message, weight="Bolder", spacing="Small")
 
 
 def _seats_text(t: Translator, standing: SessionStanding) -> str:

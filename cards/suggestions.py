@@ -42,7 +42,7 @@ def suggestion_form(t: Translator, *, value: str = "", problem: str = "") -> Car
 def suggestion_thanks(t: Translator) -> Card:
     return card(
         [
-            text(t.gettext("Thank you! Your suggestion has gone to the organisers."), weight="Bolder", color="Good"),
+            text(t.gettext("Thank you! Your suggestion has gone to the organisers."), weight="Bolder"),
             # Also here: a suggestion typed after the command word never showed the form that says so.
             text(_who_sees(t), isSubtle=True),
         ],

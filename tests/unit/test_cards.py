@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -355,3 +356,47 @@ def test_my_data_fits_in_a_teams_message_whatever_was_typed(language: Language) 
     url = "https://lartraff.example.se/my-data/" + "x" * 43
     card = my_data_card(t, personal_data(500, "ö" * 4000), url, NOW, url)
     assert len(json.dumps(card, ensure_ascii=False).encode()) < 28_000
+
+
+HOST_CONFIG = json.loads((Path(__file__).parents[1] / "fixtures" / "teams-hostconfig-light.json").read_text())
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(one: str, other: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_contrast_is_computed_as_wcag_does() -> None:
+    assert round(_contrast("#92c353", "#ffffff"), 2) == 2.07  # Teams' "good" green on white, as the review found
+    assert round(_contrast("#000000", "#ffffff"), 1) == 21.0
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_every_colour_a_card_uses_is_readable(language: Language) -> None:
+    """WCAG 2.2 AA, 4.5:1, against Teams' backgrounds; the status is words and an icon in the host's own text
+    colour, never Teams' light green or yellow."""
+    used: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("color"), str):
+                used.add(node["color"].casefold())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for _, card in _all_cards(language):
+        walk(card)
+    assert used <= {"default", "attention"}, used
+    colours = HOST_CONFIG["foregroundColors"]
+    for name in used | {"default"}:
+        for background in HOST_CONFIG["backgrounds"].values():
+            assert _contrast(colours[name], background) >= 4.5, (name, background)
