@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
@@ -266,22 +267,26 @@ def test_every_card_is_valid_adaptive_card_1_5(language: Language) -> None:
         assert len(json.dumps(card).encode()) < 28_000, f"{name} is too large for a Teams message"
 
 
+def _objects(node: Any, skip: str = "") -> Iterator[dict[str, Any]]:
+    """Every JSON object in a card, depth first, leaving out what is under the key `skip`."""
+    if isinstance(node, dict):
+        yield node
+        for key, value in node.items():
+            if key != skip:
+                yield from _objects(value, skip)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _objects(item, skip)
+
+
 @pytest.mark.parametrize("language", list(Language))
 def test_every_execute_action_has_a_submit_fallback_with_the_verb(language: Language) -> None:
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
+    for _, card in _all_cards(language):
+        # A refresh is no button: Teams asks for the card again, there is no fallback to show.
+        for node in _objects(card, skip="refresh"):
             if node.get("type") == "Action.Execute":
                 assert node["fallback"]["type"] == "Action.Submit"
                 assert node["fallback"]["data"]["verb"] == node["verb"] == node["data"]["verb"]
-            for key, value in node.items():
-                if key != "refresh":  # not a button: Teams asks for the card again, no fallback to show
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for _, card in _all_cards(language):
-        walk(card)
 
 
 # Views that change nothing: what a card may be refreshed with when it comes into view.
@@ -381,20 +386,12 @@ def test_the_contrast_is_computed_as_wcag_does() -> None:
 def test_every_colour_a_card_uses_is_readable(language: Language) -> None:
     """WCAG 2.2 AA, 4.5:1, against Teams' backgrounds; the status is words and an icon in the host's own text
     colour, never Teams' light green or yellow."""
-    used: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("color"), str):
-                used.add(node["color"].casefold())
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for _, card in _all_cards(language):
-        walk(card)
+    used = {
+        node["color"].casefold()
+        for _, card in _all_cards(language)
+        for node in _objects(card)
+        if isinstance(node.get("color"), str)
+    }
     assert used <= {"default", "attention"}, used
     colours = HOST_CONFIG["foregroundColors"]
     for name in used | {"default"}:
