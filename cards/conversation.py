@@ -9,7 +9,18 @@ from bot.domain import errors
 from bot.domain.model import Contact, Series, SessionStanding
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, execute, heading, kept_current, language_switch, plain, text
+from cards.elements import (
+    Card,
+    Element,
+    card,
+    contact_line,
+    execute,
+    heading,
+    kept_current,
+    language_switch,
+    plain,
+    text,
+)
 from cards.sessions import session_summary
 
 
@@ -57,7 +68,7 @@ def help_card(t: Translator, *, unknown: str = "", contacts: Sequence[Contact] =
         if contacts:
             # A person can answer what the bot can't: the series' contacts, a click away.
             body.append(text(t.gettext("Questions? Ask the contact people:"), spacing="Small"))
-            body.extend(text(_contact_line(c), spacing="None") for c in contacts[:3])
+            body.extend(text(contact_line(c, with_organisation=True), spacing="None") for c in contacts[:3])
     body.append(heading(t.gettext("What I can do"), size="Medium"))
     rows = [
         (t.gettext("sessions"), t.gettext("the coming sessions, with buttons to register")),
@@ -77,16 +88,6 @@ def help_card(t: Translator, *, unknown: str = "", contacts: Sequence[Contact] =
         language_switch(t.language.value),
     ]
     return card(body, actions)
-
-
-def _contact_line(contact: Contact) -> str:
-    """Name, organisation, e-mail and phone as links (the series file's own data, not what participants type)."""
-    parts = [contact.name, contact.organisation]
-    if contact.email:
-        parts.append(f"[{contact.email}](mailto:{contact.email})")
-    if contact.phone:
-        parts.append(f"[{contact.phone}](tel:{contact.phone.replace(' ', '')})")
-    return " · ".join(p for p in parts if p)
 
 
 def channel_hint_card(t: Translator) -> Card:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.model import Contact
 from cards import verbs
 
 Card = dict[str, Any]
@@ -43,6 +44,16 @@ def plain(*parts: str, **style: Any) -> Element:
     block_style = {k: v for k, v in style.items() if k not in _RUN_STYLE}
     inlines = [{"type": "TextRun", "text": part, **run_style} for part in parts if part]
     return {"type": "RichTextBlock", "inlines": inlines or [{"type": "TextRun", "text": " "}], **block_style}
+
+
+def contact_line(contact: Contact, *, with_organisation: bool = False) -> str:
+    """A series contact in a line, e-mail and phone as links (the series' own data, not what people type)."""
+    parts = [contact.name, contact.organisation if with_organisation else contact.role]
+    if contact.email:
+        parts.append(f"[{contact.email}](mailto:{contact.email})")
+    if contact.phone:
+        parts.append(f"[{contact.phone}](tel:{contact.phone.replace(' ', '')})")
+    return " · ".join(p for p in parts if p)
 
 
 def heading(value: str, size: str = "Large") -> Element:

@@ -14,6 +14,7 @@ from cards.elements import (
     action_set,
     card,
     choice_input,
+    contact_line,
     container,
     execute,
     facts,
@@ -27,6 +28,7 @@ from cards.elements import (
 )
 from cards.paging import page_buttons, page_note
 
+MORE = "more"  # the details card's part behind "Show more"
 PAGE_SIZE = 5
 
 
@@ -209,21 +211,27 @@ def sessions_card(t: Translator, standings: Sequence[SessionStanding], now: date
 
 
 def details_card(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
+    """Where the person stands and what they can do first, the programme next; the series' long text, its
+    target group and everyone taking part behind "Show more", so that the button is not 1,600 px down."""
     session = standing.session
     body: list[Element] = [
         text(series.title, isSubtle=True, spacing="None"),
         heading(session_title(t, session)),
         text(t.time_span(session.starts_at, session.ends_at), weight="Bolder", spacing="Small"),
+        status_line(t, standing),
+        *_after_talk_toggle(t, standing, now),
     ]
+    buttons = standing_actions(t, standing, now, details=False)
+    if buttons:
+        body.append(action_set(buttons))
     body.append(
         facts(
             [
-                (t.gettext("After-talk"), _after_talk_fact(t, session)),
-                (t.gettext("Place"), _place_text(t, session)),
-                (t.gettext("Target group"), series.target_group),
-                (t.gettext("Fee"), series.fee or t.gettext("None")),
                 (t.gettext("Registration"), _deadline_text(t, session, now)),
                 (t.gettext("Seats"), _seats_text(t, standing)),
+                (t.gettext("After-talk"), _after_talk_fact(t, session)),
+                (t.gettext("Place"), _place_text(t, session)),
+                (t.gettext("Fee"), series.fee or t.gettext("None")),
                 (t.gettext("Invited guest"), session.guest),
             ]
         )
@@ -231,26 +239,29 @@ def details_card(t: Translator, series: Series, standing: SessionStanding, now: 
     if session.description:
         body.append(text(session.description))
     if session.programme:
-        body.append(text(t.gettext("Programme"), weight="Bolder", size="Medium"))
+        body.append(heading(t.gettext("Programme"), size="Medium"))
         for item in session.programme:
             body.append(text("• " + item.title, spacing="Small"))
             if item.speakers:
                 body.append(text(item.speakers, isSubtle=True, spacing="None"))
+    more: list[Element] = []
+    if series.target_group:
+        more.append(heading(t.gettext("Target group"), size="Medium"))
+        more.append(text(series.target_group))
     if series.description:
-        body.append(text(t.gettext("About {series}").format(series=series.title), weight="Bolder", size="Medium"))
-        body.extend(text(paragraph) for paragraph in series.description.split("\n\n"))
+        more.append(heading(t.gettext("About {series}").format(series=series.title), size="Medium"))
+        more.extend(text(paragraph) for paragraph in series.description.split("\n\n"))
     if session.contributors:
-        body.append(text(t.gettext("Taking part"), weight="Bolder", size="Medium"))
-        body.extend(text(name, spacing="None") for name in session.contributors)
+        more.append(heading(t.gettext("Taking part"), size="Medium"))
+        more.extend(text(name, spacing="None") for name in session.contributors)
+    if more:
+        body.append(container(more, id=MORE, isVisible=False))
+        show = {"type": "Action.ToggleVisibility", "title": t.gettext("Show more"), "targetElements": [MORE]}
+        body.append(action_set([show]))
     if series.contacts:
-        body.append(text(t.gettext("Contact"), weight="Bolder", size="Medium"))
-        for contact in series.contacts:
-            parts = [contact.name, contact.role, contact.email, contact.phone]
-            body.append(text(" · ".join(p for p in parts if p), spacing="Small"))
-    body.append(status_line(t, standing))
-    body.extend(_after_talk_toggle(t, standing, now))
-    actions = standing_actions(t, standing, now, details=False)
-    actions.append(execute(t.gettext("All sessions"), verbs.SESSIONS))
+        body.append(heading(t.gettext("Contact"), size="Medium"))
+        body.extend(text(contact_line(contact), spacing="Small") for contact in series.contacts)
+    actions = [execute(t.gettext("All sessions"), verbs.SESSIONS)]
     return kept_current(card(body, actions), verbs.DETAILS, {"session": session.id})
 
 

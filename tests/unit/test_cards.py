@@ -289,6 +289,22 @@ def test_every_execute_action_has_a_submit_fallback_with_the_verb(language: Lang
                 assert node["fallback"]["data"]["verb"] == node["verb"] == node["data"]["verb"]
 
 
+def test_the_details_card_puts_the_place_and_the_button_first_and_the_long_text_behind_show_more() -> None:
+    t = CATALOGS.translator(Language.SV)
+    series, _ = _demo()
+    card = details_card(t, series, _standings()[0], NOW)
+    kinds = [e.get("type") for e in card["body"]]
+    status = next(i for i, e in enumerate(card["body"]) if e.get("text") == "Du är inte anmäld.")
+    button = kinds.index("ActionSet")
+    programme = next(i for i, e in enumerate(card["body"]) if e.get("text") == "Program")
+    assert status < button < programme, "where I stand and what I can do, before the programme"
+    more = next(e for e in card["body"] if e.get("id") == "more")
+    assert more["isVisible"] is False
+    assert series.description.split("\n\n")[0] in json.dumps(more, ensure_ascii=False)
+    toggle = next(a for a in _objects(card) if a.get("type") == "Action.ToggleVisibility")
+    assert (toggle["title"], toggle["targetElements"]) == ("Visa mer", ["more"])
+
+
 # Views that change nothing: what a card may be refreshed with when it comes into view.
 _READ_ONLY = {verbs.WELCOME, verbs.SESSIONS, verbs.MINE, verbs.DETAILS, verbs.STATUS}
 
@@ -310,7 +326,7 @@ def test_buttons_fit_the_state() -> None:
     titles = []
     for standing in _standings()[:7]:
         card = details_card(t, series, standing, NOW)
-        titles.append([a["title"] for a in card["actions"]])
+        titles.append([a["title"] for a in _objects(card, skip="refresh") if a.get("type") == "Action.Execute"])
     # The demo's first session has an after-talk: a place in it can stay for it, or skip it, at any time.
     assert titles == [
         ["Register", "All sessions"],
@@ -321,7 +337,7 @@ def test_buttons_fit_the_state() -> None:
         ["Register", "All sessions"],
         ["Register again", "All sessions"],
     ]
-    withdraw = next(a for a in details_card(t, series, _standings()[2], NOW)["actions"] if a["title"] == "Withdraw")
+    withdraw = next(a for a in _objects(details_card(t, series, _standings()[2], NOW)) if a.get("title") == "Withdraw")
     assert withdraw["verb"] == verbs.WITHDRAW_ASK, "withdrawing asks first"
 
 
