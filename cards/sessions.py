@@ -287,8 +287,10 @@ def profile_card(
     after_talk: bool,
     problem: str = "",
     view: str = verbs.VIEW_DETAILS,
+    chosen: str | None = None,
 ) -> Card:
-    """First registration: who are you? Asked once and remembered."""
+    """First registration: who are you? Asked once and remembered. `chosen`: the choice sent with a form the
+    server refused (e.g. "Other" with nothing written), kept as it was."""
     choices = [(name, name) for name in series.organisations] + [(t.gettext("Other"), verbs.OTHER_ORGANISATION)]
     known = person.organisation in series.organisations
     body: list[Element] = [
@@ -303,7 +305,11 @@ def profile_card(
             verbs.ORGANISATION,
             t.gettext("Organisation"),
             choices,
-            value=person.organisation if known else (verbs.OTHER_ORGANISATION if person.organisation else ""),
+            value=chosen
+            if chosen is not None
+            else person.organisation
+            if known
+            else (verbs.OTHER_ORGANISATION if person.organisation else ""),
             required=True,
             error=t.gettext("Choose your organisation"),
         )

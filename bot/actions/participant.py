@@ -116,11 +116,19 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
     try:
         outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now, ctx.clock)
     except errors.ProfileIncomplete as problem:
+        # The form again, with what was typed and the actual problem named.
         series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
-        problem_text = error_message(ctx.t, problem)
+        typed = ctx.person.with_profile(organisation or "", payload.role or "")
         raise Refused(
             profile_card(
-                ctx.t, series, standing.session, ctx.person, payload.wants_after_talk(), problem_text, payload.view
+                ctx.t,
+                series,
+                standing.session,
+                typed,
+                payload.wants_after_talk(),
+                _profile_problem(ctx.t, payload),
+                payload.view,
+                chosen=payload.organisation,
             )
         ) from problem
     if isinstance(outcome, svc.ProfileNeeded):
@@ -128,6 +136,21 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
             ctx.t, outcome.series, outcome.session, outcome.person, outcome.after_talk, view=payload.view
         )
     return await _answer(ctx, payload.view, outcome.series, outcome.standing)
+
+
+def _profile_problem(t: Translator, payload: RegisterPayload) -> str:
+    other_empty = payload.organisation == verbs.OTHER_ORGANISATION and not (payload.organisation_other or "").strip()
+    no_organisation = other_empty or not (payload.organisation or "").strip()
+    no_role = not (payload.role or "").strip()
+    if other_empty and no_role:
+        return t.gettext("You chose Other – write which organisation you work for, and your role.")
+    if other_empty:
+        return t.gettext("You chose Other – write which organisation you work for.")
+    if no_organisation and no_role:
+        return t.gettext("Choose your organisation and write your role.")
+    if no_organisation:
+        return t.gettext("Choose the organisation you work for.")
+    return t.gettext("Write your role, for example development strategist.")
 
 
 async def _answer(ctx: Context, view: str, series: Series, standing: SessionStanding) -> Card:

@@ -3,9 +3,12 @@ button does, for the session its number names or the only one that fits; otherwi
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from bot.storage import tables
 from bot.storage.engine import Database
 from cards import verbs
-from tests.integration.harness import MEGAN, BotClient, User, actions, all_text, session_ids
+from tests.integration.harness import MEGAN, BotClient, User, actions, all_text, inputs, session_ids
 
 
 async def test_phrases_do_what_the_buttons_do(bot: BotClient, engine: Database) -> None:
@@ -39,3 +42,21 @@ async def test_small_talk_and_the_people_to_ask(bot: BotClient) -> None:
     assert "Jag förstod inte" in text
     assert "[marie.malkan@kfbd.se](mailto:marie.malkan@kfbd.se)" in text
     assert "[070-693 54 78](tel:070-6935478)" in text
+
+
+async def test_a_refused_first_registration_keeps_what_was_typed_and_names_the_problem(
+    bot: BotClient, engine: Database
+) -> None:
+    ids = await session_ids(engine)
+    data = {"session": ids[1], verbs.ORGANISATION: verbs.OTHER_ORGANISATION, verbs.ORGANISATION_OTHER: " ",
+            verbs.ROLE: "Rektor"}  # fmt: skip
+    again = await bot.click(verbs.REGISTER, data, MEGAN)
+    assert "Du valde Annan – skriv vilken organisation du arbetar på." in all_text(again)
+    values = {i["id"]: i.get("value") for i in inputs(again)}
+    assert values[verbs.ORGANISATION] == verbs.OTHER_ORGANISATION, "the choice stays"
+    assert values[verbs.ROLE] == "Rektor", "what was typed stays"
+    no_role = await bot.click(verbs.REGISTER, {"session": ids[1], verbs.ORGANISATION: "Kiruna kommun"}, MEGAN)
+    assert "Skriv din roll" in all_text(no_role)
+    assert {i["id"]: i.get("value") for i in inputs(no_role)}[verbs.ORGANISATION] == "Kiruna kommun"
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(tables.registrations))).all() == [], "nothing was registered"
