@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from bot.conversation import ConversationRef
 from bot.domain.events import CardRefresh, MessageKind
-from bot.domain.model import Language
+from bot.domain.model import Language, PersonKey
 from bot.i18n import Catalogs
 from bot.jobs import rendering as notifications
 from bot.jobs.loop import run_batches
@@ -150,21 +150,23 @@ class DeliveryWorker:
         person's earlier cards about the session are brought up to date (this one tells the news; they may not)."""
         if activity_id is None or item.person_id is None or item.session_id is None:
             return
-        if MessageKind(item.kind) not in notifications.TRACKED:
-            return
         kind = MessageKind(item.kind)
-        changed = kind in notifications.REPORTS_CHANGE
-        earlier = changed and await uow.chat_cards.sent_until(item.person_id, item.session_id, now)
+        if kind not in notifications.TRACKED:
+            return
+        earlier = kind in notifications.REPORTS_CHANGE and await uow.chat_cards.sent_until(
+            item.person_id, item.session_id, now
+        )
         await uow.chat_cards.add(item.person_id, item.session_id, activity_id, item.kind, item.payload, now)
         if earlier:
             await uow.record(now, CardRefresh(item.person_id, item.session_id, at=now, sent=activity_id))
 
     async def _update(self, item: OutboxItem, updates: notifications.Updates) -> None:
         """Earlier messages brought up to date, one request each; a message deleted from the chat (404) is
-        forgotten; anything worth another try sends the whole row back to the queue (an update is idempotent)."""
+        forgotten; an answer that ends or delays a message ends or delays the whole row (an update is
+        idempotent, so the row may go again)."""
         ready: Callable[[], Awaitable[bool]] | None = self._ready(item)
         gone: list[int] = []
-        outcome: tuple[str, int, float | None] | None = None  # what stopped the row: (state, status, retry_after)
+        stopped: SendOutcome | None = None
         for card_id, activity_id, card in updates.cards:
             result = await self._sender.update(updates.to, activity_id, card, ready)
             ready = None
@@ -174,11 +176,8 @@ class DeliveryWorker:
                 continue
             if result.status == 404:
                 gone.append(card_id)
-            elif result.status in self._policy.unreachable:
-                outcome = ("unreachable", result.status, None)
-                break
-            elif result.status in self._policy.retryable:
-                outcome = ("retry", result.status, result.retry_after)
+            elif result.status in self._policy.unreachable or result.status in self._policy.retryable:
+                stopped = result
                 break
             else:
                 log.info("a card could not be updated: HTTP %s", result.status)
@@ -186,17 +185,29 @@ class DeliveryWorker:
         async with self._uow_factory() as uow:
             for card_id in gone:
                 await uow.chat_cards.forget(card_id)
-            if outcome is None:
+            if stopped is None:
                 await uow.outbox.sent(item.id, now)
-            elif outcome[0] == "unreachable":
-                await uow.outbox.failed(item.id, f"HTTP {outcome[1]}: unreachable", now)
-                await uow.people.set_unreachable(updates.person, now)
-            elif item.attempts + 1 < self._settings.max_attempts:
-                delay = self._policy.delay(item.attempts, outcome[2], self._jitter)
-                await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {outcome[1]}")
             else:
-                await uow.outbox.failed(item.id, f"HTTP {outcome[1]}", now)
+                await self._settle(item, stopped, updates.person, uow, now)
             await uow.commit()
+
+    async def _settle(
+        self, item: OutboxItem, result: SendOutcome, person: PersonKey | None, uow: UnitOfWork, now: datetime
+    ) -> None:
+        """A row after Teams' answer: sent; failed, the person marked unreachable on a 403/404; or back in the
+        queue while the answer is worth another try and attempts are left."""
+        policy = self._policy
+        if 200 <= result.status < 300:
+            await uow.outbox.sent(item.id, now)
+        elif result.status in policy.unreachable:
+            await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
+            if person is not None:
+                await uow.people.set_unreachable(person, now)
+        elif result.status in policy.retryable and item.attempts + 1 < self._settings.max_attempts:
+            delay = policy.delay(item.attempts, result.retry_after, self._jitter)
+            await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {result.status}")
+        else:
+            await uow.outbox.failed(item.id, f"HTTP {result.status}", now)
 
     def _ready(self, item: OutboxItem) -> Callable[[], Awaitable[bool]]:
         async def ready() -> bool:
@@ -226,18 +237,8 @@ class DeliveryWorker:
         if result.status == -1:  # not ours any more: nothing was sent
             return
         now = self._clock.now()
-        policy = self._policy
         async with self._uow_factory() as uow:
+            await self._settle(item, result, rendered.person, uow, now)
             if 200 <= result.status < 300:
-                await uow.outbox.sent(item.id, now)
                 await self._keep(item, result.activity_id, uow, now)
-            elif result.status in policy.unreachable:
-                await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
-                if rendered.person is not None:
-                    await uow.people.set_unreachable(rendered.person, now)
-            elif result.status in policy.retryable and item.attempts + 1 < self._settings.max_attempts:
-                delay = policy.delay(item.attempts, result.retry_after, self._jitter)
-                await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {result.status}")
-            else:
-                await uow.outbox.failed(item.id, f"HTTP {result.status}", now)
             await uow.commit()
