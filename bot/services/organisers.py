@@ -111,7 +111,7 @@ def snapshot(session: Session) -> dict[str, Any]:
     }
 
 
-async def _audit(
+async def record_audit(
     uow: UnitOfWork,
     who: Organiser,
     action: str,
@@ -120,6 +120,7 @@ async def _audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
+    """An organiser's action in the series' audit log: who, what, when, before and after."""
     entry = AuditEntry(who.person.key.aad_object_id, who.person.name, action, subject, now, before, after)
     await uow.audit.add(who.series.id, entry)
 
@@ -144,7 +145,7 @@ async def create_session(form: SessionForm, who: Organiser, uow: UnitOfWork, zon
         registration_deadline=fields.registration_deadline,
     )
     session = await uow.sessions.add(organising.apply_fields(draft, fields), now)
-    await _audit(uow, who, "create", f"session {number}", now, after=snapshot(session))
+    await record_audit(uow, who, "create", f"session {number}", now, after=snapshot(session))
     return session
 
 
@@ -165,7 +166,7 @@ async def edit_session(
         await _tell_registrants(uow, after, lambda pid: SessionMoved(pid, after.id, at=now), now)
     if organising.invitation_changed(before, after):
         await uow.record(now, InvitationChanged(after.id))
-    await _audit(uow, who, "edit", f"session {number}", now, snapshot(before), snapshot(after))
+    await record_audit(uow, who, "edit", f"session {number}", now, snapshot(before), snapshot(after))
     return after
 
 
@@ -184,7 +185,7 @@ async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: dat
     # Opted-out people are skipped again at send time, in case they opt out while the row waits.
     await uow.record(now, *(Announcement(pid, after.id) for pid in sorted(earlier)))
     queued = len(earlier)
-    await _audit(uow, who, "publish", f"session {number}", now, snapshot(before), snapshot(after))
+    await record_audit(uow, who, "publish", f"session {number}", now, snapshot(before), snapshot(after))
     return after, queued
 
 
@@ -197,7 +198,7 @@ async def cancel_session(
     await uow.record(now, InvitationChanged(after.id))  # the reconciler cancels the event with the reason
     reason = after.cancel_reason or ""
     told = await _tell_registrants(uow, after, lambda pid: Cancellation(pid, after.id, reason), now, waitlist=True)
-    await _audit(uow, who, "cancel", f"session {number}", now, snapshot(before), snapshot(after))
+    await record_audit(uow, who, "cancel", f"session {number}", now, snapshot(before), snapshot(after))
     return after, told
 
 
@@ -213,7 +214,7 @@ async def set_link(number: int, url: str, who: Organiser, uow: UnitOfWork, now: 
     # A link set by hand wins: the bot stops keeping a Graph event for this session.
     await uow.meetings.follow(after.id, MeetingMode.MANUAL, now)
     told = await send_link(after, uow, now)
-    await _audit(uow, who, "link", f"session {number}", now, {"join_url": before.join_url}, {"join_url": url})
+    await record_audit(uow, who, "link", f"session {number}", now, {"join_url": before.join_url}, {"join_url": url})
     return after, told
 
 
@@ -225,7 +226,7 @@ async def request_meeting(number: int, who: Organiser, uow: UnitOfWork, now: dat
     if session.status is not SessionStatus.PUBLISHED:
         raise errors.SessionNotPublished(number)
     await uow.meetings.follow(session.id, MeetingMode.GRAPH, now)
-    await _audit(uow, who, "meeting", f"session {number}", now)
+    await record_audit(uow, who, "meeting", f"session {number}", now)
     return session
 
 
@@ -247,7 +248,7 @@ async def message_registrants(
     sender = who.person.name
     note = lambda pid: OrganiserNote(pid, session.id, message_id, sender, text)  # noqa: E731
     told = await _tell_registrants(uow, session, note, now)
-    await _audit(uow, who, "message", f"session {number}", now, after={"text": text, "recipients": told})
+    await record_audit(uow, who, "message", f"session {number}", now, after={"text": text, "recipients": told})
     return session, told
 
 
@@ -334,7 +335,7 @@ async def add_organiser(aad_object_id: str, who: Organiser, uow: UnitOfWork, now
     name = clean_text(name, 200)
     added = await uow.organisers.add(who.series.id, aad_object_id, who.person.key.aad_object_id, now, name)
     if added:
-        await _audit(uow, who, "add_organiser", aad_object_id, now)
+        await record_audit(uow, who, "add_organiser", aad_object_id, now)
     return added
 
 
@@ -347,7 +348,7 @@ async def remove_organiser(
         raise errors.LastOrganiser()
     removed = await uow.organisers.remove(who.series.id, aad_object_id)
     if removed:
-        await _audit(uow, who, "remove_organiser", aad_object_id, now)
+        await record_audit(uow, who, "remove_organiser", aad_object_id, now)
     return removed
 
 
@@ -363,7 +364,7 @@ async def bind_channel(channel_id: str, service_url: str, who: Organiser, uow: U
     before = who.series.organiser_channel_id
     series = dataclasses.replace(who.series, organiser_channel_id=channel_id, organiser_service_url=service_url or None)
     await uow.series.update(series)
-    await _audit(uow, who, "bind_channel", series.slug, now, {"channel": before}, {"channel": channel_id})
+    await record_audit(uow, who, "bind_channel", series.slug, now, {"channel": before}, {"channel": channel_id})
     return series
 
 
@@ -373,7 +374,7 @@ async def create_export(number: int | None, who: Organiser, uow: UnitOfWork, now
     token = new_token()
     grant = ExportGrant(who.series.id, session.id if session else None, now + EXPORT_LIFETIME)
     await uow.exports.add(token_hash(token), grant, who.person.key.aad_object_id, now)
-    await _audit(uow, who, "export", f"session {number}" if number else who.series.slug, now)
+    await record_audit(uow, who, "export", f"session {number}" if number else who.series.slug, now)
     return token
 
 

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from bot.domain import errors
 from bot.domain.model import Person, RegistrationStatus, clean_text
 from bot.domain.privacy import Candidate, Erasure, PersonalData, Purge, retention_cutoff
-from bot.domain.views import AuditEntry
 from bot.services.links import new_token, token_hash
-from bot.services.organisers import Organiser
+from bot.services.organisers import Organiser, record_audit
 from bot.services.participants import fill_freed_seats
 from bot.services.ports import UnitOfWork
 
@@ -81,11 +80,8 @@ async def erase_for_organiser(who: Organiser, person_id: int, uow: UnitOfWork, n
     if person is None:
         raise errors.InvalidInput()
     erasure = await erase(person_id, uow, now)
-    entry = AuditEntry(
-        who.person.key.aad_object_id, who.person.name, "erase_participant", "", now, None,
-        {"withdrawn": erasure.withdrawn, "kept_anonymised": erasure.kept},
-    )  # fmt: skip
-    await uow.audit.add(who.series.id, entry)
+    counts = {"withdrawn": erasure.withdrawn, "kept_anonymised": erasure.kept}
+    await record_audit(uow, who, "erase_participant", "", now, after=counts)
     return erasure
 
 
