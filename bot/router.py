@@ -246,7 +246,7 @@ def parse_command(text: str) -> tuple[str, dict[str, Any]] | None:
 
 
 # Words that may stand between a phrase and its session: "anmäl mig till lärträff 2".
-_FILLER = {"till", "to", "for", "för", "på", "pa", "on", "lärträff", "larträff", "lartraff", "session", "nr", "nummer"}
+_FILLER = {"till", "to", "for", "pa", "on", "lartraff", "session", "nr", "nummer"}  # folded, as _fold leaves them
 
 
 def _arguments(args: Args, rest: str) -> dict[str, Any] | None:
@@ -255,7 +255,7 @@ def _arguments(args: Args, rest: str) -> dict[str, Any] | None:
     if args is Args.TEXT:
         return {verbs.TEXT: rest}
     if args is Args.SESSION:
-        words = [w for w in rest.rstrip(".!? ").split() if w.casefold() not in _FILLER]
+        words = [w for w in rest.rstrip(".!? ").split() if _fold(w) not in _FILLER]
         if not words:
             return {}
         number = words[0].lstrip("#")
