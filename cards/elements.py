@@ -72,6 +72,10 @@ def action_set(actions: list[Element]) -> Element:
     return {"type": "ActionSet", "actions": actions}
 
 
+def open_url(title: str, url: str) -> Element:
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
+
+
 def execute(title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None) -> Element:
     """Action.Execute (the card is replaced in place) with an Action.Submit fallback for older clients.
 

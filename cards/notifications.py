@@ -9,7 +9,7 @@ from bot.domain.events import MessageKind
 from bot.domain.model import RegistrationStatus, Series, SessionStanding
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, choice_input, execute, heading, plain, text, text_input
+from cards.elements import Card, Element, card, choice_input, execute, heading, open_url, plain, text, text_input
 from cards.sessions import join_link, session_title, standing_actions, status_line
 
 
@@ -27,7 +27,7 @@ def _actions(t: Translator, standing: SessionStanding, now: datetime, calendar_u
     registration = standing.registration
     if calendar_url and registration is not None and registration.holds_seat and now < standing.session.ends_at:
         # Without Graph nobody puts the session in the person's calendar: a file they can add themselves.
-        actions.append({"type": "Action.OpenUrl", "title": t.gettext("Add to calendar"), "url": calendar_url})
+        actions.append(open_url(t.gettext("Add to calendar"), calendar_url))
     return [*actions, execute(t.gettext("My registrations"), verbs.MINE)]
 
 

@@ -13,7 +13,7 @@ from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.domain.views import AuditEntry, Feedback, SessionCounts
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, container, execute, facts, heading, plain, text, text_input
+from cards.elements import Card, Element, card, container, execute, facts, heading, open_url, plain, text, text_input
 from cards.paging import page_buttons, page_note
 from cards.sessions import session_title
 
@@ -350,7 +350,7 @@ def export_card(t: Translator, url: str, expires: datetime) -> Card:
         text(t.gettext("The link works until {time} and only for whoever has it. Do not forward it.").format(
             time=t.time(expires))),
     ]  # fmt: skip
-    return card(body, [{"type": "Action.OpenUrl", "title": t.gettext("Download Excel file"), "url": url}])
+    return card(body, [open_url(t.gettext("Download Excel file"), url)])
 
 
 def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.domain.privacy import Candidate, Erasure, PersonalData
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, container, execute, heading, plain, text
+from cards.elements import Card, Element, action_set, card, container, execute, heading, open_url, plain, text
 from cards.sessions import status_label
 
 # Rows of each kind shown on the card, and characters of each text; the files hold all. Keeps the card below
@@ -100,10 +100,10 @@ def my_data_card(t: Translator, data: PersonalData, download_url: str, expires: 
         )
     )
     actions: list[Element] = [
-        {"type": "Action.OpenUrl", "title": t.gettext("Download (Excel)"), "url": f"{download_url}.xlsx"},
-        {"type": "Action.OpenUrl", "title": t.gettext("Download (JSON)"), "url": f"{download_url}.json"},
+        open_url(t.gettext("Download (Excel)"), f"{download_url}.xlsx"),
+        open_url(t.gettext("Download (JSON)"), f"{download_url}.json"),
         execute(t.gettext("Delete my data"), verbs.ERASE_ASK),
-        {"type": "Action.OpenUrl", "title": t.gettext("How we handle your data"), "url": privacy_url},
+        open_url(t.gettext("How we handle your data"), privacy_url),
     ]
     return card(body, actions)
 
@@ -179,17 +179,16 @@ def erase_candidates_card(t: Translator, found: Sequence[Candidate]) -> Card:
                     plain(person.name or "–", weight="Bolder"),
                     plain(", ".join(x for x in (person.organisation, person.email) if x) or "–", spacing="None"),
                     text(count, isSubtle=True, spacing="None"),
-                    {
-                        "type": "ActionSet",
-                        "actions": [
+                    action_set(
+                        [
                             execute(
                                 t.gettext("Delete this person's data"),
                                 verbs.ORG_ERASE,
                                 {verbs.PERSON: person.id},
                                 style="destructive",
                             )
-                        ],
-                    },
+                        ]
+                    ),
                 ],
                 separator=True,
                 spacing="Medium",
