@@ -247,12 +247,28 @@ async def test_teams_limits_per_conversation_are_respected(
         assert most <= limit, f"{most} messages in {window} s"
 
 
-class _StallingSender:
+class _Passing:
+    """The real connector behind a test's sender: what the test does not change goes through as it is."""
+
+    def __init__(self, inner: BotConnector) -> None:
+        self._inner = inner
+
+    async def update(
+        self,
+        to: ConversationRef,
+        activity_id: str,
+        card: dict[str, Any],
+        ready: Callable[[], Awaitable[bool]] | None = None,
+    ) -> SendResult:
+        return await self._inner.update(to, activity_id, card, ready)
+
+
+class _StallingSender(_Passing):
     """Delivers `before` messages, then hangs, as a worker does when its process is killed mid-batch;
     `stalled` is set once `hanging` requests hang."""
 
     def __init__(self, inner: BotConnector, before: int, hanging: int) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._left = before
         self._hanging = hanging
         self.stalled = asyncio.Event()
@@ -274,15 +290,6 @@ class _StallingSender:
             await asyncio.Event().wait()
         self._left -= 1
         return await self._inner.send(to, card, ready, summary=summary)
-
-    async def update(
-        self,
-        to: ConversationRef,
-        activity_id: str,
-        card: dict[str, Any],
-        ready: Callable[[], Awaitable[bool]] | None = None,
-    ) -> SendResult:
-        return await self._inner.update(to, activity_id, card, ready)
 
 
 @pytest.mark.parametrize(("batch", "concurrency", "delivered", "in_flight"), [(8, 8, 5, 3), (8, 2, 3, 2)])
@@ -357,11 +364,11 @@ async def test_two_workers_never_send_the_same_row(
     assert set(received.values()) == {1}
 
 
-class _SlowFirst:
+class _SlowFirst(_Passing):
     """Answers the first message slowly, as Teams sometimes does."""
 
     def __init__(self, inner: BotConnector) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._first = True
 
     async def send(
@@ -376,15 +383,6 @@ class _SlowFirst:
             self._first = False
             await asyncio.sleep(0.2)
         return await self._inner.send(to, card, ready, summary=summary)
-
-    async def update(
-        self,
-        to: ConversationRef,
-        activity_id: str,
-        card: dict[str, Any],
-        ready: Callable[[], Awaitable[bool]] | None = None,
-    ) -> SendResult:
-        return await self._inner.update(to, activity_id, card, ready)
 
 
 async def test_one_channels_messages_arrive_in_the_order_they_were_queued(
