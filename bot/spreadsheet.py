@@ -21,9 +21,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters the xlsx fo
 
 
 def _cell(value: str) -> str:
-    # A leading =, +, - or @ would make Excel run the text as a formula (CSV/formula injection).
-    value = _ILLEGAL.sub(" ", value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return _ILLEGAL.sub(" ", value)
 
 
 def workbook(data: ExportData, t: Translator) -> bytes:
@@ -154,6 +152,11 @@ def _table(sheet: Worksheet, headers: Sequence[str], rows: Sequence[Sequence[Any
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(list(row))
+        # What people typed is text, never a formula: a name like "=HYPERLINK(…)" is stored as a string cell,
+        # which Excel shows as typed and does not run (formula injection), without a visible apostrophe.
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"

@@ -207,7 +207,7 @@ class Downloads:
         except ExportExpired:
             return web.Response(status=410, text=_EXPIRED, content_type="text/html", charset="utf-8")
         t = self._catalogs.translator(data.series.language)
-        name = f"{data.series.slug}-{now.date().isoformat()}.xlsx"
+        name = data.file_name(t.local(now).date())
         return web.Response(
             body=workbook(data, t),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

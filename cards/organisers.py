@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.domain import organising as f
 from bot.domain.meetings import AttendanceSummary, Meeting, MeetingMode
@@ -13,7 +12,20 @@ from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.domain.views import AuditEntry, Feedback, SessionCounts
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, container, execute, facts, heading, open_url, plain, text, text_input
+from cards.elements import (
+    Card,
+    Element,
+    alert,
+    card,
+    container,
+    execute,
+    facts,
+    heading,
+    open_url,
+    plain,
+    text,
+    text_input,
+)
 from cards.paging import page_buttons, page_note
 from cards.sessions import session_title
 
@@ -59,12 +71,7 @@ def session_form_card(
     title = t.gettext("Edit session {number}").format(number=number) if number else t.gettext("New session")
     body: list[Element] = [heading(title, size="Medium")]
     if problems:
-        body.append(
-            container(
-                [text(problem_text(t, field, code), color="Attention", weight="Bolder") for field, code in problems],
-                style="attention",
-            )
-        )
+        body.append(container([alert(problem_text(t, field, code)) for field, code in problems]))
     body += [
         text_input(f.TITLE, _field_label(t, f.TITLE), value=form.title, required=True,
                    error=t.gettext("A title is needed"), max_length=300),
@@ -82,7 +89,8 @@ def session_form_card(
                  "value": form.after_talk_end}]},
         ]},
         {"type": "Input.Date", "id": f.DEADLINE, "label": _field_label(t, f.DEADLINE), "value": form.deadline},
-        text_input(f.CAPACITY, _field_label(t, f.CAPACITY), value=form.capacity, max_length=5),
+        {"type": "Input.Number", "id": f.CAPACITY, "label": _field_label(t, f.CAPACITY), "min": 1, "max": 10_000,
+         **({"value": int(form.capacity)} if form.capacity.isdigit() else {})},
         text_input(f.PLACE, _field_label(t, f.PLACE), value=form.place, max_length=200),
         text_input(f.GUEST, _field_label(t, f.GUEST), value=form.guest, max_length=300),
         text_input(f.DESCRIPTION, _field_label(t, f.DESCRIPTION), value=form.description, multiline=True,
@@ -154,6 +162,11 @@ def session_admin_card(
     if session.status is not SessionStatus.CANCELLED:
         actions.append(execute(t.gettext("Cancel session"), verbs.ORG_CANCEL_FORM, data, style="destructive"))
     return card(body, actions)
+
+
+def _back_to_session(t: Translator, session: Session) -> Element:
+    return execute(t.gettext("Show session {number}").format(number=session.number), verbs.ORG_SESSION,
+                   {verbs.NUMBER: session.number})  # fmt: skip
 
 
 def _seats(t: Translator, session: Session, counts: SessionCounts) -> str:
@@ -246,48 +259,64 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
     data = {verbs.NUMBER: session.number}
     actions = page_buttons(t, page, pages, verbs.ORG_PARTICIPANTS, data)
     actions.append(execute(t.gettext("Export"), verbs.ORG_EXPORT, data))
-    actions.append(execute(t.gettext("Session"), verbs.ORG_SESSION, data))
+    actions.append(_back_to_session(t, session))
     return card(body, actions)
 
 
 def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, SessionCounts]],
                per_organisation: Sequence[tuple[str, int]],
                attendance: Mapping[int, AttendanceSummary] | None = None) -> Card:  # fmt: skip
-    header = {"type": "TableRow", "style": "accent", "cells": [_cell(h, bold=True) for h in (
-        t.gettext("Session"), t.gettext("Registered"), t.gettext("Waiting list"), t.gettext("Absent"),
-        t.gettext("After-talk"))]}  # fmt: skip
-    rows = [header]
+    """A line of words per session rather than a table: five narrow columns break "Väntelista" mid-word on a
+    400 px card and on phones, while a line wraps between words. Drafts and cancelled sessions apart, so the
+    published ones read as the series' figures."""
+    groups: list[tuple[str, list[Element]]] = [
+        (t.gettext("Published sessions"), []),
+        (t.gettext("Drafts"), []),
+        (t.gettext("Cancelled sessions"), []),
+    ]
+    index = {SessionStatus.PUBLISHED: 0, SessionStatus.DRAFT: 1, SessionStatus.CANCELLED: 2}
     for session, counts in sessions:
-        label = f"{session.number}. {t.short_date(session.starts_at)}"
-        if session.status is not SessionStatus.PUBLISHED:
-            label += (
-                " (" + (t.gettext("draft") if session.status is SessionStatus.DRAFT else t.gettext("cancelled")) + ")"
+        figures = [t.ngettext("{n} registered", "{n} registered", counts.registered).format(n=counts.registered)]
+        if counts.waitlisted:
+            figures.append(t.gettext("{n} on the waiting list").format(n=counts.waitlisted))
+        if counts.absent:
+            figures.append(t.ngettext("{n} can't come", "{n} can't come", counts.absent).format(n=counts.absent))
+        if session.has_after_talk:
+            figures.append(t.gettext("{n} staying for the after-talk").format(n=counts.after_talk))
+        groups[index[session.status]][1].append(
+            container(
+                [
+                    text(t.gettext("Session {number}, {date}").format(
+                        number=session.number, date=t.date(session.starts_at)), weight="Bolder"),
+                    text(" · ".join(figures), spacing="None"),
+                ],
+                spacing="Small",
             )
-        rows.append({"type": "TableRow", "cells": [_cell(label)] + [_cell(str(n)) for n in (
-            counts.registered, counts.waitlisted, counts.absent, counts.after_talk)]})  # fmt: skip
-    body: list[Element] = [
-        heading(t.gettext("Statistics: {title}").format(title=series.title), size="Medium"),
-        {"type": "Table", "firstRowAsHeader": True, "showGridLines": True,
-         "columns": [{"width": 3}, {"width": 2}, {"width": 2}, {"width": 2}, {"width": 2}], "rows": rows},
-        text(t.gettext("Registered places per organisation"), weight="Bolder"),
-    ]  # fmt: skip
+        )  # fmt: skip
+    body: list[Element] = [heading(t.gettext("Statistics: {title}").format(title=series.title), size="Medium")]
+    for title, lines in groups:
+        if lines:
+            body.append(heading(title, size="Default"))
+            body.extend(lines)
+    if not sessions:
+        body.append(text(t.gettext("No sessions yet.")))
+    body.append(heading(t.gettext("Registered places per organisation"), size="Default"))
     body.extend([plain(f"{org}: {n}", spacing="None") for org, n in per_organisation] or [text("–")])
     if attendance:
-        body.append(text(t.gettext("Attendance, from the Teams meetings"), weight="Bolder"))
-        body.append(facts([(f"{s.number}. {t.short_date(s.starts_at)}", _attendance_line(t, attendance[s.id]))
+        body.append(heading(t.gettext("Attendance, from the Teams meetings"), size="Default"))
+        body.append(facts([(_session_number(t, s), _attendance_line(t, attendance[s.id]))
                            for s, _ in sessions if s.id in attendance]))  # fmt: skip
     return card(body, [execute(t.gettext("Export the series"), verbs.ORG_EXPORT)])
+
+
+def _session_number(t: Translator, session: Session) -> str:
+    return t.gettext("Session {number}").format(number=session.number)
 
 
 def _attendance_line(t: Translator, summary: AttendanceSummary) -> str:
     return t.gettext(
         "{attended} attended · {no_show} registered but absent · {unregistered} without registering"
     ).format(attended=summary.attended, no_show=summary.no_show, unregistered=summary.unregistered)
-
-
-def _cell(value: str, *, bold: bool = False) -> dict[str, Any]:
-    block = text(value, weight="Bolder") if bold else text(value)
-    return {"type": "TableCell", "items": [block]}
 
 
 def _audit_action(t: Translator, action: str) -> str:
@@ -340,14 +369,17 @@ def organisers_card(t: Translator, organisers: Sequence[tuple[str, str]]) -> Car
 
 
 def notice_card(t: Translator, message: str, session: Session | None = None) -> Card:
-    actions = [execute(t.gettext("Session"), verbs.ORG_SESSION, {verbs.NUMBER: session.number})] if session else []
+    actions = [_back_to_session(t, session)] if session else []
     return card([text(message, weight="Bolder")], actions)
 
 
-def export_card(t: Translator, url: str, expires: datetime) -> Card:
+def export_card(t: Translator, url: str, expires: datetime, session: Session | None = None) -> Card:
+    """The download link, naming what it holds: one session, or the whole series."""
+    what = session_title(t, session) if session else t.gettext("The whole series")
     body: list[Element] = [
         heading(t.gettext("Export ready"), size="Medium"),
-        text(t.gettext("The link works until {time} and only for whoever has it. Do not forward it.").format(
+        text(what, weight="Bolder", spacing="Small"),
+        text(t.gettext("The link works until {time} for anyone who has it – do not forward it.").format(
             time=t.time(expires))),
     ]  # fmt: skip
     return card(body, [open_url(t.gettext("Download Excel file"), url)])
@@ -373,17 +405,30 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
     ]
     body: list[Element] = []
     if problem:
-        body.append(text(t.gettext("I could not read that command. The session number comes first, e.g. “publish 3”."),
-                         color="Attention", weight="Bolder"))  # fmt: skip
+        body.append(
+            alert(t.gettext("I could not read that command. The session number comes first, e.g. “publish 3”."))
+        )
     body += [
         heading(t.gettext("Organiser commands"), size="Medium"),
         text(t.gettext("Mention me in the organisers' channel, or write to me in a 1:1 chat."), isSubtle=True),
-        {"type": "FactSet", "facts": [{"title": c, "value": d} for c, d in rows]},
     ]
+    # TextRuns, not Markdown: Teams strips "<reason>" from a TextBlock or a fact as if it were an HTML tag.
+    body += [command_line(command, description) for command, description in rows]
     return card(
         body,
         [execute(t.gettext("New session"), verbs.ORG_NEW_SESSION), execute(t.gettext("Statistics"), verbs.ORG_STATS)],
     )
+
+
+def command_line(command: str, description: str) -> Element:
+    return {
+        "type": "RichTextBlock",
+        "spacing": "Small",
+        "inlines": [
+            {"type": "TextRun", "text": command, "weight": "Bolder"},
+            {"type": "TextRun", "text": " – " + description},
+        ],
+    }
 
 
 def feedback_card(t: Translator, session: Session, answers: Sequence[Feedback]) -> Card:
@@ -409,4 +454,4 @@ def feedback_card(t: Translator, session: Session, answers: Sequence[Feedback]) 
     if comments:
         body.append(text(t.gettext("Comments"), weight="Bolder"))
         body.extend(plain(f"{a.rating} · {a.comment}", spacing="Small") for a in comments[-30:])
-    return card(body, [execute(t.gettext("Session"), verbs.ORG_SESSION, {verbs.NUMBER: session.number})])
+    return card(body, [_back_to_session(t, session)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
@@ -71,11 +71,20 @@ class SessionFormPayload(Payload):
     end: str = Field("", max_length=20)
     after_talk_end: str = Field("", max_length=20)
     deadline: str = Field("", max_length=40)
-    capacity: str = Field("", max_length=20)
+    capacity: str = Field("", max_length=20)  # Input.Number: Teams sends a string, some clients a number
     place: str = Field("Teams", max_length=1000)
     guest: str = Field("", max_length=1000)
     description: str = Field("", max_length=8000)
     programme: str = Field("", max_length=8000)
+
+    @field_validator("capacity", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value) if isinstance(value, int | float) else value
 
     def form(self) -> SessionForm:
         return SessionForm(**self.model_dump(exclude={"number"}))
@@ -175,9 +184,9 @@ async def suggestions(ctx: Context, payload: SuggestionsPagePayload) -> Card:
 
 
 async def export(ctx: Context, payload: OptionalNumberPayload) -> Card:
-    token = await org.create_export(payload.number, ctx.who, ctx.uow, ctx.now)
-    url = f"{ctx.public_base_url.rstrip('/')}/exports/{token}"
-    return export_card(ctx.t, url, ctx.now + org.EXPORT_LIFETIME)
+    export = await org.create_export(payload.number, ctx.who, ctx.uow, ctx.now)
+    url = f"{ctx.public_base_url.rstrip('/')}/exports/{export.token}"
+    return export_card(ctx.t, url, ctx.now + org.EXPORT_LIFETIME, export.session)
 
 
 async def message(ctx: Context, payload: NumberTextPayload) -> Card:

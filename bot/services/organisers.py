@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -368,14 +368,20 @@ async def bind_channel(channel_id: str, service_url: str, who: Organiser, uow: U
     return series
 
 
-async def create_export(number: int | None, who: Organiser, uow: UnitOfWork, now: datetime) -> str:
+@dataclass(frozen=True)
+class Export:
+    token: str
+    session: Session | None  # None: the whole series
+
+
+async def create_export(number: int | None, who: Organiser, uow: UnitOfWork, now: datetime) -> Export:
     """A random download token; only its hash is stored, and it expires."""
     session = await _session(uow, who, number) if number is not None else None
     token = new_token()
     grant = ExportGrant(who.series.id, session.id if session else None, now + EXPORT_LIFETIME)
     await uow.exports.add(token_hash(token), grant, who.person.key.aad_object_id, now)
     await record_audit(uow, who, "export", f"session {number}" if number else who.series.slug, now)
-    return token
+    return Export(token, session)
 
 
 @dataclass(frozen=True)
@@ -383,6 +389,11 @@ class ExportData:
     series: Series
     rows: tuple[tuple[Session, Person, Any], ...]
     suggestions: tuple[ThemeSuggestion, ...] = ()  # the whole series' export only
+    session: Session | None = None  # the one session exported, or None for the whole series
+
+    def file_name(self, today: date) -> str:
+        part = f"-{self.session.number}" if self.session else ""
+        return f"{self.series.slug}{part}-{today.isoformat()}.xlsx"
 
 
 async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
@@ -397,4 +408,5 @@ async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
     for session in sessions:
         rows.extend((session, p, r) for p, r in await uow.registrations.entries(session.id))
     suggestions = await uow.suggestions.newest(series.id) if grant.session_id is None else []
-    return ExportData(series, tuple(rows), tuple(suggestions))
+    one = sessions[0] if grant.session_id is not None and sessions else None
+    return ExportData(series, tuple(rows), tuple(suggestions), one)
