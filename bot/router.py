@@ -68,7 +68,7 @@ ROUTES: dict[str, Route] = {
     verbs.ABSENCE: _r(p.AbsencePayload, p.report_absence),
     verbs.WITHDRAW_ASK: _r(p.SessionPayload, p.ask_withdraw),
     verbs.WITHDRAW: _r(p.SessionPayload, p.withdraw),
-    verbs.MINE: _r(NoPayload, p.show_mine),
+    verbs.MINE: _r(p.PagePayload, p.show_mine),
     verbs.HELP: _r(NoPayload, p.show_help),
     verbs.THANKS: _r(NoPayload, p.welcome_thanks),
     verbs.SAY_REGISTER: _r(p.SpokenPayload, p.say_register),

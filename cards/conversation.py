@@ -12,8 +12,10 @@ from cards import verbs
 from cards.elements import (
     Card,
     Element,
+    alert,
     card,
     contact_line,
+    cut,
     execute,
     heading,
     kept_current,
@@ -30,7 +32,8 @@ def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[Se
         body.append(heading(t.gettext("Welcome to {title}").format(title=one.title)))
         body.append(text(one.organiser, isSubtle=True, spacing="None"))
         if one.description:
-            body.append(text(one.description.split("\n\n", 1)[0]))
+            # The opening paragraph, bounded: the series file does not bound it, and Teams takes 28 KB.
+            body.append(text(cut(one.description.split("\n\n", 1)[0], 800)))
     if not series:
         body.append(heading(t.gettext("Welcome to Lärträff")))
     body.append(
@@ -180,7 +183,7 @@ def error_card(t: Translator, error: errors.DomainError, *, organiser: bool = Fa
             execute(t.gettext("All sessions"), verbs.SESSIONS),
             execute(t.gettext("My registrations"), verbs.MINE),
         ]
-    return card([text(error_message(t, error), weight="Bolder", color="Attention")], actions)
+    return card([alert(error_message(t, error))], actions)
 
 
 def apology_card(t: Translator, correlation_id: str) -> Card:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from bot.domain.model import Contact
@@ -13,11 +15,60 @@ Element = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 
-def card(body: list[Element], actions: list[Element] | None = None) -> Card:
-    result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": body}
+def card(body: list[Element], actions: list[Element] | None = None, *, speak: str = "") -> Card:
+    """`speak`: what a screen reader or a voice assistant says for the card; by default its heading and the line
+    after it, which every card puts first: what it is about and where the person stands."""
+    result: Card = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": "1.5",
+        "speak": (speak or _spoken(body))[:_SPEAK_LENGTH],
+        "body": body,
+    }
     if actions:
         result["actions"] = actions
     return result
+
+
+_SPEAK_LENGTH = 400
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def _texts(elements: list[Element]) -> Iterator[tuple[str, bool]]:
+    """(text, is a heading) of the card's visible text in reading order, hidden parts left out."""
+    for element in elements:
+        if element.get("isVisible") is False:
+            continue
+        kind = element.get("type")
+        if kind == "TextBlock":
+            yield _LINK.sub(r"\1", element["text"]).replace("**", ""), element.get("style") == "heading"
+        elif kind == "RichTextBlock":
+            yield "".join(run.get("text", "") for run in element["inlines"]), False
+        elif kind == "Container":
+            yield from _texts(element["items"])
+        elif kind == "ColumnSet":
+            for column in element.get("columns", []):
+                yield from _texts(column.get("items", []))
+
+
+def _spoken(body: list[Element]) -> str:
+    """The first heading and the line after it; without a heading, the first two lines. Stops reading there:
+    this runs for every card, the long list included."""
+    before: list[str] = []
+    said: list[str] = []
+    for value, is_heading in _texts(body):
+        value = value.strip().rstrip(".")
+        if not value:
+            continue
+        if is_heading and not said:
+            said.append(value)
+        elif said:
+            said.append(value)
+            break
+        else:
+            before.append(value)
+    said = said or before[:2]
+    return ". ".join(said) + "." if said else ""
 
 
 def kept_current(result: Card, verb: str, data: dict[str, Any] | None = None) -> Card:
@@ -46,6 +97,11 @@ def plain(*parts: str, **style: Any) -> Element:
     return {"type": "RichTextBlock", "inlines": inlines or [{"type": "TextRun", "text": " "}], **block_style}
 
 
+def cut(value: str, limit: int) -> str:
+    """At most `limit` characters, "…" marking a cut: what a card shows of a text it does not bound itself."""
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
 def contact_line(contact: Contact, *, with_organisation: bool = False) -> str:
     """A series contact in a line, e-mail and phone as links (the series' own data, not what people type)."""
     parts = [contact.name, contact.organisation if with_organisation else contact.role]
@@ -54,6 +110,12 @@ def contact_line(contact: Contact, *, with_organisation: bool = False) -> str:
     if contact.phone:
         parts.append(f"[{contact.phone}](tel:{contact.phone.replace(' ', '')})")
     return " · ".join(p for p in parts if p)
+
+
+def alert(value: str) -> Element:
+    """What went wrong, in words with an icon in the host's own text colour: Teams' red is 3.2:1 on its dark
+    theme's background (WCAG asks 4.5:1), and colour alone says nothing to many."""
+    return text("⚠️ " + value, weight="Bolder")
 
 
 def heading(value: str, size: str = "Large") -> Element:
@@ -76,7 +138,9 @@ def open_url(title: str, url: str) -> Element:
     return {"type": "Action.OpenUrl", "title": title, "url": url}
 
 
-def execute(title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None) -> Element:
+def execute(
+    title: str, verb: str, data: dict[str, Any] | None = None, *, style: str | None = None, tooltip: str = ""
+) -> Element:
     """Action.Execute (the card is replaced in place) with an Action.Submit fallback for older clients.
 
     The verb travels in the data too, so a Submit that arrives as a message can be routed the same way.
@@ -91,6 +155,10 @@ def execute(title: str, verb: str, data: dict[str, Any] | None = None, *, style:
     }
     if style:
         action["style"] = style
+    if tooltip:
+        # Read out by screen readers and shown on hover: which session "Register" acts on, where several do.
+        action["tooltip"] = tooltip
+        action["fallback"]["tooltip"] = tooltip
     return action
 
 

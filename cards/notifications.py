@@ -9,8 +9,8 @@ from bot.domain.events import MessageKind
 from bot.domain.model import RegistrationStatus, Series, SessionStanding
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, choice_input, execute, heading, open_url, plain, text, text_input
-from cards.sessions import join_link, session_title, standing_actions, status_line
+from cards.elements import Card, Element, card, choice_input, cut, execute, heading, open_url, plain, text, text_input
+from cards.sessions import availability, join_link, session_title, standing_actions, status_line
 
 
 def _header(t: Translator, title: str, standing: SessionStanding) -> list[Element]:
@@ -116,8 +116,9 @@ def cancelled_message(t: Translator, standing: SessionStanding, reason: str) -> 
 
 def announcement_message(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
     body = _header(t, t.gettext("New session in {series}").format(series=series.title), standing)
+    body.append(availability(t, standing, now))
     if standing.session.description:
-        body.append(text(standing.session.description, maxLines=4))
+        body.append(text(cut(standing.session.description, 600), maxLines=4))
     body.append(
         text(t.gettext("You get this because you have taken part in the series. Write “unsubscribe” to stop."),
              isSubtle=True, size="Small")

@@ -173,6 +173,7 @@ def erase_candidates_card(t: Translator, found: Sequence[Candidate]) -> Card:
     for candidate in found:
         person, registrations = candidate.person, candidate.registrations
         count = t.ngettext("{n} registration", "{n} registrations", registrations).format(n=registrations)
+        who = ", ".join(x for x in (person.name, person.organisation, person.email) if x) or "–"
         body.append(
             container(
                 [
@@ -186,6 +187,7 @@ def erase_candidates_card(t: Translator, found: Sequence[Candidate]) -> Card:
                                 verbs.ORG_ERASE,
                                 {verbs.PERSON: person.id},
                                 style="destructive",
+                                tooltip=t.gettext("Delete the data of {who}").format(who=who),
                             )
                         ]
                     ),

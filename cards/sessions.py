@@ -12,10 +12,12 @@ from cards.elements import (
     Card,
     Element,
     action_set,
+    alert,
     card,
     choice_input,
     contact_line,
     container,
+    cut,
     execute,
     facts,
     heading,
@@ -30,6 +32,16 @@ from cards.paging import page_buttons, page_note
 
 MORE = "more"  # the details card's part behind "Show more"
 PAGE_SIZE = 5
+# What the details card shows at most of texts the series file does not bound, so that the longest series
+# still fits in Teams' 28 KB, even in "ö" (two bytes in UTF-8). The invitation this was built for uses a
+# fraction of each.
+DESCRIPTION_SHOWN = 2500
+PROGRAMME_SHOWN = 1600  # characters of titles and speakers together
+PROGRAMME_LINE_SHOWN = 200
+SERIES_TEXT_SHOWN = 1600
+TARGET_GROUP_SHOWN = 500
+CONTRIBUTORS_SHOWN = 12
+CONTACTS_SHOWN = 4
 
 
 def session_title(t: Translator, session: Session) -> str:
@@ -77,20 +89,35 @@ def _seats_text(t: Translator, standing: SessionStanding) -> str:
     if seats is None:
         return ""
     if seats == 0:
-        return t.gettext("Full: new registrations join the waiting list")
+        return t.gettext("Fully booked: new registrations join the waiting list")
     return t.ngettext("{n} seat left", "{n} seats left", seats).format(n=seats)
 
 
 def _deadline_text(t: Translator, session: Session, now: datetime) -> str:
     if now > session.registration_deadline:
         return t.gettext("Registration closed {date}").format(date=t.short_date(session.registration_deadline))
-    return t.gettext("Register by {date}").format(date=t.moment(session.registration_deadline))
+    return t.gettext("Last day to register: {date}").format(date=_deadline_day(t, session))
+
+
+def _deadline_day(t: Translator, session: Session) -> str:
+    """The day alone when registration closes at the end of it, as almost always: "kl. 23.59" says nothing."""
+    deadline = t.local(session.registration_deadline)
+    if (deadline.hour, deadline.minute) == (23, 59):
+        return t.date(deadline)
+    return t.moment(deadline)
+
+
+def availability(t: Translator, standing: SessionStanding, now: datetime) -> Element:
+    """Seats left and the last day to register, in a subtle line."""
+    line = " · ".join(x for x in (_seats_text(t, standing), _deadline_text(t, standing.session, now)) if x)
+    return text(line, isSubtle=True, spacing="None", size="Small")
 
 
 def _after_talk_title(t: Translator, session: Session) -> str:
+    """Names the session: a list holds a toggle per session, and the times alone are often the same."""
     assert session.after_talk_ends_at is not None
-    return t.gettext("I'll stay for the after-talk {start}–{end}").format(
-        start=t.time(session.ends_at), end=t.time(session.after_talk_ends_at)
+    return t.gettext("I'll stay for the after-talk of session {number}, {start}–{end}").format(
+        number=session.number, start=t.time(session.ends_at), end=t.time(session.after_talk_ends_at)
     )
 
 
@@ -105,8 +132,15 @@ def standing_actions(
     if view:
         data[verbs.VIEW] = view
     actions: list[Element] = []
+
+    def button(title: str, verb: str, payload: dict[str, object], style: str | None = None) -> Element:
+        # A list repeats "Register" per session: the tooltip, read out by screen readers, says which (by
+        # number: a title can be 300 characters, repeated in every button of the list).
+        tooltip = t.gettext("{action} – session {number}").format(action=title, number=session.number)
+        return execute(title, verb, payload, style=style, tooltip=tooltip)
+
     if details:
-        actions.append(execute(t.gettext("Details"), verbs.DETAILS, {"session": session.id}))
+        actions.append(button(t.gettext("Details"), verbs.DETAILS, {"session": session.id}))
     active = registration is not None and registration.is_active
     if not active and session.registration_open(now):
         full = standing.seats_left == 0
@@ -118,21 +152,21 @@ def standing_actions(
             if again
             else t.gettext("Register")
         )
-        actions.append(execute(title, verbs.REGISTER, data, style="positive"))
+        actions.append(button(title, verbs.REGISTER, data, style="positive"))
     if registration is not None and active and now < session.starts_at and session.has_after_talk:
         # The after-talk is the person's choice at any time before the session; the seat stays.
         wanted = not registration.after_talk
         title = t.gettext("Stay for the after-talk") if wanted else t.gettext("Skip the after-talk")
-        actions.append(execute(title, verbs.REGISTER, {**data, verbs.AFTER_TALK: wanted}))
+        actions.append(button(title, verbs.REGISTER, {**data, verbs.AFTER_TALK: wanted}))
     if active and now < session.ends_at:
-        actions.append(execute(t.gettext("Can't come"), verbs.ABSENCE_FORM, data))
+        actions.append(button(t.gettext("Can't come"), verbs.ABSENCE_FORM, data))
         assert registration is not None
         leave = (
             t.gettext("Leave the waiting list")
             if registration.status is RegistrationStatus.WAITLISTED
             else t.gettext("Withdraw")
         )
-        actions.append(execute(leave, verbs.WITHDRAW_ASK, data, style="destructive"))
+        actions.append(button(leave, verbs.WITHDRAW_ASK, data, style="destructive"))
     return actions
 
 
@@ -182,11 +216,10 @@ def session_summary(
 ) -> Element:
     session = standing.session
     lines: list[Element] = [
-        text(session_title(t, session), weight="Bolder", size="Medium"),
+        heading(session_title(t, session), size="Medium"),
         text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
     ]
-    details = " · ".join(x for x in (_seats_text(t, standing), _deadline_text(t, session, now)) if x)
-    lines.append(text(details, isSubtle=True, spacing="None", size="Small"))
+    lines.append(availability(t, standing, now))
     lines.append(status_line(t, standing))
     lines.extend(_after_talk_toggle(t, standing, now))
     lines.append(action_set(standing_actions(t, standing, now, details=True, view=view)))
@@ -227,7 +260,7 @@ def details_card(t: Translator, series: Series, standing: SessionStanding, now: 
     body.append(
         facts(
             [
-                (t.gettext("Registration"), _deadline_text(t, session, now)),
+                (t.gettext("Registration"), _deadline_fact(t, session, now)),
                 (t.gettext("Seats"), _seats_text(t, standing)),
                 (t.gettext("After-talk"), _after_talk_fact(t, session)),
                 (t.gettext("Place"), _place_text(t, session)),
@@ -237,38 +270,50 @@ def details_card(t: Translator, series: Series, standing: SessionStanding, now: 
         )
     )
     if session.description:
-        body.append(text(session.description))
+        body.append(text(cut(session.description, DESCRIPTION_SHOWN)))
     if session.programme:
         body.append(heading(t.gettext("Programme"), size="Medium"))
+        left = PROGRAMME_SHOWN
         for item in session.programme:
-            body.append(text("• " + item.title, spacing="Small"))
-            if item.speakers:
-                body.append(text(item.speakers, isSubtle=True, spacing="None"))
+            title, speakers = cut(item.title, PROGRAMME_LINE_SHOWN), cut(item.speakers, PROGRAMME_LINE_SHOWN)
+            left -= len(title) + len(speakers)
+            if left < 0:
+                body.append(text("…", spacing="Small"))
+                break
+            body.append(text("• " + title, spacing="Small"))
+            if speakers:
+                body.append(text(speakers, isSubtle=True, spacing="None"))
     more: list[Element] = []
     if series.target_group:
         more.append(heading(t.gettext("Target group"), size="Medium"))
-        more.append(text(series.target_group))
+        more.append(text(cut(series.target_group, TARGET_GROUP_SHOWN)))
     if series.description:
         more.append(heading(t.gettext("About {series}").format(series=series.title), size="Medium"))
-        more.extend(text(paragraph) for paragraph in series.description.split("\n\n"))
+        more.extend(text(paragraph) for paragraph in cut(series.description, SERIES_TEXT_SHOWN).split("\n\n"))
     if session.contributors:
         more.append(heading(t.gettext("Taking part"), size="Medium"))
-        more.extend(text(name, spacing="None") for name in session.contributors)
+        more.extend(text(cut(name, 80), spacing="None") for name in session.contributors[:CONTRIBUTORS_SHOWN])
     if more:
         body.append(container(more, id=MORE, isVisible=False))
         show = {"type": "Action.ToggleVisibility", "title": t.gettext("Show more"), "targetElements": [MORE]}
         body.append(action_set([show]))
     if series.contacts:
         body.append(heading(t.gettext("Contact"), size="Medium"))
-        body.extend(text(contact_line(contact), spacing="Small") for contact in series.contacts)
+        body.extend(text(contact_line(contact), spacing="Small") for contact in series.contacts[:CONTACTS_SHOWN])
     actions = [execute(t.gettext("All sessions"), verbs.SESSIONS)]
     return kept_current(card(body, actions), verbs.DETAILS, {"session": session.id})
+
+
+def _deadline_fact(t: Translator, session: Session, now: datetime) -> str:
+    if now > session.registration_deadline:
+        return t.gettext("closed {date}").format(date=t.short_date(session.registration_deadline))
+    return t.gettext("by {date}").format(date=_deadline_day(t, session))
 
 
 def _after_talk_fact(t: Translator, session: Session) -> str:
     if session.after_talk_ends_at is None:
         return ""
-    return t.gettext("Optional, {start}–{end}").format(
+    return t.gettext("{start}–{end} (optional)").format(
         start=t.time(session.ends_at), end=t.time(session.after_talk_ends_at)
     )
 
@@ -299,7 +344,7 @@ def profile_card(
         text(t.gettext("The first time, tell us where you work. We remember it for the next sessions.")),
     ]
     if problem:
-        body.append(text(problem, color="Attention", weight="Bolder"))
+        body.append(alert(problem))
     body.append(
         choice_input(
             verbs.ORGANISATION,
@@ -358,7 +403,7 @@ def absence_card(t: Translator, standing: SessionStanding, view: str = verbs.VIE
         heading(t.gettext("Can't come?"), size="Medium"),
         text(session_title(t, session), weight="Bolder"),
         text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
-        text(t.gettext("Tell the organisers. Your seat goes to the next person on the waiting list.")),
+        text(t.gettext("The organisers are told, and your seat is freed for someone else.")),
         choice_input(verbs.CAUSE, t.gettext("Why can't you come?"), cause_choices(t), value=verbs.CAUSES[0]),
         text_input(
             verbs.REASON,
@@ -375,7 +420,7 @@ def absence_card(t: Translator, standing: SessionStanding, view: str = verbs.VIE
         ),
     ]
     actions = [
-        execute(t.gettext("Send"), verbs.ABSENCE, {"session": session.id, verbs.VIEW: view}, style="destructive"),
+        execute(t.gettext("Can't come"), verbs.ABSENCE, {"session": session.id, verbs.VIEW: view}, style="destructive"),
         execute(t.gettext("Back"), verbs.DETAILS, {"session": session.id}),
     ]
     return card(body, actions)
@@ -425,7 +470,7 @@ def noted_card(t: Translator, standing: SessionStanding) -> Card:
     back. Not a second confirmation (that is the message below), and no list drawn again (that costs as much
     as asking for it)."""
     registration = standing.registration
-    body: list[Element] = [text(session_title(t, standing.session), weight="Bolder"), status_line(t, standing)]
+    body: list[Element] = [heading(session_title(t, standing.session), size="Medium"), status_line(t, standing)]
     if registration is not None and registration.is_active:
         body.append(text(t.gettext("The confirmation comes in a message of its own, below."), isSubtle=True))
     actions = [execute(t.gettext("All sessions"), verbs.SESSIONS), execute(t.gettext("My registrations"), verbs.MINE)]
@@ -450,16 +495,19 @@ def confirmation_card(t: Translator, series: Series, standing: SessionStanding, 
     return kept_current(card(body, actions), verbs.STATUS, {"session": session.id})
 
 
-def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime) -> Card:
+def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime, page: int = 0) -> Card:
+    """A page at a time, like the list: someone in several series can hold dozens of places."""
+    pages = max((len(standings) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 0), pages - 1)
     body: list[Element] = [heading(t.gettext("My registrations"))]
     if not standings:
         body.append(text(t.gettext("You have no registrations for coming sessions.")))
-    for standing in standings:
+    for standing in standings[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
         session = standing.session
         body.append(
             container(
                 [
-                    text(session_title(t, session), weight="Bolder"),
+                    heading(session_title(t, session), size="Medium"),
                     text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
                     status_line(t, standing),
                     action_set(standing_actions(t, standing, now, details=True, view=verbs.VIEW_MINE)),
@@ -467,5 +515,7 @@ def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime
                 separator=True,
             )
         )
-    actions = [execute(t.gettext("All sessions"), verbs.SESSIONS), language_switch(t.language.value)]
-    return kept_current(card(body, actions), verbs.MINE)
+    body.extend(page_note(t, page, pages, size="Small"))
+    actions = page_buttons(t, page, pages, verbs.MINE)
+    actions += [execute(t.gettext("All sessions"), verbs.SESSIONS), language_switch(t.language.value)]
+    return kept_current(card(body, actions), verbs.MINE, {"page": page})

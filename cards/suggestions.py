@@ -6,7 +6,7 @@ from bot.domain.model import MAX_SUGGESTION
 from bot.domain.views import SuggestionPage
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, card, execute, heading, plain, text, text_input
+from cards.elements import Card, Element, alert, card, execute, heading, plain, text, text_input
 from cards.paging import page_buttons, page_note
 
 
@@ -17,7 +17,7 @@ def _who_sees(t: Translator) -> str:
 def suggestion_form(t: Translator, *, value: str = "", problem: str = "") -> Card:
     body: list[Element] = [heading(t.gettext("Suggest a theme"), size="Medium")]
     if problem:
-        body.append(text(problem, color="Attention", weight="Bolder"))
+        body.append(alert(problem))
     body += [
         text(
             t.gettext(

@@ -160,7 +160,7 @@ async def _answer(ctx: Context, view: str, series: Series, standing: SessionStan
     if view in (verbs.VIEW_SESSIONS, verbs.VIEW_WELCOME):
         return noted_card(ctx.t, standing)
     if view == verbs.VIEW_MINE:
-        return await show_mine(ctx, NoPayload())
+        return await show_mine(ctx, PagePayload())
     if view == verbs.VIEW_MESSAGE:
         return confirmation_card(ctx.t, series, standing, ctx.now)
     return details_card(ctx.t, series, standing, ctx.now)
@@ -192,8 +192,8 @@ async def withdraw(ctx: Context, payload: SessionPayload) -> Card:
     return await _answer(ctx, payload.view, series, standing)
 
 
-async def show_mine(ctx: Context, _: NoPayload) -> Card:
-    return mine_card(ctx.t, await svc.my_registrations(ctx.person, ctx.uow, ctx.now), ctx.now)
+async def show_mine(ctx: Context, payload: PagePayload) -> Card:
+    return mine_card(ctx.t, await svc.my_registrations(ctx.person, ctx.uow, ctx.now), ctx.now, payload.page)
 
 
 async def show_help(ctx: Context, _: NoPayload) -> Card:

@@ -80,8 +80,7 @@ CATALOGS = Catalogs.load()
 
 def _demo() -> tuple[Any, list[Any]]:
     series, sessions = datafile.load(DEMO_DATA)
-    weeks = datafile.weeks_to_future(sessions, NOW)
-    sessions = [replace(datafile.shifted(s, weeks), id=i + 1, series_id=1) for i, s in enumerate(sessions)]
+    sessions = [replace(s, id=i + 1, series_id=1) for i, s in enumerate(datafile.moved_to_future(sessions, NOW))]
     return replace(series, id=1), sessions
 
 
@@ -195,7 +194,12 @@ def _privacy_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
         ("erase-question", erase_question_card(t)),
         ("erased", erased_card(t, Erasure(2, 3))),
         ("erased-nothing", erased_card(t, Erasure(0, 0))),
-        ("org-erase-candidates", erase_candidates_card(t, [Candidate(person, 3), Candidate(replace(person, id=8), 0)])),
+        (
+            "org-erase-candidates",
+            erase_candidates_card(
+                t, [Candidate(person, 3), Candidate(replace(person, id=8, organisation="Luleå kommun"), 0)]
+            ),
+        ),
         ("org-erased", organiser_erased_card(t, Erasure(1, 2))),
     ]
 
@@ -379,7 +383,22 @@ def test_my_data_fits_in_a_teams_message_whatever_was_typed(language: Language) 
     assert len(json.dumps(card, ensure_ascii=False).encode()) < 28_000
 
 
-HOST_CONFIG = json.loads((Path(__file__).parents[1] / "fixtures" / "teams-hostconfig-light.json").read_text())
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+THEMES = {
+    theme: json.loads((FIXTURES / f"teams-hostconfig-{theme}.json").read_text())
+    for theme in ("light", "dark", "high-contrast")
+}
+
+
+def _over(colour: str, background: str) -> str:
+    """An #aarrggbb colour as it shows over `background` (Teams' subtle text is the default colour, translucent)."""
+    digits = colour.lstrip("#")
+    if len(digits) == 6:
+        return colour
+    alpha = int(digits[:2], 16) / 255
+    back = background.lstrip("#")
+    mixed = [round(alpha * int(digits[i : i + 2], 16) + (1 - alpha) * int(back[i - 2 : i], 16)) for i in (2, 4, 6)]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def _luminance(hex_colour: str) -> float:
@@ -400,16 +419,144 @@ def test_the_contrast_is_computed_as_wcag_does() -> None:
 
 @pytest.mark.parametrize("language", list(Language))
 def test_every_colour_a_card_uses_is_readable(language: Language) -> None:
-    """WCAG 2.2 AA, 4.5:1, against Teams' backgrounds; the status is words and an icon in the host's own text
-    colour, never Teams' light green or yellow."""
+    """WCAG 2.2 AA, 4.5:1, on Teams' light, dark and high-contrast themes: text is in the host's own colour,
+    plain or subtle; status and problems are words and an icon, never Teams' green, yellow or red (red is 3.2:1
+    on the dark theme)."""
     used = {
         node["color"].casefold()
         for _, card in _all_cards(language)
         for node in _objects(card)
         if isinstance(node.get("color"), str)
     }
-    assert used <= {"default", "attention"}, used
-    colours = HOST_CONFIG["foregroundColors"]
-    for name in used | {"default"}:
-        for background in HOST_CONFIG["backgrounds"].values():
-            assert _contrast(colours[name], background) >= 4.5, (name, background)
+    assert used <= {"default"}, used
+    styles = {node["style"] for _, card in _all_cards(language) for node in _objects(card)
+              if node.get("type") == "Container" and "style" in node}  # fmt: skip
+    assert styles <= {"default", "emphasis"}, styles  # the backgrounds the themes below give
+    for theme, config in THEMES.items():
+        for background in config["backgrounds"].values():
+            for colour in (config["foregroundColors"]["default"], _over(config["subtle"], background)):
+                assert _contrast(colour, background) >= 4.5, (theme, colour, background)
+
+
+def _inputs_and_actions(card: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for node in _objects(card, skip="refresh"):
+        if str(node.get("type", "")).startswith(("Input.", "Action.")):
+            yield node
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_every_card_speaks_and_every_input_is_labelled(language: Language) -> None:
+    for name, card in _all_cards(language):
+        assert card["speak"].strip(), name
+        assert "](" not in card["speak"], (name, "Markdown is not read out")
+        assert "**" not in card["speak"], name
+        for node in _inputs_and_actions(card):
+            if node["type"] == "Input.Toggle":
+                assert node["title"].strip(), name  # the text beside the box is its label
+            elif node["type"].startswith("Input."):
+                assert node.get("label", "").strip(), (name, node["id"], "a placeholder is no label")
+
+
+def test_a_card_says_what_it_is_about_first() -> None:
+    t = CATALOGS.translator(Language.SV)
+    series, _ = _demo()
+    standing = _standings()[2]
+    assert details_card(t, series, standing, NOW)["speak"] == (
+        f"Lärträff 1: {standing.session.title}. {t.time_span(standing.session.starts_at, standing.session.ends_at)}."
+    )
+    assert sessions_card(t, [], NOW)["speak"].startswith("Kommande lärträffar. Just nu finns inga")
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_repeated_buttons_and_toggles_say_which_session_they_act_on(language: Language) -> None:
+    """Two "Register" buttons, or two after-talk toggles, on one card must differ in what is read out."""
+    for name, card in _all_cards(language):
+        seen: dict[tuple[str, str], str] = {}
+        toggles: dict[str, str] = {}  # id (one per session) -> title
+        for node in _inputs_and_actions(card):
+            if node["type"] == "Input.Toggle":
+                toggles[node["id"]] = node["title"]
+            elif node["type"] in ("Action.Execute", "Action.Submit") and "fallback" in node:
+                key = (node["title"], node.get("tooltip", ""))
+                data = json.dumps(node["data"], sort_keys=True)
+                assert seen.setdefault(key, data) == data, (name, key)
+        assert len(toggles) == len(set(toggles.values())), (name, toggles)
+
+
+def test_session_titles_are_headings() -> None:
+    t = CATALOGS.translator(Language.SV)
+    series, _ = _demo()
+    standings = _standings()
+    for card in (
+        sessions_card(t, standings, NOW),
+        mine_card(t, standings, NOW),
+        details_card(t, series, standings[2], NOW),
+        confirmation_card(t, series, standings[2], NOW),
+        noted_card(t, standings[2]),
+    ):
+        titles = [n for n in _objects(card) if n.get("type") == "TextBlock" and n["text"].startswith("Lärträff ")]
+        assert titles
+        assert all(n.get("style") == "heading" for n in titles), titles
+
+
+def _worst_series_and_standings() -> tuple[Any, list[SessionStanding]]:
+    """Every field as long as the organisers' form or the series file lets it be, in "ö" (two bytes in the UTF-8
+    the bot sends)."""
+    from bot.domain.model import Contact, ProgrammeItem
+
+    series, sessions = _demo()
+    series = replace(
+        series,
+        title="Ö" * 200,
+        description="ö" * 20_000,
+        target_group="ö" * 5_000,
+        fee="ö" * 500,
+        contacts=tuple(Contact("Ö" * 100, "ö" * 100, "ö" * 100, "a" * 60 + "@example.org", "0" * 20) for _ in range(6)),
+    )
+    session = replace(
+        sessions[0],
+        title="Ö" * 300,
+        description="ö" * 4000,
+        programme=tuple(ProgrammeItem("ö" * 300, "Ö" * 300) for _ in range(30)),
+        guest="ö" * 300,
+        place="ö" * 200,
+        contributors=tuple("Ö" * 200 for _ in range(40)),
+        capacity=10_000,
+    )
+    registration = Registration(1, session.id, 1, RegistrationStatus.ABSENT, True, NOW, NOW, None, "ö" * 500)
+    standings = [SessionStanding(replace(session, id=n, number=n), registration, 9_999) for n in range(1, 40)]
+    return series, standings
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_the_longest_sessions_fit_in_a_teams_message(language: Language) -> None:
+    t = CATALOGS.translator(language)
+    series, standings = _worst_series_and_standings()
+    one = standings[0]
+    built = {
+        "details": details_card(t, series, one, NOW),
+        "list": sessions_card(t, standings, NOW),
+        "mine": mine_card(t, standings, NOW),
+        "welcome": welcome_card(t, [series] * 3, standings, NOW),
+        "confirmation": confirmation_card(t, series, one, NOW),
+        "absence": absence_card(t, one),
+        "withdraw": withdraw_question_card(t, one),
+        "announcement": notify.announcement_message(t, series, one, NOW),
+        "reminder": notify.reminder_message(t, one, 1, NOW),
+        "cancelled": notify.cancelled_message(t, one, "ö" * 500),
+        "organisers": notify.organiser_message(t, one, "Ö" * 200, "ö" * 2000, NOW),
+        "profile": profile_card(t, series, one.session, Person(1, PersonKey("t", "a"), "Ö" * 200), True, "ö" * 200),
+    }
+    for name, card in built.items():
+        size = len(json.dumps(card, ensure_ascii=False).encode())
+        assert size < 28_000, (name, size)
+        assert [e.message for e in VALIDATOR.iter_errors(card)] == [], name
+
+
+def test_teams_own_status_colours_are_what_the_cards_avoid() -> None:
+    """Why the cards use no colour: Teams' green and yellow fail on white, its red on the dark theme."""
+    light, dark = THEMES["light"], THEMES["dark"]
+    assert _contrast(light["foregroundColors"]["good"], "#ffffff") < 4.5
+    assert _contrast(light["foregroundColors"]["warning"], "#ffffff") < 4.5
+    assert _contrast(dark["foregroundColors"]["attention"], dark["backgrounds"]["default"]) < 4.5
+    assert _over("#80ffffff", "#000000") == "#808080"
