@@ -51,7 +51,7 @@ async def run(args: argparse.Namespace) -> int:
     in_order = [r["id"] for r in queue] == sorted(r["id"] for r in queue)
     answered = (
         sum(1 for b in result.bodies if b and "Du är anmäld" in str(b)),
-        sum(1 for b in result.bodies if b and "Du står i kö" in str(b)),
+        sum(1 for b in result.bodies if b and "Du står på väntelistan" in str(b)),
     )
     print(f"people               {args.people} through 2 processes, {args.in_flight} in flight")
     print(f"time                 {result.seconds:.1f} s ({args.people / result.seconds:.0f} registrations/s)")

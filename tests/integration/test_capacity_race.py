@@ -75,7 +75,7 @@ async def test_last_seats_go_to_exactly_capacity_people(
 
     answers = await asyncio.gather(*(click(n) for n in range(people)))
     assert sum("Du är anmäld" in a for a in answers) == seats
-    assert sum("Du står i kö" in a for a in answers) == people - seats
+    assert sum("Du står på väntelistan" in a for a in answers) == people - seats
 
     async with engine.connect() as conn:
         rows = (await conn.execute(select(tables.registrations.c.status))).scalars().all()

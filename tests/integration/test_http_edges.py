@@ -235,7 +235,7 @@ async def test_unexpected_error_apologises_with_a_correlation_id(
         card = await bot.click(verbs.SESSIONS)
         message_card = await bot.say("träffar")
     text = all_text(card)
-    assert "Förlåt, något gick fel hos oss. Inget ändrades." in text
+    assert "Tyvärr gick något fel hos oss. Inget ändrades." in text
     assert "database on fire" not in text
     assert "Traceback" not in all_text(message_card)
     record = next(r for r in caplog.records if r.getMessage().startswith("unexpected error while handling a turn"))

@@ -122,7 +122,7 @@ async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registere
     assert event["onlineMeetingProvider"] == "teamsForBusiness"
     assert event["hideAttendees"] is True
     assert event["transactionId"] == (await _meeting(engine, 1)).transaction_id
-    assert event["subject"] == f"Lärprojekt innovation: {first.title}"
+    assert event["subject"] == f"Lärprojekt innovation, Lärträff {first.number}: {first.title}"
     body = event["body"]["content"]
     assert "Eftersnack till kl. 12.00" in body, "the after-talk, in the series' language"
     assert "Mikael Sturk, Pajala kommun" in body, "the programme with its speakers"
@@ -141,7 +141,7 @@ async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registere
     await bot.click_in_channel(verbs.ORG_SAVE, {**values, verbs.NUMBER: 1, "title": "Ny titel", "start": "08:30"})
     await _sync(reconciler)
     event = _event_for(graph, "Ny titel")
-    assert event["subject"] == "Lärprojekt innovation: Ny titel"
+    assert event["subject"] == f"Lärprojekt innovation, Lärträff {first.number}: Ny titel"
     assert "Join the meeting now" in event["body"]["content"]
     assert event["body"]["content"].count("Microsoft Teams meeting") == 1
     assert graph.count("PATCH") == 1
@@ -327,7 +327,7 @@ async def test_attendance_is_matched_to_registrations(
         "Megan Bowen": 5460, "Deltagare 1": 600, "Deltagare 9": 3000, "Gäst Utifrån": 1200
     }  # fmt: skip
     stats = all_text(await bot.say_in_channel("statistik"))
-    assert "2 deltog · 1 anmälda men frånvarande · 2 utan anmälan" in stats
+    assert "2 deltog · 1 anmälda deltog inte · 2 deltog utan anmälan" in stats
     participants = all_text(await bot.say_in_channel("deltagare 1"))
     assert "Deltog utan anmälan" in participants
     assert "Gäst Utifrån · gast@example.net" in participants

@@ -70,28 +70,28 @@ async def _wait(condition: Callable[[], Any], what: str, seconds: float = 60) ->
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def _registered(engine: Database) -> dict[str, list[str]]:
-    """Registered people's e-mail addresses per session title."""
+async def _registered(engine: Database) -> dict[int, list[str]]:
+    """Registered people's e-mail addresses per session number (titles repeat: "Tema väljs …")."""
     r, p, s = tables.registrations, tables.people, tables.sessions
     async with engine.connect() as conn:
         rows = await conn.execute(
-            select(s.c.title, p.c.email)
+            select(s.c.number, p.c.email)
             .join(r, r.c.session_id == s.c.id)
             .join(p, p.c.id == r.c.person_id)
             .where(r.c.status == "registered")
         )
-        result: dict[str, list[str]] = {}
-        for title, email in rows:
-            result.setdefault(title, []).append(email)
-    return {title: sorted(emails) for title, emails in result.items()}
+        result: dict[int, list[str]] = {}
+        for number, email in rows:
+            result.setdefault(number, []).append(email)
+    return {number: sorted(emails) for number, emails in result.items()}
 
 
-def _invited(graph: FakeGraph) -> dict[str, list[str]]:
+def _invited(graph: FakeGraph) -> dict[int, list[str]]:
     result = {}
     for event in graph.events.values():
         if event["attendees"]:
-            title = event["subject"].split(": ", 1)[1]
-            result[title] = graph.invitees(event)
+            number = int(event["subject"].split("Lärträff ", 1)[1].split(":", 1)[0])  # "…, Lärträff 3: …"
+            result[number] = graph.invitees(event)
     return result
 
 

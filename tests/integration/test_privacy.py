@@ -144,7 +144,7 @@ async def test_delete_my_data_leaves_nothing_that_names_me(bot: BotClient, engin
     done = await bot.click(verbs.ERASE, {}, MEGAN)
     text = all_text(done)
     assert "Dina uppgifter är raderade" in text
-    assert "Din plats på 1 kommande lärträff har lämnats" in text
+    assert "Du har lämnat din plats på 1 kommande lärträff" in text
     assert "utan ditt namn" in text
 
     needles = ("Megan", "user-id-1@example.com", MEGAN.aad_object_id, "personal-user-id-1", REASON, SUGGESTION, COMMENT)
@@ -241,7 +241,7 @@ async def test_help_welcome_and_privacy_page_say_how(bot: BotClient) -> None:
     assert "everything I keep about you" in all_text(await bot.say("help", numbered_user(3, "en-GB")))
     async with bot.http.get(bot.server.make_url("/privacy")) as response:
         page = await response.text()
-    for kind in ("Förhinder", "Temaförslag", "Hur var det?", "Närvaro", "Organisation och roll", "12 månader"):
+    for kind in ("Förhinder", "Temaförslag", "Hur var lärträffen?", "Närvaro", "Organisation och roll", "12 månader"):
         assert kind in page, kind
     for command in ("mina uppgifter", "radera mina uppgifter", "my data", "delete my data", "IMY"):
         assert command in page, command

@@ -93,7 +93,7 @@ async def test_a_promotion_updates_the_queue_card(bot: BotClient, engine: Databa
     await _register(bot, MEGAN, ids[1])
     await _drain(worker)
     queue_card = bot.connector.proactive_cards(_chat(MEGAN))[-1]
-    assert "Du står i kö" in all_text(queue_card)
+    assert "Du står på väntelistan" in all_text(queue_card)
 
     await bot.click(verbs.WITHDRAW, {"session": ids[1]}, first)
     await _drain(worker)
@@ -101,7 +101,7 @@ async def test_a_promotion_updates_the_queue_card(bot: BotClient, engine: Databa
     assert "En plats blev ledig" in all_text(promoted)
     (updated,) = _updates(bot, MEGAN)
     text = all_text(_card(updated))
-    assert "Du står i kö" not in text
+    assert "Du står på väntelistan" not in text
     assert "✅ Du är anmäld" in text
 
 
@@ -176,7 +176,7 @@ async def test_every_participant_button_works_on_desktop_and_phone(
     assert "✅ Du är anmäld" in all_text(back)
 
     question = await press(verbs.WITHDRAW_ASK, one, MEGAN)
-    assert "Avanmäla dig från lärträff 1?" in all_text(question)
+    assert "Vill du avanmäla dig från lärträff 1?" in all_text(question)
     assert "Meddela förhinder" in all_text(question), "the difference, explained where it is chosen"
     gone = await press(verbs.WITHDRAW, one, MEGAN)
     assert "Du är inte anmäld" in all_text(gone)

@@ -33,7 +33,6 @@ async def uow() -> AsyncIterator[SqlUnitOfWork]:
 async def import_demo(uow: SqlUnitOfWork, now: datetime, capacity: int | None = None) -> None:
     """The demo series moved ahead of `now`, its first session (id 1) limited to `capacity`."""
     series, sessions = datafile.load(DEMO_DATA)
-    weeks = datafile.weeks_to_future(sessions, now)
-    sessions = [datafile.shifted(s, weeks) for s in sessions]
+    sessions = datafile.moved_to_future(sessions, now)
     sessions[0] = replace(sessions[0], capacity=capacity)
     await import_series(series, sessions, uow, now)

@@ -192,8 +192,7 @@ async def test_overview_shows_published_upcoming_sessions_with_my_status(uow: Sq
 async def test_import_twice_changes_nothing_the_second_time(uow: SqlUnitOfWork) -> None:
     await import_demo(uow, NOW)
     series, sessions = datafile.load(DEMO_DATA)
-    weeks = datafile.weeks_to_future(sessions, NOW)
-    result = await import_series(series, [datafile.shifted(s, weeks) for s in sessions], uow, NOW)
+    result = await import_series(series, datafile.moved_to_future(sessions, NOW), uow, NOW)
     assert (result.series_created, result.sessions_created, result.sessions_updated) == (False, 0, 0)
 
 
