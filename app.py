@@ -66,8 +66,7 @@ async def _import(path: Path, database_url: str, *, shift_to_future: bool, only_
     series, sessions = loaded.series, loaded.sessions
     now = SystemClock().now()
     if shift_to_future:
-        weeks = datafile.weeks_to_future(sessions, now)
-        sessions = [datafile.shifted(s, weeks) for s in sessions]
+        sessions = datafile.moved_to_future(sessions, now)
     engine = create_engine(database_url)
     try:
         async with SqlUnitOfWork(engine) as uow:
@@ -183,6 +182,10 @@ def _playground(bot_port: int, port: int) -> Callable[[web.Application], AsyncIt
             cwd=PLAYGROUND_DIR, env=env, start_new_session=True,
         )  # fmt: skip
         logging.getLogger("lartraff").info("Agents Playground: open http://127.0.0.1:%s", port)
+        # After the migrations' log lines, where a newcomer would miss the address.
+        rule = "=" * 72
+        print(f"\n{rule}\n  Lärträff is running. Open http://127.0.0.1:{port} in a browser and write “hej”.\n"
+              f"  Ctrl+C stops the bot and the Playground.\n{rule}\n", file=sys.stderr, flush=True)  # fmt: skip
         try:
             yield
         finally:

@@ -168,6 +168,30 @@ def weeks_to_future(sessions: list[Session], now: datetime, lead: timedelta = ti
     return math.ceil(gap / timedelta(weeks=1))
 
 
+def moved_to_future(sessions: list[Session], now: datetime) -> list[Session]:
+    """The series moved by whole weeks so that it lies ahead (the demo, and tests that start from the real
+    invitation), each session then put off by a further week while it would fall on a Swedish public holiday
+    or an eve that is in practice a day off (Christmas Eve, Midsummer Eve, New Year's Eve)."""
+    import holidays  # only the demo and tests move a series; the bot never does
+
+    weeks = weeks_to_future(sessions, now)
+    moved: list[Session] = []
+    taken: set[dt.date] = set()
+    for session in sorted(sessions, key=lambda s: s.starts_at):
+        extra = 0
+        while True:
+            candidate = shifted(session, weeks + extra)
+            day = candidate.starts_at.astimezone(SERIES_TIMEZONE).date()
+            days_off = holidays.country_holidays("SE", years=day.year, categories=("public", "de_facto"))
+            if day not in days_off and day not in taken:
+                break
+            extra += 1
+        taken.add(day)
+        moved.append(candidate)
+    order = {s.number: i for i, s in enumerate(sessions)}
+    return sorted(moved, key=lambda s: order[s.number])
+
+
 def shifted(session: Session, weeks: int) -> Session:
     """The same session `weeks` later at the same local clock time, across summer-time changes."""
 

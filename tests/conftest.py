@@ -131,8 +131,7 @@ def uow_factory(engine: Database) -> SqlUnitOfWorkFactory:
 async def seed_demo(engine: Database, now: datetime, *, capacity: int | None = None) -> None:
     """The demo series, moved so that its first session is at least two weeks after `now`."""
     series, sessions = datafile.load(DEMO_DATA)
-    weeks = datafile.weeks_to_future(sessions, now)
-    sessions = [datafile.shifted(s, weeks) for s in sessions]
+    sessions = datafile.moved_to_future(sessions, now)
     if capacity is not None:
         sessions[0] = replace(sessions[0], capacity=capacity)
     async with SqlUnitOfWork(engine) as uow:

@@ -38,11 +38,14 @@ def invitation(t: Translator, series: Series, session: Session) -> EventDetails:
         "<p>"
         + escape(
             t.gettext(
-                "Can't come? Decline this invitation or tell the Lärträff bot in Teams: your seat goes to the "
-                "next person on the waiting list."
+                "Can't come? Decline this invitation or tell the Lärträff bot in Teams, so that someone else can "
+                "have your seat."
             )
         )
         + "</p>"
     )
-    subject = f"{series.title}: {session.title}"
+    # The number too: a series' titles may repeat ("Tema väljs tillsammans med deltagarna"), and a calendar
+    # shows the subject alone.
+    title = t.gettext("Session {number}: {title}").format(number=session.number, title=session.title)
+    subject = f"{series.title}, {title}"
     return EventDetails(subject[:255], "".join(parts), session.starts_at, session.after_talk_ends_at or session.ends_at)
