@@ -54,8 +54,7 @@ async def demo_database(url: str, capacity: int | None = None) -> int:
     await asyncio.to_thread(upgrade, url)
     series, sessions = datafile.load(ROOT / "data" / "larprojekt-innovation.toml")
     now = datetime.now(UTC)
-    weeks = datafile.weeks_to_future(sessions, now)
-    sessions = [datafile.shifted(s, weeks) for s in sessions]
+    sessions = datafile.moved_to_future(sessions, now)
     sessions[0] = replace(sessions[0], capacity=capacity)
     engine = create_engine(url)
     try:

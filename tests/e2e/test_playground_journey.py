@@ -21,6 +21,14 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await expect(last_card(page).get_by_role("button", name="Föreslå ett tema")).to_be_visible()
     await shot(page, "0-valkommen")
 
+    # One session in full: where I stand and the button first, the long texts behind "Visa mer".
+    await say(page, "detaljer 1")
+    details = last_card(page)
+    await expect(details).to_contain_text("Sista anmälningsdag", timeout=TIMEOUT)
+    await expect(details.get_by_role("button", name="Visa mer")).to_be_visible()
+    await expect(details.get_by_role("link", name="marie.malkan@kfbd.se")).to_be_visible()
+    await shot(page, "1b-detaljer")
+
     await say(page, "träffar")
     sessions = last_card(page)
     await expect(sessions).to_contain_text("Kommande lärträffar", timeout=TIMEOUT)
@@ -30,9 +38,17 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await sessions.get_by_role("button", name="Anmäl mig").first.click()
     form = last_card(page)
     await expect(form).to_contain_text("Första gången berättar du var du arbetar", timeout=TIMEOUT)
+    # "Annan" without saying which: refused, with the actual problem named and what was typed kept.
+    await form.get_by_role("combobox").click()
+    await page.get_by_role("option", name="Annan", exact=True).click()
+    await form.get_by_label("Din roll").fill("Utvecklingsstrateg")
+    await form.get_by_role("button", name="Anmäl mig").click()
+    await expect(last_card(page)).to_contain_text("Du valde Annan – skriv vilken organisation", timeout=TIMEOUT)
+    await expect(last_card(page).get_by_label("Din roll")).to_have_value("Utvecklingsstrateg")
+    await shot(page, "2a-profil-fel")
+    form = last_card(page)
     await form.get_by_role("combobox").click()
     await page.get_by_role("option", name="Pajala kommun").click()
-    await form.get_by_label("Din roll").fill("Utvecklingsstrateg")
     await shot(page, "2-profil")
     await form.get_by_role("button", name="Anmäl mig").click()
     # One confirmation: the message the outbox sends; the card clicked in just shows the new place.
@@ -57,7 +73,7 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await expect(mine).to_contain_text("Skriv inget om din hälsa")  # the choices invite no health data
     await shot(page, "5-forhinder")
     await mine.get_by_label("Något mer som arrangörerna behöver veta? (frivilligt)").fill("Kommunstyrelsen")
-    await mine.get_by_role("button", name="Skicka").click()
+    await mine.get_by_role("button", name="Meddela förhinder").click()
     await expect(mine).to_contain_text(
         "Du har meddelat förhinder. Anledning: Krockar med något annat: Kommunstyrelsen", timeout=TIMEOUT
     )
@@ -74,7 +90,7 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await mine.get_by_role("button", name="Anmäl mig").click()
     await expect(mine).to_contain_text("Du är anmäld", timeout=TIMEOUT)
     await mine.get_by_role("button", name="Avanmäl mig").click()
-    await expect(mine).to_contain_text("Avanmäla dig från lärträff 1?", timeout=TIMEOUT)
+    await expect(mine).to_contain_text("Vill du avanmäla dig från lärträff 1?", timeout=TIMEOUT)
     await shot(page, "7-avanmal-fraga")
     await mine.get_by_role("button", name="Ja, avanmäl mig").click()
     await expect(confirmation).to_contain_text("Du är inte anmäld", timeout=TIMEOUT)
