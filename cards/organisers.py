@@ -217,6 +217,8 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
             attended = people.attended(entry) if entry.registration.holds_seat else None
             if attended is not None:
                 line += " · " + (t.gettext("attended") if attended else t.gettext("did not attend"))
+                if attended and people.matched_by_name(entry):
+                    line += " " + t.gettext("(uncertain: matched by name)")
             lines.append((title, line))
     for record in people.unregistered_attendees:
         lines.append(

@@ -153,6 +153,7 @@ class AttendanceRecord:
     email: str
     name: str
     seconds: int
+    uncertain: bool = False  # matched by display name alone
 
     @property
     def key(self) -> str:
@@ -174,15 +175,38 @@ class AttendanceSummary:
 
 
 def match_attendance(
-    attendees: Iterable[tuple[str, str, str, int]], people: Iterable[Person]
+    attendees: Iterable[tuple[str, str, str, int]], people: Iterable[Person], registered: Iterable[Person] = ()
 ) -> list[AttendanceRecord]:
-    """Attendance records (aad id, email, name, seconds) matched to people: by Entra object id, then e-mail."""
+    """Attendance records (id, email, name, seconds) matched to people: by Entra object id (also when the
+    report gives it as a Teams id, "8:orgid:<id>"), then e-mail, then, for attendees from other tenants whose
+    report gives neither, by display name among those registered when exactly one of them bears it; such a
+    match is marked uncertain."""
     known = list(people)
     by_aad = {p.key.aad_object_id.lower(): p for p in known}
     by_email = {p.email.lower(): p for p in known if p.email}
+    by_name: dict[str, list[Person]] = {}
+    for one in registered:
+        if one.name:
+            by_name.setdefault(_name_key(one.name), []).append(one)
     result = []
-    for aad, email, name, seconds in attendees:
-        person = by_aad.get(aad.lower()) if aad else None
+    for identity, email, name, seconds in attendees:
+        aad = teams_object_id(identity)
+        person: Person | None = by_aad.get(aad) if aad else None
         person = person or (by_email.get(email.lower()) if email else None)
-        result.append(AttendanceRecord(person.id if person else None, aad.lower(), email.lower(), name, seconds))
+        uncertain = False
+        if person is None and name:
+            namesakes = by_name.get(_name_key(name), [])
+            if len(namesakes) == 1:
+                person, uncertain = namesakes[0], True
+        result.append(AttendanceRecord(person.id if person else None, aad, email.lower(), name, seconds, uncertain))
     return result
+
+
+def teams_object_id(identity: str) -> str:
+    """An Entra object id as reports give it: plain, or as a Teams id ("8:orgid:<id>")."""
+    value = identity.strip().lower()
+    return value.removeprefix("8:orgid:")
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())

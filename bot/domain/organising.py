@@ -283,6 +283,12 @@ class ParticipantList:
             return None
         return any(r.person_id == entry.person.id for r in self.attendance)
 
+    def matched_by_name(self, entry: Entry) -> bool:
+        """Whether the person was found in the report by display name alone (an attendee from another tenant
+        whose record had neither object id nor e-mail)."""
+        found = [r for r in self.attendance or () if r.person_id == entry.person.id]
+        return bool(found) and all(r.uncertain for r in found)
+
     @property
     def unregistered_attendees(self) -> tuple[AttendanceRecord, ...]:
         registered = {e.person.id for e in self.registered}

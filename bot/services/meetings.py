@@ -14,6 +14,7 @@ from bot.domain.meetings import (
     MAX_INVITEES,
     AttendanceRecord,
     match_attendance,
+    teams_object_id,
 )
 from bot.domain.model import Person, Registration, RegistrationStatus, Series, Session, SessionStatus
 from bot.services.calendar import Attendee, CreatedEvent
@@ -82,9 +83,11 @@ async def record_declines(
 async def record_attendance(session_id: int, attendees: Sequence[Attendee], uow: UnitOfWork) -> list[AttendanceRecord]:
     rows = [(a.aad_object_id, a.email, a.name, a.seconds) for a in attendees]
     people = await uow.people.matching(
-        [a.aad_object_id for a in attendees if a.aad_object_id], [a.email for a in attendees if a.email]
+        [teams_object_id(a.aad_object_id) for a in attendees if a.aad_object_id],
+        [a.email for a in attendees if a.email],
     )
-    records = match_attendance(rows, people)
+    registered = [p for p, r in await uow.registrations.entries(session_id) if r.holds_seat]
+    records = match_attendance(rows, people, registered)
     await uow.attendance.replace(session_id, records)
     return records
 

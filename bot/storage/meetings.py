@@ -220,6 +220,7 @@ class SqlAttendanceRepository:
                         "email": r.email[:320],
                         "name": r.name[:200],
                         "seconds": r.seconds,
+                        "uncertain": r.uncertain,
                     }
                     for key, r in merged.items()
                 ],
@@ -232,6 +233,6 @@ class SqlAttendanceRepository:
         rows = await self._conn.execute(select(a).where(a.c.session_id.in_(session_ids)).order_by(a.c.id))
         result: dict[int, list[AttendanceRecord]] = {}
         for r in rows:
-            record = AttendanceRecord(r.person_id, r.aad_object_id, r.email, r.name, r.seconds)
+            record = AttendanceRecord(r.person_id, r.aad_object_id, r.email, r.name, r.seconds, r.uncertain)
             result.setdefault(r.session_id, []).append(record)
         return result

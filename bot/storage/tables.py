@@ -354,5 +354,7 @@ attendance = Table(
     Column("email", String(320), nullable=False, server_default=""),
     Column("name", String(200), nullable=False, server_default=""),
     Column("seconds", Integer, nullable=False, server_default="0"),
+    # Matched by display name alone: the organisers' cards say so.
+    Column("uncertain", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("session_id", "identity_key", name="uq_attendance_session_identity"),
 )

@@ -189,3 +189,21 @@ def _self_signed_pem() -> bytes:
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())  # fmt: skip
     return private + cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_attendees_from_other_tenants_are_matched_by_teams_id_then_by_a_name_only_one_registered_bears() -> None:
+    people = [_person(1), _person(2)]
+    namesakes = [replace(_person(5), name="Kim Berg"), replace(_person(6), name="Kim Berg")]
+    registered = [*people, replace(_person(3), name="Åsa  Öberg"), replace(_person(4), name="Lars Ek"), *namesakes]
+    records = match_attendance(
+        [
+            ("8:orgid:AAD-1", "", "Person 1", 3000),  # a Teams id: the object id inside
+            ("", "", "åsa öberg", 1200),  # a federated attendee: name only, one registered bears it
+            ("", "", "Kim Berg", 600),  # two registered bear it: nobody is guessed
+            ("", "", "Lars Ek (Gäst)", 60),  # not the same name
+        ],
+        people,
+        registered,
+    )
+    assert [(r.person_id, r.uncertain) for r in records] == [(1, False), (3, True), (None, False), (None, False)]
+    assert records[0].aad_object_id == "aad-1"
