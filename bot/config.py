@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.model import Language
+
+_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _env(*names: str) -> AliasChoices:
@@ -36,6 +39,11 @@ class Settings(BaseSettings):
 
     allowed_tenant_ids: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("ALLOWED_TENANT_IDS")
+    )
+    # An association's member organisations, each with its own Microsoft 365 tenant: "<tenant id>=<name>;…".
+    # Their people may use the bot, and are not asked where they work: the tenant says it.
+    member_tenants: Annotated[tuple[tuple[str, str], ...], NoDecode] = Field(
+        (), validation_alias=_env("MEMBER_TENANTS")
     )
     organiser_ids: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias=_env("ORGANISER_IDS"))
     organiser_channel_id: str = Field("", validation_alias=_env("ORGANISER_CHANNEL_ID"))
@@ -84,12 +92,38 @@ class Settings(BaseSettings):
             return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("member_tenants", mode="before")
+    @classmethod
+    def _split_member_tenants(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for part in value.split(";"):
+            if not part.strip():
+                continue
+            tenant, equals, name = part.partition("=")
+            tenant, name = tenant.strip().lower(), " ".join(name.split())
+            if not equals or not _TENANT_ID.fullmatch(tenant) or not 0 < len(name) <= 120:
+                raise ValueError(f"MEMBER_TENANTS: write '<tenant id>=<organisation>;…', not {part.strip()!r}")
+            pairs[tenant] = name
+        return tuple(sorted(pairs.items()))
+
     @field_validator("reminder_days", mode="before")
     @classmethod
     def _split_days(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
         return value
+
+    @property
+    def admitted_tenant_ids(self) -> frozenset[str]:
+        """Whose activities are taken: the allowed tenants, the member organisations' and, with members, the
+        association's own; empty (everyone, for local testing) when neither is set."""
+        members = {tenant for tenant, _ in self.member_tenants}
+        if not members:
+            return self.allowed_tenant_ids
+        home = {self.app_tenant_id.lower()} if self.app_tenant_id else set()
+        return frozenset(self.allowed_tenant_ids | members | home)
 
     @property
     def graph_enabled(self) -> bool:

@@ -59,7 +59,9 @@ def create_app(
     app = web.Application(client_max_size=settings.max_request_bytes)
     catalogs = catalogs or Catalogs.load()
 
-    policy = OrganiserPolicy(settings.organiser_ids, settings.organiser_channel_id or None, settings.graph_enabled)
+    policy = OrganiserPolicy(
+        settings.organiser_ids, settings.organiser_channel_id or None, settings.graph_enabled, settings.member_tenants
+    )
     public_base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -99,7 +101,7 @@ def create_app(
         router = Router(turns, clock, catalogs, settings.default_language, policy, public_base_url, after_commit)
         app[ROUTER] = router
         app[ENDPOINT] = MessagesEndpoint(
-            create_authenticator(settings), connector, router, apology_card, settings.allowed_tenant_ids
+            create_authenticator(settings), connector, router, apology_card, settings.admitted_tenant_ids
         )
         app[DOWNLOADS] = Downloads(
             uow_factory, clock, catalogs, settings.default_language, urlparse(public_base_url).hostname or ""

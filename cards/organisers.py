@@ -189,10 +189,11 @@ def cancel_form_card(t: Translator, session: Session) -> Card:
     return card(body, actions)
 
 
-def _person_line(t: Translator, entry: Entry, position: int | None = None) -> str:
+def _person_line(t: Translator, entry: Entry, position: int | None = None, verified: bool = False) -> str:
     person, registration = entry.person, entry.registration
     name = t.gettext("(data deleted)") if person.erased else person.name or "–"
-    parts = [name, person.organisation, person.role]
+    organisation = f"{person.organisation} ✓" if verified and person.organisation else person.organisation
+    parts = [name, organisation, person.role]
     line = " · ".join(p for p in parts if p)
     if position is not None:
         line = f"{position}. {line}"
@@ -203,7 +204,10 @@ def _person_line(t: Translator, entry: Entry, position: int | None = None) -> st
     return line
 
 
-def participants_card(t: Translator, session: Session, people: ParticipantList, page: int = 0) -> Card:
+def participants_card(
+    t: Translator, session: Session, people: ParticipantList, page: int = 0, verified: frozenset[int] = frozenset()
+) -> Card:
+    """`verified`: the people whose organisation their Microsoft 365 tenant vouches for, marked ✓."""
     sections: list[tuple[str, Sequence[Entry], bool]] = [
         (t.gettext("Registered"), people.registered, False),
         (t.gettext("Waiting list, in order"), people.waitlisted, True),
@@ -213,7 +217,7 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
     lines: list[tuple[str, str]] = []  # (section, line), flattened so that pages cut anywhere
     for title, entries, numbered in sections:
         for i, entry in enumerate(entries, start=1):
-            line = _person_line(t, entry, i if numbered else None)
+            line = _person_line(t, entry, i if numbered else None, entry.person.id in verified)
             attended = people.attended(entry) if entry.registration.holds_seat else None
             if attended is not None:
                 line += " · " + (t.gettext("attended") if attended else t.gettext("did not attend"))
@@ -242,6 +246,8 @@ def participants_card(t: Translator, session: Session, people: ParticipantList, 
             ]
         ),
     ]
+    if verified:
+        body.append(text(t.gettext("✓ the organisation comes from the person's Microsoft 365 account"), isSubtle=True))
     summary = people.attendance_summary
     if summary is not None:
         body.append(text(t.gettext("Attendance, from the Teams meeting"), weight="Bolder"))

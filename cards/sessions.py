@@ -333,40 +333,27 @@ def profile_card(
     problem: str = "",
     view: str = verbs.VIEW_DETAILS,
     chosen: str | None = None,
+    verified: str = "",
 ) -> Card:
     """First registration: who are you? Asked once and remembered. `chosen`: the choice sent with a form the
-    server refused (e.g. "Other" with nothing written), kept as it was."""
-    choices = [(name, name) for name in series.organisations] + [(t.gettext("Other"), verbs.OTHER_ORGANISATION)]
-    known = person.organisation in series.organisations
+    server refused (e.g. "Other" with nothing written), kept as it was. `verified`: the organisation the
+    person's Microsoft 365 tenant belongs to, shown and not asked."""
     body: list[Element] = [
         heading(t.gettext("Register for {title}").format(title=session_title(t, session)), size="Medium"),
         text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
-        text(t.gettext("The first time, tell us where you work. We remember it for the next sessions.")),
     ]
+    if verified:
+        body.append(text(t.gettext("The first time, tell us your role. We remember it for the next sessions.")))
+        body.append(facts([(t.gettext("Organisation"), verified)]))
+        body.append(
+            text(t.gettext("Your organisation comes from your Microsoft 365 account."), isSubtle=True, size="Small")
+        )
+    else:
+        body.append(text(t.gettext("The first time, tell us where you work. We remember it for the next sessions.")))
     if problem:
         body.append(alert(problem))
-    body.append(
-        choice_input(
-            verbs.ORGANISATION,
-            t.gettext("Organisation"),
-            choices,
-            value=chosen
-            if chosen is not None
-            else person.organisation
-            if known
-            else (verbs.OTHER_ORGANISATION if person.organisation else ""),
-            required=True,
-            error=t.gettext("Choose your organisation"),
-        )
-    )
-    body.append(
-        text_input(
-            verbs.ORGANISATION_OTHER,
-            t.gettext("If other: which organisation?"),
-            value="" if known else person.organisation,
-            max_length=120,
-        )
-    )
+    if not verified:
+        body.extend(_organisation_inputs(t, series, person, chosen))
     body.append(
         text_input(
             verbs.ROLE,
@@ -385,6 +372,31 @@ def profile_card(
         execute(t.gettext("Cancel"), verbs.SESSIONS),
     ]
     return card(body, actions)
+
+
+def _organisation_inputs(t: Translator, series: Series, person: Person, chosen: str | None) -> list[Element]:
+    choices = [(name, name) for name in series.organisations] + [(t.gettext("Other"), verbs.OTHER_ORGANISATION)]
+    known = person.organisation in series.organisations
+    return [
+        choice_input(
+            verbs.ORGANISATION,
+            t.gettext("Organisation"),
+            choices,
+            value=chosen
+            if chosen is not None
+            else person.organisation
+            if known
+            else (verbs.OTHER_ORGANISATION if person.organisation else ""),
+            required=True,
+            error=t.gettext("Choose your organisation"),
+        ),
+        text_input(
+            verbs.ORGANISATION_OTHER,
+            t.gettext("If other: which organisation?"),
+            value="" if known else person.organisation,
+            max_length=120,
+        ),
+    ]
 
 
 def cause_choices(t: Translator) -> list[tuple[str, str]]:

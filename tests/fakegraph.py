@@ -8,6 +8,7 @@ Teams join block Graph appends to a new online meeting's body, and attendance re
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import time
 import uuid
@@ -47,6 +48,7 @@ class Failure:
 class FakeGraph(LocalServer):
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, kind)
+    patches: list[dict[str, Any]] = field(default_factory=list)  # the bodies of event PATCHes, as sent
     failures: list[Failure] = field(default_factory=list)  # answers for the next requests, in order
     down: bool = False  # every request gets 503 while true
     no_join_url: bool = False  # 201 without onlineMeeting.joinUrl, as for a mailbox without Teams
@@ -204,6 +206,7 @@ class FakeGraph(LocalServer):
         if event is None:
             return _error(404, "ErrorItemNotFound")
         body = await request.json()
+        self.patches.append(copy.deepcopy(body))
         if "attendees" in body:
             before = {a["emailAddress"]["address"].lower(): a.get("status") for a in event["attendees"]}
             body["attendees"] = [

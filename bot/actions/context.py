@@ -48,6 +48,11 @@ class Context:
     clock: Clock | None = None
 
     @property
+    def verified_organisation(self) -> str:
+        """Where the person works, as their Microsoft 365 tenant says; "" outside the member tenants."""
+        return self.policy.organisation_of(self.person.key.tenant_id)
+
+    @property
     def who(self) -> Organiser:
         assert self.organiser is not None, "an organiser route ran without authorisation"
         return self.organiser

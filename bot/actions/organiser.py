@@ -167,7 +167,13 @@ async def cancel(ctx: Context, payload: NumberTextPayload) -> Card:
 
 async def participants(ctx: Context, payload: PagePayload) -> Card:
     session, people = await org.participants(payload.number, ctx.who, ctx.uow)
-    return participants_card(ctx.t, session, people, payload.page)
+    everyone = people.registered + people.waitlisted + people.absent + people.withdrawn
+    verified = frozenset(
+        e.person.id
+        for e in everyone
+        if e.person.organisation and ctx.policy.organisation_of(e.person.key.tenant_id) == e.person.organisation
+    )
+    return participants_card(ctx.t, session, people, payload.page, verified)
 
 
 async def feedback(ctx: Context, payload: NumberPayload) -> Card:

@@ -111,7 +111,13 @@ async def show_status(ctx: Context, payload: SessionPayload) -> Card:
 async def register(ctx: Context, payload: RegisterPayload) -> Card:
     organisation = payload.chosen_organisation()
     command = svc.Register(
-        ctx.person.id, payload.session, payload.wants_after_talk(), organisation, payload.role, ctx.member_email
+        ctx.person.id,
+        payload.session,
+        payload.wants_after_talk(),
+        organisation,
+        payload.role,
+        ctx.member_email,
+        ctx.verified_organisation,
     )
     try:
         outcome = await svc.register(command, ctx.person, ctx.uow, ctx.now, ctx.clock)
@@ -126,19 +132,28 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
                 standing.session,
                 typed,
                 payload.wants_after_talk(),
-                _profile_problem(ctx.t, payload),
+                _profile_problem(ctx.t, payload, ctx.verified_organisation),
                 payload.view,
                 chosen=payload.organisation,
+                verified=ctx.verified_organisation,
             )
         ) from problem
     if isinstance(outcome, svc.ProfileNeeded):
         return profile_card(
-            ctx.t, outcome.series, outcome.session, outcome.person, outcome.after_talk, view=payload.view
+            ctx.t,
+            outcome.series,
+            outcome.session,
+            outcome.person,
+            outcome.after_talk,
+            view=payload.view,
+            verified=ctx.verified_organisation,
         )
     return await _answer(ctx, payload.view, outcome.series, outcome.standing)
 
 
-def _profile_problem(t: Translator, payload: RegisterPayload) -> str:
+def _profile_problem(t: Translator, payload: RegisterPayload, verified: str) -> str:
+    if verified:
+        return t.gettext("Write your role, for example development strategist.")
     other_empty = payload.organisation == verbs.OTHER_ORGANISATION and not (payload.organisation_other or "").strip()
     no_organisation = other_empty or not (payload.organisation or "").strip()
     no_role = not (payload.role or "").strip()

@@ -36,11 +36,18 @@ AUDIT_PAGE = 15
 
 @dataclass(frozen=True)
 class OrganiserPolicy:
-    """From the settings: organisers of every series, and the channel where commands are taken."""
+    """From the settings: organisers of every series, the channel where commands are taken, and the member
+    organisations known by their Microsoft 365 tenant."""
 
     organiser_ids: frozenset[str] = frozenset()
     channel_id: str | None = None
     meetings: bool = False  # Graph creates the Teams meetings
+    member_tenants: tuple[tuple[str, str], ...] = ()  # (tenant id, organisation)
+
+    def organisation_of(self, tenant_id: str) -> str:
+        """The organisation a tenant belongs to ("" when it is no member's): verified by Teams' sign-in."""
+        tenant = tenant_id.lower()
+        return next((name for member, name in self.member_tenants if member == tenant), "")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class Register:
     organisation: str | None = None  # given on the first registration only
     role: str | None = None
     email: str | None = None  # from Teams, looked up with the first registration
+    verified_organisation: str = ""  # a member organisation's tenant: where they work, not asked
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,15 @@ async def register(
     now = clock.now() if clock is not None else now
     series = await _series_of(session, uow)
     if cmd.organisation is not None or cmd.role is not None:
-        profile = validate_profile(cmd.organisation or "", cmd.role or "", series.organisations)
+        organisation = cmd.verified_organisation or cmd.organisation or ""
+        profile = validate_profile(organisation, cmd.role or "", series.organisations)
         person = person.with_profile(profile.organisation, profile.role)
         if cmd.email and not person.email:
             person = replace(person, email=clean_text(cmd.email, 320))
+        await uow.people.save(person, now)
+    elif cmd.verified_organisation and person.organisation != cmd.verified_organisation:
+        # The tenant wins over what was chosen before the member organisations were configured.
+        person = person.with_profile(cmd.verified_organisation, person.role)
         await uow.people.save(person, now)
     if not person.has_profile and (existing is None or not existing.is_active):
         session.check_open_for_registration(now)

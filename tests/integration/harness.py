@@ -42,6 +42,7 @@ class User:
     aad_object_id: str
     name: str
     locale: str = "sv-SE"
+    tenant_id: str = ""  # the fixtures' (the association's) unless given
 
 
 ALEX = User("user-id-0", "00000000-0000-0000-0000-0000000000020", "Alex Wilber")
@@ -64,6 +65,9 @@ class Activities:
         activity["serviceUrl"] = self.service_url
         activity["from"] = {"id": user.id, "name": user.name, "aadObjectId": user.aad_object_id}
         activity["locale"] = user.locale
+        if user.tenant_id:
+            activity["conversation"]["tenantId"] = user.tenant_id
+            activity.setdefault("channelData", {})["tenant"] = {"id": user.tenant_id}
         if conversation_id is None and activity["conversation"].get("conversationType") == "personal":
             conversation_id = f"personal-{user.id}"
         if conversation_id is not None:

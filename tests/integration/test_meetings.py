@@ -142,6 +142,9 @@ async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registere
     await _sync(reconciler)
     event = _event_for(graph, "Ny titel")
     assert event["subject"] == f"Lärprojekt innovation, Lärträff {first.number}: Ny titel"
+    changed = [body for body in graph.patches if "subject" in body]
+    assert changed, "the new title went out"
+    assert all("attendees" not in body for body in changed), "a change of details never carries the invitees"
     assert "Join the meeting now" in event["body"]["content"]
     assert event["body"]["content"].count("Microsoft Teams meeting") == 1
     assert graph.count("PATCH") == 1
@@ -158,6 +161,8 @@ async def test_a_burst_of_registrations_becomes_one_patch(
         await _register(bot, user, 2, engine)  # session 2 has no seat limit
     await _sync(reconciler)
     assert graph.requests[before:] == [("PATCH", "event")], "fifty registrations, one request"
+    sent = [set(body) - {"@odata.type"} for body in graph.patches]
+    assert sent == [{"attendees"}], "attendees only: then Graph notifies only those added or removed"
     second = await _session(engine, 2)
     assert graph.invitees(_event_for(graph, second.title)) == await _registered_emails(engine, 2)
     assert len(await _registered_emails(engine, 2)) == 50
