@@ -3,8 +3,6 @@ where they work (the tenant says it), and messages to each person in their own c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select
 
@@ -13,9 +11,7 @@ from bot.jobs.delivery import DeliveryWorker
 from bot.storage import tables
 from bot.storage.engine import Database
 from cards import verbs
-from tests.conftest import FakeClock, seed_demo
-from tests.integration.conftest import start_bot
-from tests.integration.harness import ALEX, BotClient, FakeConnector, User, all_text, session_ids
+from tests.integration.harness import ALEX, BotClient, User, all_text, session_ids
 
 LULEA = "11111111-1111-4111-8111-111111111111"
 PITEA = "22222222-2222-4222-8222-222222222222"
@@ -28,22 +24,13 @@ OUTSIDER = User("user-other", "cccccccc-0000-4000-8000-000000000003", "Otto Utsi
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def settings(settings: Settings) -> Settings:  # the suite's bot, with these settings
     return settings.model_copy(
         update={
             "allowed_tenant_ids": frozenset({ASSOCIATION}),
             "member_tenants": ((LULEA, "Luleå kommun"), (PITEA, "Piteå kommun")),
         }
     )
-
-
-@pytest.fixture
-async def bot(
-    settings: Settings, clock: FakeClock, connector: FakeConnector, engine: Database
-) -> AsyncIterator[BotClient]:
-    await seed_demo(engine, clock.now())
-    async for client in start_bot(settings, clock, connector):
-        yield client
 
 
 async def _person(engine: Database, user: User) -> tuple[str, str, str]:
