@@ -73,6 +73,10 @@ class Settings(BaseSettings):
         "https://graph.microsoft.com/v1.0", pattern=r"^https?://", validation_alias=_env("GRAPH_BASE_URL")
     )
     graph_authority_host: str = Field("", validation_alias=_env("GRAPH_AUTHORITY_HOST"))
+    # Who skips the Teams meeting's lobby: people from the member organisations' tenants wait there otherwise.
+    meeting_lobby_bypass: Literal["invited", "organizationAndFederated", "everyone", "off"] = Field(
+        "invited", validation_alias=_env("MEETING_LOBBY_BYPASS")
+    )
     graph_poll_minutes: int = Field(15, ge=1, le=24 * 60, validation_alias=_env("GRAPH_POLL_MINUTES"))
     graph_lease_seconds: int = Field(120, ge=1, le=3600, validation_alias=_env("GRAPH_LEASE_SECONDS"))
 

@@ -88,6 +88,7 @@ def create_app(
         sync = reconciler_settings or ReconcilerSettings(
             poll_every=timedelta(minutes=settings.graph_poll_minutes),
             lease=timedelta(seconds=settings.graph_lease_seconds),
+            lobby=settings.meeting_lobby_bypass,
         )
         reconciler = MeetingReconciler(uow_factory, calendar, clock, catalogs, sync) if calendar else None
 

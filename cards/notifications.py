@@ -239,6 +239,12 @@ def meeting_problem_message(t: Translator, number: int, problem: str, details: d
             "Microsoft Graph rejected a change to the Teams meeting of session {number} (HTTP {status} {code}). "
             "The bot tries again every hour; if it goes on, set a link by hand: “link {number} <link>”."
         ),
+        "lobby_forbidden": t.gettext(
+            "Microsoft Graph did not let the bot open the lobby of session {number}'s Teams meeting (access "
+            "denied), so people from the member organisations may wait in the lobby until someone admits them. "
+            "Grant the app the OnlineMeetings.ReadWrite.All application permission and add it to the application "
+            "access policy of {mailbox} (see the deployment guide). The bot tries again with each check."
+        ),
         "near_limit": t.gettext(
             "Session {number} has {invited} people invited to its Teams meeting. Teams invitations hold at most 500: "
             "beyond that, people are still registered and get the link from the bot, but are not in the invitation. "

@@ -50,6 +50,13 @@ param instanceCount int = 1
 @description('The organisers\' mailbox (UPN) that holds the sessions\' Teams meetings; empty: organisers set links by hand. Grant the Graph permissions first (infra/README.md, step 7).')
 param graphMailbox string = ''
 
+@description('An association\'s member organisations by tenant, "<tenant id>=<organisation>;…" (infra/README.md, "An association and its members"); empty for one organisation.')
+param memberTenants string = ''
+
+@description('Who skips the lobby of the sessions\' Teams meetings: invited, organizationAndFederated, everyone or off.')
+@allowed(['invited', 'organizationAndFederated', 'everyone', 'off'])
+param meetingLobbyBypass string = 'invited'
+
 @description('Days of PostgreSQL point-in-time backups (7 to 35).')
 @minValue(7)
 @maxValue(35)
@@ -196,6 +203,8 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'DEFAULT_LANGUAGE', value: 'sv' }
         { name: 'LOG_LEVEL', value: 'INFO' }
         { name: 'GRAPH_MAILBOX', value: graphMailbox }
+        { name: 'MEMBER_TENANTS', value: memberTenants }
+        { name: 'MEETING_LOBBY_BYPASS', value: meetingLobbyBypass }
       ]
     }
   }

@@ -10,3 +10,5 @@ param postgresAdminPassword = readEnvironmentVariable('LARTRAFF_POSTGRES_PASSWOR
 param imageTag = '1.0.0'
 param appDeveloperName = 'Norrbottens Kommuner'
 param graphMailbox = 'lartraffar@kommun.se'
+// The association's case: each member municipality's tenant and name (Entra admin center → Overview).
+param memberTenants = '11111111-1111-4111-8111-111111111111=Luleå kommun;22222222-2222-4222-8222-222222222222=Piteå kommun'

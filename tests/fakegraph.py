@@ -57,6 +57,8 @@ class FakeGraph(LocalServer):
     in_flight: Counter[str] = field(default_factory=Counter)
     max_in_flight: Counter[str] = field(default_factory=Counter)
     attendance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # join URL -> records
+    lobbies: dict[str, dict[str, Any]] = field(default_factory=dict)  # meeting id -> lobbyBypassSettings
+    meeting_patches: list[dict[str, Any]] = field(default_factory=list)  # onlineMeeting PATCH bodies, as sent
     tokens_issued: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -72,6 +74,7 @@ class FakeGraph(LocalServer):
         app.router.add_patch(base + "/events/{id}", self._patch)
         app.router.add_post(base + "/events/{id}/cancel", self._cancel)
         app.router.add_get(base + "/onlineMeetings", self._meetings)
+        app.router.add_patch(base + "/onlineMeetings/{meeting}", self._patch_meeting)
         app.router.add_get(base + "/onlineMeetings/{meeting}/attendanceReports", self._reports)
         app.router.add_get(
             base + "/onlineMeetings/{meeting}/attendanceReports/{report}/attendanceRecords", self._records
@@ -120,6 +123,8 @@ class FakeGraph(LocalServer):
         last = request.path.rsplit("/", 1)[-1]
         known = ("events", "cancel", "onlineMeetings", "attendanceReports", "attendanceRecords")
         kind = {"onlineMeetings": "meetings"}.get(last, last) if last in known else "event"
+        if kind == "event" and "/onlineMeetings/" in request.path:
+            kind = "meeting"  # one online meeting: its lobby
         self.requests.append((request.method, kind))
         self.in_flight[mailbox] += 1
         self.max_in_flight[mailbox] = max(self.max_in_flight[mailbox], self.in_flight[mailbox])
@@ -232,11 +237,26 @@ class FakeGraph(LocalServer):
     async def _meetings(self, request: web.Request) -> web.Response:
         wanted = request.query.get("$filter", "")
         found = [
-            {"id": f"meeting-{e['id']}", "joinWebUrl": e["onlineMeeting"]["joinUrl"]}
+            {"id": f"meeting-{e['id']}", "joinWebUrl": e["onlineMeeting"]["joinUrl"],
+             "lobbyBypassSettings": self.lobby(f"meeting-{e['id']}")}
             for e in self.events.values()
             if e.get("onlineMeeting") and f"JoinWebUrl eq '{e['onlineMeeting']['joinUrl']}'" == wanted
-        ]
+        ]  # fmt: skip
         return web.json_response({"value": found})
+
+    def lobby(self, meeting_id: str) -> dict[str, Any]:
+        """Who skips the lobby: Teams' default for a new meeting unless changed."""
+        return self.lobbies.setdefault(meeting_id, {"scope": "organization", "isDialInBypassEnabled": False})
+
+    async def _patch_meeting(self, request: web.Request) -> web.Response:
+        meeting_id = request.match_info["meeting"]
+        if meeting_id.removeprefix("meeting-") not in self.events:
+            return _error(404, "NotFound")
+        body = await request.json()
+        self.meeting_patches.append(copy.deepcopy(body))
+        if "lobbyBypassSettings" in body:
+            self.lobby(meeting_id).update(body["lobbyBypassSettings"])
+        return web.json_response({"id": meeting_id, "lobbyBypassSettings": self.lobby(meeting_id)})
 
     def _join_url(self, meeting_id: str) -> str:
         event = self.events[meeting_id.removeprefix("meeting-")]

@@ -81,7 +81,9 @@ class GraphCalendar:
                 "isOnlineMeeting": True, "onlineMeetingProvider": "teamsForBusiness",
                 "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/x"},
             }),
-            (OnlineMeetingCollectionResponse, {"value": [{"id": "x", "joinWebUrl": "https://teams"}]}),
+            (OnlineMeetingCollectionResponse, {"value": [{
+                "id": "x", "joinWebUrl": "https://teams", "lobbyBypassSettings": {"scope": "invited"},
+            }]}),
             (MeetingAttendanceReportCollectionResponse, {"value": [{"id": "x", "totalParticipantCount": 1}]}),
             (AttendanceRecordCollectionResponse, {"value": [{
                 "id": "x", "emailAddress": "someone@example.org", "totalAttendanceInSeconds": 1,
@@ -157,7 +159,8 @@ class GraphCalendar:
             result.append(InviteeResponse(address.lower(), str(status.response.value), _aware(status.time)))
         return result
 
-    async def attendance(self, join_url: str) -> list[Attendee] | None:
+    async def _online_meeting(self, join_url: str) -> Any:
+        """The onlineMeeting behind an event's join link (None when Teams does not know it)."""
         from kiota_abstractions.base_request_configuration import RequestConfiguration
         from msgraph.generated.users.item.online_meetings.online_meetings_request_builder import (
             OnlineMeetingsRequestBuilder,
@@ -170,9 +173,31 @@ class GraphCalendar:
         config = RequestConfiguration(query_parameters=query)
         found = await _call(self._user.online_meetings.get(config))
         meetings = (found.value if found else None) or []
-        if not meetings or not meetings[0].id:
+        return meetings[0] if meetings and meetings[0].id else None
+
+    async def admit(self, join_url: str, scope: str) -> bool | None:
+        from msgraph.generated.models.lobby_bypass_scope import LobbyBypassScope
+        from msgraph.generated.models.lobby_bypass_settings import LobbyBypassSettings
+        from msgraph.generated.models.online_meeting import OnlineMeeting
+
+        found = await self._online_meeting(join_url)
+        if found is None:
             return None
-        meeting = self._user.online_meetings.by_online_meeting_id(meetings[0].id)
+        wanted = LobbyBypassScope(scope)
+        current = found.lobby_bypass_settings.scope if found.lobby_bypass_settings else None
+        if current == wanted:
+            return False
+        # Only the lobby: a PATCH that carried more of the meeting (its type, its times) would be refused or
+        # would change what Outlook's event owns.
+        change = OnlineMeeting(lobby_bypass_settings=LobbyBypassSettings(scope=wanted))
+        await _call(self._user.online_meetings.by_online_meeting_id(found.id).patch(change))
+        return True
+
+    async def attendance(self, join_url: str) -> list[Attendee] | None:
+        found = await self._online_meeting(join_url)
+        if found is None:
+            return None
+        meeting = self._user.online_meetings.by_online_meeting_id(found.id)
         reports = await _call(meeting.attendance_reports.get())
         report_ids = [r.id for r in ((reports.value if reports else None) or []) if r.id]
         if not report_ids:

@@ -52,6 +52,8 @@ class ReconcilerSettings:
     slot_wait: float = 0.05
     # A change waits this long before it is sent, so that a burst of registrations becomes one request.
     settle_for: timedelta = timedelta(seconds=1)
+    # Who skips the meeting's lobby, checked with each look at the responses ("off": left to Teams' policy).
+    lobby: str = "invited"
 
 
 class MeetingReconciler:
@@ -195,7 +197,7 @@ class MeetingReconciler:
                     recorded = await service.record_declines(session.id, gone, reason, uow, now)
                     await uow.commit()
                 log.info("%d declined invitations recorded as absences for session id %d", recorded, session.id)
-            return dataclasses.replace(meeting, responses_checked_at=now), None
+            return await self._lobby(dataclasses.replace(meeting, responses_checked_at=now), state), None
         # Step.ATTENDANCE
         if not session.join_url:
             return dataclasses.replace(meeting, attendance=AttendanceState.UNAVAILABLE), None
@@ -210,6 +212,27 @@ class MeetingReconciler:
             await service.record_attendance(session.id, attendees, uow)
             await uow.commit()
         return dataclasses.replace(meeting, attendance=AttendanceState.DONE), None
+
+    async def _lobby(self, meeting: Meeting, state: service.SyncState) -> Meeting:
+        """Sets who skips the lobby, and sets it again if an organiser changed it in Teams. A refusal does not
+        hold up the rest of the meeting's sync: the organisers are told once what to grant."""
+        join_url = state.session.join_url
+        scope = self._settings.lobby
+        if scope == "off" or not join_url:
+            return meeting
+        try:
+            async with self._slot():
+                changed = await self._calendar.admit(join_url, scope)
+        except CalendarError as error:
+            if error.transient or error.status not in (401, 403):
+                log.warning("lobby of session id %d not set: %s", meeting.session_id, error)
+                return meeting
+            if meeting.problem != service.LOBBY_FORBIDDEN:
+                await self._tell(meeting, state, service.LOBBY_FORBIDDEN, status=error.status, code=error.code)
+            return dataclasses.replace(meeting, problem=service.LOBBY_FORBIDDEN)
+        if changed:
+            log.info("lobby of session id %d set to %s", meeting.session_id, scope)
+        return dataclasses.replace(meeting, problem="") if meeting.problem == service.LOBBY_FORBIDDEN else meeting
 
     @staticmethod
     def _synced(meeting: Meeting, invited: frozenset[str], wanted: Sequence[Person]) -> int:

@@ -92,3 +92,8 @@ class Calendar(Protocol):
     async def attendance(self, join_url: str) -> list[Attendee] | None:
         """Everyone who joined; None while Teams has no attendance report for the meeting yet."""
         ...
+
+    async def admit(self, join_url: str, scope: str) -> bool | None:
+        """Who bypasses the meeting's lobby (`invited`, `organizationAndFederated`, `everyone`), set unless it
+        already is; True when it was changed, None when Teams does not know the meeting (yet)."""
+        ...

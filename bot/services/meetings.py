@@ -27,6 +27,7 @@ NO_JOIN_URL = "no_join_url"
 FORBIDDEN = "forbidden"
 MAILBOX_NOT_FOUND = "mailbox_not_found"
 REJECTED = "rejected"
+LOBBY_FORBIDDEN = "lobby_forbidden"
 NEAR_LIMIT = "near_limit"
 OVER_LIMIT = "over_limit"
 NEAR_LIMIT_AT = MAX_INVITEES * 9 // 10

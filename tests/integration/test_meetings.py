@@ -147,7 +147,7 @@ async def test_publishing_creates_the_meeting_and_its_link_reaches_the_registere
     assert all("attendees" not in body for body in changed), "a change of details never carries the invitees"
     assert "Join the meeting now" in event["body"]["content"]
     assert event["body"]["content"].count("Microsoft Teams meeting") == 1
-    assert graph.count("PATCH") == 1
+    assert graph.count("PATCH", "event") == 1
     assert graph.invitees(event) == [_email(MEGAN)], "an update of details leaves the invitees alone"
 
 
@@ -224,13 +224,13 @@ async def test_throttling_and_an_outage_delay_but_lose_nothing(
     graph.failures = [Failure(429, "30")]
     await _register(bot, MEGAN, 2, engine)
     await _sync(reconciler)
-    assert graph.count("PATCH") == 1
+    assert graph.count("PATCH", "event") == 1
     assert graph.invitees(_event_for(graph, second.title)) == []
     meeting = await _meeting(engine, 2)
     assert meeting.retry_at >= clock.current + timedelta(seconds=30), "Retry-After is honoured"
     clock.current += timedelta(seconds=10)
     await _sync(reconciler)
-    assert graph.count("PATCH") == 1, "the mailbox is paused while throttled"
+    assert graph.count("PATCH", "event") == 1, "the mailbox is paused while throttled"
 
     # Graph is down for an hour; registrations keep coming.
     graph.down = True
@@ -326,7 +326,7 @@ async def test_attendance_is_matched_to_registrations(
     ]  # fmt: skip
     clock.current = first.ends_at + timedelta(minutes=5)
     await _sync(reconciler)
-    assert graph.count("GET", "meetings") == 0, "not before the report can exist"
+    assert graph.count("GET", "attendanceReports") == 0, "not before the report can exist"
     clock.current = first.ends_at + timedelta(minutes=25)
     await _sync(reconciler)
     async with engine.connect() as conn:
@@ -343,7 +343,7 @@ async def test_attendance_is_matched_to_registrations(
     assert "deltog (osäker: matchad på namnet)" in participants
     assert participants.count("deltog (osäker") == 1
     await _sync(reconciler)
-    assert graph.count("GET", "meetings") == 1, "read once"
+    assert graph.count("GET", "attendanceReports") == 1, "read once"
 
 
 async def test_no_join_link_and_refusals_are_told_to_organisers_once(
@@ -476,7 +476,7 @@ async def test_changes_settle_for_a_second_so_a_burst_is_one_request(
         assert await settled.run_once() == 0, "the second change restarts the wait"
         clock.current += timedelta(milliseconds=500)
         await _sync(settled)
-        assert graph.count("PATCH") == 1
+        assert graph.count("PATCH", "event") == 1
         assert graph.invitees(_event_for(graph, (await _session(engine, 2)).title)) == await _registered_emails(
             engine, 2
         )
@@ -528,3 +528,78 @@ def test_warm_up_imports_what_reading_graphs_answers_needs() -> None:
         "assert not missing, missing\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT, timeout=120)
+
+
+async def test_invited_people_from_other_tenants_skip_the_lobby_and_a_change_in_teams_is_undone(
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, clock: FakeClock
+) -> None:
+    await _register(bot, MEGAN, 1, engine)
+    await _sync(reconciler)
+    first = await _session(engine, 1)
+    meeting_id = "meeting-" + _event_for(graph, first.title)["id"]
+    assert graph.lobby(meeting_id)["scope"] == "invited"
+    assert {key for body in graph.meeting_patches for key in body} - {"@odata.type"} == {"lobbyBypassSettings"}, (
+        "the lobby alone: the event owns the rest of the meeting"
+    )
+    patched = len(graph.meeting_patches)
+    clock.current += timedelta(minutes=16)
+    await _sync(reconciler)
+    assert len(graph.meeting_patches) == patched, "already so: looked at, not sent again"
+
+    graph.lobby(meeting_id)["scope"] = "organization"  # an organiser changed it in Teams
+    clock.current += timedelta(minutes=16)
+    await _sync(reconciler)
+    assert graph.lobby(meeting_id)["scope"] == "invited"
+
+
+async def test_a_lobby_refused_for_lack_of_permission_is_told_once_and_holds_up_nothing(
+    bot: BotClient,
+    engine: Database,
+    graph: FakeGraph,
+    reconciler: MeetingReconciler,
+    worker: DeliveryWorker,
+    clock: FakeClock,
+) -> None:
+    await bot.say_in_channel("statistik")  # the organisers' channel is remembered
+    graph.failures = [Failure(403, kind="meeting"), Failure(403, kind="meeting")]  # both published sessions
+    await _sync(reconciler)
+    await _register(bot, MEGAN, 1, engine)
+    await _sync(reconciler)
+    assert _email(MEGAN) in graph.invitees(_event_for(graph, (await _session(engine, 1)).title)), "still invited"
+    await worker.run_once()
+    told = [all_text(c) for c in bot.connector.proactive_cards("team-id")]
+    assert len(told) == 2, "once per session"
+    assert "OnlineMeetings.ReadWrite.All" in told[0]
+    assert "lobbyn" in told[0]
+
+    clock.current += timedelta(minutes=16)
+    graph.failures = [Failure(403, kind="meeting"), Failure(403, kind="meeting")]
+    await _sync(reconciler)
+    await worker.run_once()
+    assert len(bot.connector.proactive_cards("team-id")) == 2, "not told again while nothing changed"
+
+    clock.current += timedelta(minutes=16)  # the permission granted
+    await _sync(reconciler)
+    assert {graph.lobby(f"meeting-{e['id']}")["scope"] for e in graph.events.values()} == {"invited"}
+    assert {(await _meeting(engine, n)).problem for n in (1, 2)} == {""}
+
+
+async def test_the_lobby_is_left_to_teams_when_the_setting_says_off(
+    engine: Database, graph: FakeGraph, graph_settings: Settings, clock: FakeClock, bot: BotClient
+) -> None:
+    calendar = GraphCalendar(create_credential(graph_settings), MAILBOX, graph_settings.graph_base_url)
+    off = MeetingReconciler(
+        SqlUnitOfWorkFactory(engine),
+        calendar,
+        clock,
+        Catalogs.load(),
+        ReconcilerSettings(settle_for=timedelta(0), lobby="off"),
+        jitter=lambda: 1.0,
+    )
+    try:
+        await _sync(off)
+    finally:
+        await calendar.close()
+    assert graph.events, "the meetings were made"
+    assert graph.meeting_patches == []
+    assert graph.count("GET", "meetings") == 0

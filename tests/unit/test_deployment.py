@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "infra" / "README.md").read_text(encoding="utf-8")
 BICEP = (ROOT / "infra" / "main.bicep").read_text(encoding="utf-8")
 DOCKERFILE = (ROOT / "infra" / "Dockerfile").read_text(encoding="utf-8")
+PARAMS = (ROOT / "infra" / "main.bicepparam").read_text(encoding="utf-8")
 SETTING_NAMES = {
     str(getattr(field.validation_alias, "choices", [field.validation_alias])[0])
     for field in Settings.model_fields.values()
@@ -93,3 +94,22 @@ def test_the_instances_connections_fit_the_database_server() -> None:
         pool = min(int(cap), int(share) // instances)
         assert pool >= 1
         assert instances * pool < 35
+
+
+def test_the_association_guide_is_tied_to_the_settings_and_the_bicep() -> None:
+    section = GUIDE.split("## 6c.", 1)[1].split("\n## ", 1)[0]
+    for needed in ("AzureADMultipleOrgs", "SingleTenant", "`MEMBER_TENANTS`", "`MEETING_LOBBY_BYPASS`",
+                   "Setup policies", "External access", "OnlineMeetings.ReadWrite.All"):  # fmt: skip
+        assert needed in section, needed
+    settings = _bicep_app_settings()
+    assert settings["MEMBER_TENANTS"] == "memberTenants"
+    assert settings["MEETING_LOBBY_BYPASS"] == "meetingLobbyBypass"
+    assert "msaAppType: 'SingleTenant'" in BICEP, "a new MultiTenant bot resource can no longer be made"
+    allowed = re.search(r"@allowed\(\[([^\]]*)\]\)\nparam meetingLobbyBypass", BICEP)
+    assert allowed is not None
+    values = set(re.findall(r"'([^']+)'", allowed[1]))
+    assert values == set(Settings.model_fields["meeting_lobby_bypass"].annotation.__args__)  # type: ignore[union-attr]
+    example = re.search(r"^param memberTenants = '([^']*)'", PARAMS, flags=re.MULTILINE)
+    assert example is not None
+    members = Settings(_env_file=None, member_tenants=example[1]).member_tenants
+    assert [name for _, name in members] == ["Luleå kommun", "Piteå kommun"]
