@@ -674,7 +674,12 @@ class SqlRegistrationRepository:
         rows = await self._conn.execute(
             select(p.c.organisation, func.count())
             .select_from(r.join(s, s.c.id == r.c.session_id).join(p, p.c.id == r.c.person_id))
-            .where(s.c.series_id == series_id, r.c.status == RegistrationStatus.REGISTERED.value)
+            .where(
+                s.c.series_id == series_id,
+                # A cancelled session's places were never taken up: they are no municipality's figure.
+                s.c.status == SessionStatus.PUBLISHED.value,
+                r.c.status == RegistrationStatus.REGISTERED.value,
+            )
             .group_by(p.c.organisation)
             .order_by(func.count().desc(), p.c.organisation)
         )

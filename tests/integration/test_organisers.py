@@ -27,6 +27,7 @@ from tests.integration.harness import (
     all_text,
     form_values,
     numbered_user,
+    session_ids,
 )
 
 FORM: dict[str, Any] = {
@@ -358,3 +359,20 @@ async def test_bad_command_arguments_get_the_organiser_help(bot: BotClient) -> N
     card = await bot.say_in_channel("publicera tre")
     assert "Jag kunde inte läsa kommandot" in all_text(card)
     assert any(a["verb"] == verbs.ORG_HELP or a["verb"] == verbs.ORG_NEW_SESSION for a in actions(card))
+
+
+async def test_a_cancelled_session_s_places_count_for_no_municipality(bot: BotClient, engine: Database) -> None:
+    await _create(bot, **{f.CAPACITY: ""})  # no limit
+    await bot.say_in_channel("publicera 9")
+    for user, organisation in ((MEGAN, "Kiruna kommun"), (numbered_user(1), "Luleå kommun")):
+        session_id = (await session_ids(engine))[9]
+        profile = {verbs.ORGANISATION: organisation, verbs.ROLE: "Strateg"}
+        await bot.click(verbs.REGISTER, {"session": session_id, **profile}, user)
+    before = all_text(await bot.say_in_channel("statistik"))
+    assert "Kiruna kommun: 1" in before
+    assert "Luleå kommun: 1" in before
+    await bot.say_in_channel("ställ in 9 Föreläsaren är sjuk")
+    after = all_text(await bot.say_in_channel("statistik"))
+    assert "Kiruna kommun" not in after
+    assert "Luleå kommun" not in after
+    assert after.index("Inställda") < after.index("Lärträff 9, "), "the session itself is shown, apart"
