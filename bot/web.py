@@ -29,6 +29,7 @@ from bot.services.organisers import OrganiserPolicy, export_data
 from bot.services.ports import Clock
 from bot.spreadsheet import personal_workbook, workbook
 from bot.storage.engine import Database, create_engine
+from bot.storage.health import backlog
 from bot.storage.repositories import SeriesCache
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.teams.adapter import create_authenticator
@@ -48,6 +49,7 @@ ENGINE = web.AppKey("engine", Database)
 ENDPOINT = web.AppKey("endpoint", MessagesEndpoint)
 WORKER = web.AppKey("worker", DeliveryWorker)
 ROUTER = web.AppKey("router", Router)
+CLOCK = web.AppKey("clock", Clock)
 
 
 def create_app(
@@ -57,6 +59,7 @@ def create_app(
     reconciler_settings: ReconcilerSettings | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=settings.max_request_bytes)
+    app[CLOCK] = clock
     catalogs = catalogs or Catalogs.load()
 
     policy = OrganiserPolicy(
@@ -305,10 +308,13 @@ async def _healthz(_: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
+    """503 only when the database is gone (the instance can do nothing); jobs that are behind are reported
+    without failing: taking the instance out of rotation would not bring them up to date."""
     try:
         async with request.app[ENGINE].connect() as conn:
             await conn.execute(text("SELECT 1"))
+            jobs = await backlog(conn, request.app[CLOCK].now())
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         log.warning("database not reachable: %s", type(error).__name__)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+    return web.json_response({"status": "ok", "database": "ok", "jobs": jobs.as_json()})

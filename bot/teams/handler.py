@@ -215,7 +215,11 @@ class MessagesEndpoint:
         activity = _parse(body)
         if activity is None:
             return _problem(HTTPStatus.BAD_REQUEST, "not a valid activity")
-        if not await self._authenticated(activity, request.headers.get("Authorization", "")):
+        authenticated = await self._authenticated(activity, request.headers.get("Authorization", ""))
+        if authenticated is None:
+            # Our outage, not a forged token: Teams retries a 503, and the admin sees it as such.
+            return _problem(HTTPStatus.SERVICE_UNAVAILABLE, "signing keys unavailable")
+        if not authenticated:
             return _problem(HTTPStatus.UNAUTHORIZED, "unauthorized")
         if self._allowed_tenants and tenant_of(activity).lower() not in self._allowed_tenants:
             log.warning("activity from a tenant that is not allowed")
@@ -250,7 +254,9 @@ class MessagesEndpoint:
         await self._connector.reply(activity, reply.card)
         return web.Response(status=HTTPStatus.OK)
 
-    async def _authenticated(self, activity: Mapping[str, Any], header: str) -> bool:
+    async def _authenticated(self, activity: Mapping[str, Any], header: str) -> bool | None:
+        """Whether the token is the channel's; None when that cannot be known now (the signing keys could not
+        be fetched)."""
         if self._authenticator is None:
             return True
         recipient = _dict(activity.get("recipient"))
@@ -262,6 +268,12 @@ class MessagesEndpoint:
         )
         try:
             await self._authenticator.authenticate_request(shell, header)
+        except PermissionError as error:  # a bad token (PermissionError is an OSError: caught first)
+            log.info("authentication failed: %s", type(error).__name__)
+            return False
+        except OSError as error:  # botbuilder fetches the keys with requests, whose errors are OSErrors
+            log.error("the channel's signing keys could not be fetched: %s", type(error).__name__)
+            return None
         except Exception as error:  # noqa: BLE001 - botbuilder raises bare Exception for bad tokens
             log.info("authentication failed: %s", type(error).__name__)
             return False

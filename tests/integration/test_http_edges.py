@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,7 +25,7 @@ from bot.storage.engine import Database
 from cards import verbs
 from tests.conftest import FakeClock, seed_demo
 from tests.integration.conftest import start_bot
-from tests.integration.harness import TENANT, BotClient, FakeConnector, all_text
+from tests.integration.harness import TENANT, BotClient, FakeConnector, all_text, session_ids
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 ISSUER = "https://api.botframework.com"
@@ -103,23 +104,27 @@ def key_server() -> Iterator[KeyServer]:
     server.close()
 
 
-@pytest.fixture
-async def secured_bot(
-    database_url: str, clock: FakeClock, connector: FakeConnector, engine: Database, key_server: KeyServer
-) -> AsyncIterator[BotClient]:
-    await seed_demo(engine, clock.now())
-    settings = Settings(
+def _secured(database_url: str, metadata_url: str) -> Settings:
+    """A bot that checks tokens, against the signing keys at `metadata_url`."""
+    return Settings(
         _env_file=None,
         database_url=database_url,
         app_id=APP_ID,
         app_password="not-used-by-invokes",
         app_type="SingleTenant",
         app_tenant_id=TENANT,
-        openid_metadata_url=key_server.metadata_url,
+        openid_metadata_url=metadata_url,
         token_issuer=ISSUER,
         allowed_tenant_ids=TENANT,
     )
-    async for client in start_bot(settings, clock, connector):
+
+
+@pytest.fixture
+async def secured_bot(
+    database_url: str, clock: FakeClock, connector: FakeConnector, engine: Database, key_server: KeyServer
+) -> AsyncIterator[BotClient]:
+    await seed_demo(engine, clock.now())
+    async for client in start_bot(_secured(database_url, key_server.metadata_url), clock, connector):
         yield client
 
 
@@ -209,6 +214,24 @@ async def test_health_and_readiness(bot: BotClient) -> None:
         assert (await response.json())["database"] == "ok"
 
 
+async def test_readiness_says_when_messages_wait_past_ten_minutes_without_failing(
+    bot: BotClient, engine: Database, clock: FakeClock
+) -> None:
+    async def jobs() -> dict[str, Any]:
+        async with bot.http.get(bot.server.make_url("/readyz")) as response:
+            assert response.status == 200, "behind is reported, not a reason to leave the rotation"
+            return dict((await response.json())["jobs"])
+
+    assert (await jobs())["delivery"] == {"due": 0, "oldest_seconds": 0, "behind": False}
+    session_id = (await session_ids(engine))[1]
+    await bot.click(verbs.REGISTER, {"session": session_id, verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "X"})
+    clock.current += timedelta(minutes=11)  # no worker runs in these tests: the confirmation waits
+    delivery = (await jobs())["delivery"]
+    assert delivery["due"] == 1
+    assert delivery["oldest_seconds"] >= 660
+    assert delivery["behind"] is True
+
+
 @pytest.mark.parametrize("path", ["/privacy", "/terms"])
 async def test_privacy_and_terms_pages_for_the_app_manifest(bot: BotClient, path: str) -> None:
     async with bot.http.get(bot.server.make_url(path)) as response:
@@ -242,3 +265,46 @@ async def test_unexpected_error_apologises_with_a_correlation_id(
     correlation_id = record.__dict__["correlation_id"]  # set by the handler's `extra`
     assert correlation_id in text
     assert correlation_id in record.getMessage()
+
+
+class _FailingKeys(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_error(500)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("outage", ["refused", "answers 500"])
+async def test_signing_keys_that_cannot_be_fetched_give_503_and_an_error_not_401(
+    outage: str,
+    database_url: str,
+    clock: FakeClock,
+    connector: FakeConnector,
+    engine: Database,
+    key_server: KeyServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage of the channel's key endpoint is not a forged token: Teams retries a 503."""
+    await seed_demo(engine, clock.now())
+    failing = ThreadingHTTPServer(("127.0.0.1", 0), _FailingKeys)
+    port = failing.server_address[1]
+    if outage == "refused":
+        failing.server_close()  # nothing listens on the port any more
+    else:
+        threading.Thread(target=failing.serve_forever, daemon=True).start()
+    settings = _secured(database_url, f"http://127.0.0.1:{port}/{uuid.uuid4().hex}/openid")  # fresh: no cache
+    try:
+        async for bot in start_bot(settings, clock, connector):
+            activity = bot.activities.message("hej")
+            with caplog.at_level(logging.INFO):
+                status, _ = await bot.post(activity, _bearer(key_server.token(bot.activities.service_url)))
+            assert status == 503
+            assert "signing keys could not be fetched" in caplog.text
+            async with engine.connect() as conn:
+                stored = (await conn.execute(select(func.count()).select_from(tables.people))).scalar_one()
+            assert stored == 0, "nothing stored"
+    finally:
+        if outage != "refused":
+            failing.shutdown()
+            failing.server_close()

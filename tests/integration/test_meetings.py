@@ -603,3 +603,19 @@ async def test_the_lobby_is_left_to_teams_when_the_setting_says_off(
     assert graph.events, "the meetings were made"
     assert graph.meeting_patches == []
     assert graph.count("GET", "meetings") == 0
+
+
+async def test_readiness_says_when_a_meeting_is_out_of_step_for_over_an_hour(
+    bot: BotClient, engine: Database, reconciler: MeetingReconciler, clock: FakeClock
+) -> None:
+    async def meetings() -> dict[str, Any]:
+        async with bot.http.get(bot.server.make_url("/readyz")) as response:
+            assert response.status == 200
+            return dict((await response.json())["jobs"]["meetings"])
+
+    await _sync(reconciler)
+    await _register(bot, MEGAN, 1, engine)
+    clock.current += timedelta(minutes=61)  # Graph not told: the reconciler did not run
+    assert await meetings() == {"out_of_step": 1, "oldest_seconds": 3660, "behind": True}
+    await _sync(reconciler)
+    assert await meetings() == {"out_of_step": 0, "oldest_seconds": 0, "behind": False}
