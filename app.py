@@ -32,11 +32,15 @@ PLAYGROUND_ORGANISER = "00000000-0000-0000-0000-0000000000020"
 PLAYGROUND_CHANNEL = "team-id"
 
 
-def _configure_logging(level: str) -> None:
-    from bot.logs import DiscreetFormatter
+def _configure_logging(level: str, form: str = "text") -> None:
+    from bot.logs import DiscreetFormatter, JsonFormatter, TurnFilter
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(DiscreetFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    if form == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(DiscreetFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(TurnFilter())
     logging.basicConfig(level=level, handlers=[handler])
     # Keep request logs free of personal data: the access log shows method, path and status only.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -132,7 +136,7 @@ def _build_app(demo: bool) -> tuple[web.Application, str, int]:
                 "organiser_channel_id": settings.organiser_channel_id or PLAYGROUND_CHANNEL,
             }
         )
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
     if settings.graph_enabled:
         from bot.graph.credentials import missing_setting
 

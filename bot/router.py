@@ -21,6 +21,7 @@ from bot.conversation import ConversationKind
 from bot.domain import errors
 from bot.domain.model import Language
 from bot.i18n import Catalogs, Translator
+from bot.logs import bind
 from bot.services import organisers as org
 from bot.services import participants as svc
 from bot.services.ports import Clock, UnitOfWorkFactory
@@ -319,6 +320,7 @@ class Router:
         # Asked before the transaction opens, so no lock is held while Teams answers.
         member_email = await self._member_email(turn) if self._is_profile_form(turn) else None
         verb, data = self._resolve(turn)
+        bind(route=verb)
         route = ROUTES.get(verb)
         if route is not None and route.takes_mention:
             data = await self._mentioned(turn, data)

@@ -202,6 +202,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'APP_DEVELOPER_NAME', value: appDeveloperName }
         { name: 'DEFAULT_LANGUAGE', value: 'sv' }
         { name: 'LOG_LEVEL', value: 'INFO' }
+        { name: 'LOG_FORMAT', value: 'json' }
         { name: 'GRAPH_MAILBOX', value: graphMailbox }
         { name: 'MEMBER_TENANTS', value: memberTenants }
         { name: 'MEETING_LOBBY_BYPASS', value: meetingLobbyBypass }

@@ -22,6 +22,7 @@ from botbuilder.schema import Activity, ChannelAccount
 
 from bot.conversation import Actor, ConversationKind, ConversationRef
 from bot.domain.model import PersonKey
+from bot.logs import bind
 from bot.teams.activity import as_dict as _dict
 from bot.teams.activity import tenant_of
 from bot.teams.connector import BotConnector
@@ -215,6 +216,7 @@ class MessagesEndpoint:
         activity = _parse(body)
         if activity is None:
             return _problem(HTTPStatus.BAD_REQUEST, "not a valid activity")
+        bind(activity_id=str(activity.get("id") or "")[:100], tenant=tenant_of(activity)[:64])
         authenticated = await self._authenticated(activity, request.headers.get("Authorization", ""))
         if authenticated is None:
             # Our outage, not a forged token: Teams retries a 503, and the admin sees it as such.

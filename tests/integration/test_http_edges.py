@@ -19,6 +19,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.logs import TurnFilter
 from bot.services import participants
 from bot.storage import tables
 from bot.storage.engine import Database
@@ -254,6 +255,7 @@ async def test_unexpected_error_apologises_with_a_correlation_id(
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(participants, "overview", broken)
+    caplog.handler.addFilter(TurnFilter())  # what the service's own handler does
     with caplog.at_level(logging.ERROR):
         card = await bot.click(verbs.SESSIONS)
         message_card = await bot.say("träffar")
@@ -265,6 +267,9 @@ async def test_unexpected_error_apologises_with_a_correlation_id(
     correlation_id = record.__dict__["correlation_id"]  # set by the handler's `extra`
     assert correlation_id in text
     assert correlation_id in record.getMessage()
+    # The line says which turn it was, for LOG_FORMAT=json: the route, the activity, the tenant.
+    assert (record.__dict__["route"], record.__dict__["tenant"]) == (verbs.SESSIONS, TENANT)
+    assert record.__dict__["activity_id"]
 
 
 class _FailingKeys(BaseHTTPRequestHandler):
