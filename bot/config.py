@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(256 * 1024, ge=16 * 1024, validation_alias=_env("MAX_REQUEST_BYTES"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("LOG_LEVEL"))
     log_format: Literal["text", "json"] = Field("text", validation_alias=_env("LOG_FORMAT"))
+    # OpenTelemetry, off unless one is set (bot/telemetry.py).
+    otel_exporter_otlp_endpoint: str = Field("", validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    applicationinsights_connection_string: str = Field(
+        "", validation_alias=_env("APPLICATIONINSIGHTS_CONNECTION_STRING")
+    )
     demo_data: str = Field("data/larprojekt-innovation.toml", validation_alias=_env("DEMO_DATA"))
     playground_port: int = Field(56150, ge=1, le=65535, validation_alias=_env("PLAYGROUND_PORT"))
 

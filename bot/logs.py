@@ -23,6 +23,11 @@ def bind(**fields: str) -> None:
     _TURN.set({**(_TURN.get() or {}), **fields})
 
 
+def bound(field: str) -> str:
+    """What was bound for this task ("" when nothing was)."""
+    return (_TURN.get() or {}).get(field, "")
+
+
 class TurnFilter(logging.Filter):
     """Puts the turn's fields on each record; a field given with the call (`extra=`) wins."""
 

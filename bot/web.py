@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import telemetry
 from bot.config import Settings
 from bot.domain.errors import ExportExpired
 from bot.domain.model import Language, SessionStatus
@@ -68,6 +69,9 @@ def create_app(
     public_base_url = settings.public_base_url or f"http://{settings.host}:{settings.port}"
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
+        traced = telemetry.start_from_settings(
+            settings.otel_exporter_otlp_endpoint, settings.applicationinsights_connection_string, settings.app_version
+        )
         # First: a wrong Graph setting stops the start-up before anything else is opened.
         calendar = _calendar(settings) if settings.graph_enabled else None
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
@@ -134,6 +138,8 @@ def create_app(
             await calendar.close()
         await http.close()
         await engine.dispose()
+        if traced:
+            await asyncio.to_thread(telemetry.stop)  # flushes what is buffered: blocking network
 
     app.cleanup_ctx.append(resources)
     app.on_response_prepare.append(_security_headers)
@@ -314,6 +320,7 @@ async def _readyz(request: web.Request) -> web.Response:
         async with request.app[ENGINE].connect() as conn:
             await conn.execute(text("SELECT 1"))
             jobs = await backlog(conn, request.app[CLOCK].now())
+        telemetry.record_backlog(jobs)  # App Service's health check asks every minute: the gauges' figures
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         log.warning("database not reachable: %s", type(error).__name__)
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)

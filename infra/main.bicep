@@ -155,6 +155,26 @@ resource imagePuller 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Telemetry: the bot's spans and metrics (bot/telemetry), its console log in Log Analytics.
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: '${namePrefix}-logs'
+  location: location
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${namePrefix}-insights'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${namePrefix}-plan'
   location: location
@@ -203,6 +223,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'DEFAULT_LANGUAGE', value: 'sv' }
         { name: 'LOG_LEVEL', value: 'INFO' }
         { name: 'LOG_FORMAT', value: 'json' }
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'GRAPH_MAILBOX', value: graphMailbox }
         { name: 'MEMBER_TENANTS', value: memberTenants }
         { name: 'MEETING_LOBBY_BYPASS', value: meetingLobbyBypass }

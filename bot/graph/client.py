@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot import telemetry
 from bot.services.calendar import Attendee, CalendarError, CreatedEvent, EventDetails, Invitee, InviteeResponse
 
 if TYPE_CHECKING:
@@ -279,15 +280,19 @@ async def _call(request: Any) -> Any:
     import httpx
     from kiota_abstractions.api_error import APIError
 
-    try:
-        return await request
-    except APIError as error:
-        headers = {k.lower(): v for k, v in (error.response_headers or {}).items()}
-        inner = getattr(error, "error", None)
-        code = str(getattr(inner, "code", "") or "")
-        raise CalendarError(error.response_status_code or 0, code, _retry_after(headers.get("retry-after"))) from None
-    except httpx.HTTPError as error:
-        raise CalendarError(0, type(error).__name__) from None
+    with telemetry.span("graph"):
+        try:
+            return await request
+        except APIError as error:
+            headers = {k.lower(): v for k, v in (error.response_headers or {}).items()}
+            inner = getattr(error, "error", None)
+            code = str(getattr(inner, "code", "") or "")
+            status = error.response_status_code or 0
+            if status == 429:
+                telemetry.throttled("graph")
+            raise CalendarError(status, code, _retry_after(headers.get("retry-after"))) from None
+        except httpx.HTTPError as error:
+            raise CalendarError(0, type(error).__name__) from None
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot import telemetry
 from bot.conversation import ConversationRef
 from bot.domain.events import CardRefresh, MessageKind
 from bot.domain.model import Language, PersonKey
@@ -201,6 +202,7 @@ class DeliveryWorker:
             await uow.outbox.sent(item.id, now)
         elif result.status in policy.unreachable:
             await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
+            telemetry.message_failed(item.kind)
             if person is not None:
                 await uow.people.set_unreachable(person, now)
         elif result.status in policy.retryable and item.attempts + 1 < self._settings.max_attempts:
@@ -208,6 +210,7 @@ class DeliveryWorker:
             await uow.outbox.retry(item.id, now + timedelta(seconds=delay), f"HTTP {result.status}")
         else:
             await uow.outbox.failed(item.id, f"HTTP {result.status}", now)
+            telemetry.message_failed(item.kind)
 
     def _ready(self, item: OutboxItem) -> Callable[[], Awaitable[bool]]:
         async def ready() -> bool:

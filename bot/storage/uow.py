@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from bot import telemetry
 from bot.domain.events import Event, InvitationChanged, Message, SeatsChanged
 from bot.storage.chat_cards import SqlChatCardRepository
 from bot.storage.engine import Connection, Database
@@ -52,8 +53,10 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         # Session rows this transaction holds, taken on arrival or for a decision; gone at its end.
         self._locked: set[int] = set()
+        self._span: Any = None  # the transaction's span, when telemetry is on
 
     async def __aenter__(self) -> Self:
+        self._span = telemetry.begin("database")
         conn = await self._engine.connect()
         self._conn = conn
         self._locked.clear()
@@ -82,6 +85,8 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._conn = self._conn, None
+        telemetry.end(self._span, failed=exc is not None)
+        self._span = None
         if conn is None:
             return
         try:

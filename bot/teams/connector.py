@@ -20,6 +20,7 @@ import aiohttp
 import orjson
 from botframework.connector.auth import MicrosoftAppCredentials
 
+from bot import telemetry
 from bot.config import Settings
 from bot.conversation import ConversationRef
 from bot.teams.activity import tenant_of
@@ -56,6 +57,14 @@ def _retry_after(headers: Any) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None  # an HTTP date; the backoff applies instead
+
+
+def _operation(url: str) -> str:
+    """ "activities", "members" or "conversations": what a connector URL does, without its ids."""
+    path = url.split("/v3/", 1)[-1]
+    if "/members/" in path:
+        return "members"
+    return "activities" if "/activities" in path else "conversations"
 
 
 def _conversation_url(service_url: str, conversation_id: str) -> str:
@@ -121,14 +130,18 @@ class BotConnector:
             await self._limiter.sleep(delay)
 
     async def _once(self, method: str, url: str, body: bytes | None) -> tuple[SendResult, bytes]:
-        try:
-            headers = await self._headers()
-            async with self._session.request(method, url, data=body, headers=headers, timeout=TIMEOUT) as response:
-                content = await response.read()
-                return SendResult(response.status, _retry_after(response.headers)), content
-        except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            log.info("Bot Connector not reached: %s", type(error).__name__)
-            return SendResult(0), b""
+        # The span names the kind of request, not the conversation (an id of a person's chat).
+        with telemetry.span("teams", {"http.request.method": method, "teams.operation": _operation(url)}):
+            try:
+                headers = await self._headers()
+                async with self._session.request(method, url, data=body, headers=headers, timeout=TIMEOUT) as response:
+                    content = await response.read()
+                    if response.status == 429:
+                        telemetry.throttled("teams")
+                    return SendResult(response.status, _retry_after(response.headers)), content
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                log.info("Bot Connector not reached: %s", type(error).__name__)
+                return SendResult(0), b""
 
     async def send(
         self,

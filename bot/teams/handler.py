@@ -20,9 +20,10 @@ import orjson
 from aiohttp import web
 from botbuilder.schema import Activity, ChannelAccount
 
+from bot import telemetry
 from bot.conversation import Actor, ConversationKind, ConversationRef
 from bot.domain.model import PersonKey
-from bot.logs import bind
+from bot.logs import bind, bound
 from bot.teams.activity import as_dict as _dict
 from bot.teams.activity import tenant_of
 from bot.teams.connector import BotConnector
@@ -216,8 +217,18 @@ class MessagesEndpoint:
         activity = _parse(body)
         if activity is None:
             return _problem(HTTPStatus.BAD_REQUEST, "not a valid activity")
-        bind(activity_id=str(activity.get("id") or "")[:100], tenant=tenant_of(activity)[:64])
-        authenticated = await self._authenticated(activity, request.headers.get("Authorization", ""))
+        tenant = tenant_of(activity)
+        bind(activity_id=str(activity.get("id") or "")[:100], tenant=tenant[:64])
+        with telemetry.turn(str(activity.get("type") or ""), tenant[:64]) as result:
+            response = await self._answer(activity, request.headers.get("Authorization", ""), result)
+            result["route"] = bound("route")
+            result.setdefault("outcome", str(response.status))
+        return response
+
+    async def _answer(
+        self, activity: Mapping[str, Any], authorization: str, result: dict[str, str | int | bool]
+    ) -> web.Response:
+        authenticated = await self._authenticated(activity, authorization)
         if authenticated is None:
             # Our outage, not a forged token: Teams retries a 503, and the admin sees it as such.
             return _problem(HTTPStatus.SERVICE_UNAVAILABLE, "signing keys unavailable")
@@ -230,6 +241,7 @@ class MessagesEndpoint:
         try:
             reply = await self._router.handle(turn)
         except Exception:
+            result["outcome"] = "error"
             correlation_id = uuid.uuid4().hex[:12]
             log.exception(
                 "unexpected error while handling a turn [%s]", correlation_id, extra={"correlation_id": correlation_id}

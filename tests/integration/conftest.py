@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from bot import telemetry
 from bot.config import Settings
 from bot.domain.model import Language
 from bot.i18n import Catalogs
@@ -84,3 +89,31 @@ async def bot(
     await seed_demo(engine, clock.now())
     async for client in start_bot(settings, clock, connector):
         yield client
+
+
+@dataclass
+class Traced:
+    """What telemetry exported during a test: spans as they ended, metrics when read."""
+
+    spans: InMemorySpanExporter
+    metrics: InMemoryMetricReader
+
+    def points(self, name: str) -> list[tuple[dict[str, Any], Any]]:
+        """(attributes, value) of every data point of the metric `name`."""
+        data = self.metrics.get_metrics_data()
+        found = []
+        for resource in data.resource_metrics if data else ():
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    if metric.name == name:
+                        found += [(dict(p.attributes or {}), getattr(p, "value", getattr(p, "count", None)))
+                                  for p in metric.data.data_points]  # fmt: skip
+        return found
+
+
+@pytest.fixture
+def traced() -> Iterator[Traced]:
+    spans, metrics = InMemorySpanExporter(), InMemoryMetricReader()
+    telemetry.start([spans], [metrics])
+    yield Traced(spans, metrics)
+    telemetry.stop()

@@ -23,7 +23,7 @@ from bot.storage.uow import SqlUnitOfWorkFactory
 from cards import verbs
 from tests.conftest import ROOT, FakeClock, seed_demo
 from tests.fakegraph import Failure, FakeGraph
-from tests.integration.conftest import start_bot
+from tests.integration.conftest import Traced, start_bot
 from tests.integration.harness import ALEX, MEGAN, BotClient, FakeConnector, User, all_text, form_values, numbered_user
 
 MAILBOX = "larprojekt@example.org"
@@ -619,3 +619,16 @@ async def test_readiness_says_when_a_meeting_is_out_of_step_for_over_an_hour(
     assert await meetings() == {"out_of_step": 1, "oldest_seconds": 3660, "behind": True}
     await _sync(reconciler)
     assert await meetings() == {"out_of_step": 0, "oldest_seconds": 0, "behind": False}
+
+
+async def test_a_graph_sync_is_traced_and_its_throttling_counted(
+    bot: BotClient, engine: Database, graph: FakeGraph, reconciler: MeetingReconciler, traced: Traced
+) -> None:
+    graph.failures = [Failure(429, retry_after="0", kind="events")]
+    await _sync(reconciler)
+    names = [s.name for s in traced.spans.get_finished_spans()]
+    assert names.count("graph") >= graph.count("POST", "events")
+    assert ({"service": "graph"}, 1) in traced.points("lartraff.throttled")
+    subjects = [e["subject"] for e in graph.events.values()]
+    values = " ".join(str(v) for s in traced.spans.get_finished_spans() for v in (s.attributes or {}).values())
+    assert not any(subject in values for subject in subjects), "no titles or addresses in the spans"

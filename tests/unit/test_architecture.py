@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "app.py", *sorted((ROOT / "bot").rglob("*.py")), *sorted((ROOT / "cards").rglob("*.py"))]
-# Library (top-level module) -> the only folder allowed to import it.
+# Library (a module and what is under it) -> the only folder allowed to import it.
 FENCED = {
     "botbuilder": "bot/teams",
     "botframework": "bot/teams",
@@ -18,7 +18,10 @@ FENCED = {
     "kiota_abstractions": "bot/graph",
     "kiota_http": "bot/graph",
     "kiota_authentication_azure": "bot/graph",
-    "azure": "bot/graph",
+    "azure.identity": "bot/graph",
+    "azure.core": "bot/graph",
+    "opentelemetry": "bot/telemetry",
+    "azure.monitor": "bot/telemetry",
 }
 
 
@@ -27,16 +30,28 @@ def _imports(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            found.add(node.module)
     return found
+
+
+def _fence(module: str) -> str | None:
+    """The folder a module may be imported from, by its longest fenced prefix; None: anywhere."""
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        folder = FENCED.get(".".join(parts[:end]))
+        if folder is not None:
+            return folder
+    return None
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_outside_libraries_stay_behind_their_gateway(path: Path) -> None:
     where = path.relative_to(ROOT).as_posix()
-    trespassing = {lib for lib in _imports(path) & FENCED.keys() if not where.startswith(FENCED[lib] + "/")}
+    trespassing = {
+        module for module in _imports(path) if (fence := _fence(module)) and not where.startswith(fence + "/")
+    }
     assert trespassing == set(), f"{where} imports {sorted(trespassing)}"
 
 

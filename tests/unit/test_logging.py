@@ -1,4 +1,4 @@
-"""The service's log keeps PostgreSQL's DETAIL line (the failing row or key) out of tracebacks."""
+"""The service's log and telemetry keep personal data out: no DETAIL lines, no names in JSON lines or spans."""
 
 from __future__ import annotations
 
@@ -62,3 +62,17 @@ def test_only_the_turn_s_fields_can_be_bound() -> None:
 
     with pytest.raises(ValueError, match="not a log field"):
         bind(name="Åsa Öberg")
+
+
+def test_with_telemetry_off_nothing_of_opentelemetry_is_loaded() -> None:
+    """Off is free: the hot path checks one variable, and the SDK (some 10 MiB) is never imported."""
+    script = (
+        "import sys, app, bot.web, bot.teams.handler, bot.jobs.delivery, bot.storage.uow\n"
+        "from bot import telemetry\n"
+        "assert not telemetry.start_from_settings('', '', '1.0.0')\n"
+        "with telemetry.turn('message', 't') as result:\n"
+        "    result['route'] = 'sessions'\n"
+        "loaded = [m for m in sys.modules if m.startswith('opentelemetry')]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)
