@@ -15,14 +15,14 @@ Element = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 
-def card(body: list[Element], actions: list[Element] | None = None, *, speak: str = "") -> Card:
-    """`speak`: what a screen reader or a voice assistant says for the card; by default its heading and the line
-    after it, which every card puts first: what it is about and where the person stands."""
+def card(body: list[Element], actions: list[Element] | None = None) -> Card:
+    """`speak`, what a screen reader or a voice assistant says for the card, is its heading and the line after
+    it, which every card puts first: what it is about and where the person stands."""
     result: Card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": "1.5",
-        "speak": (speak or _spoken(body))[:_SPEAK_LENGTH],
+        "speak": _spoken(body)[:_SPEAK_LENGTH],
         "body": body,
     }
     if actions:
@@ -52,8 +52,8 @@ def _texts(elements: list[Element]) -> Iterator[tuple[str, bool]]:
 
 
 def _spoken(body: list[Element]) -> str:
-    """The first heading and the line after it; without a heading, the first two lines. Stops reading there:
-    this runs for every card, the long list included."""
+    """The first heading and the line after it; without a heading, the first two lines. Stops reading at the
+    line after the heading: this runs for every card, the long list included."""
     before: list[str] = []
     said: list[str] = []
     for value, is_heading in _texts(body):
