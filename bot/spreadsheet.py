@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.model import RegistrationStatus, SessionStatus
 from bot.domain.privacy import PersonalData
 from bot.i18n import Translator
 from bot.services.organisers import ExportData
@@ -68,9 +70,62 @@ def workbook(data: ExportData, t: Translator) -> bytes:
             for s in data.suggestions
         ]
         _table(book.create_sheet(t.gettext("Theme suggestions")[:31]), headers, rows, (20, 28, 26, 80))
+    if data.sessions:
+        _statistics(book.create_sheet(t.gettext("Statistics")[:31]), data, t)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _statistics(sheet: Worksheet, data: ExportData, t: Translator) -> None:
+    """The series in figures, with Excel's own charts (they stay live when the figures are edited): per
+    published session registered, waiting and absent; registered places per organisation. A cancelled
+    session's places count for nobody."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Font
+
+    published = [s for s in data.sessions if s.status is SessionStatus.PUBLISHED]
+    counted = Counter((session.id, registration.status) for session, _, registration in data.rows)
+    kinds = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED, RegistrationStatus.ABSENT)
+    headers = [t.gettext("Session"), t.gettext("Date"), t.gettext("Registered"), t.gettext("Waiting list"),
+               t.gettext("Absent")]  # fmt: skip
+    rows: list[list[Any]] = [
+        [t.gettext("Session {number}").format(number=s.number), t.local(s.starts_at).strftime("%Y-%m-%d")]
+        + [counted[(s.id, kind)] for kind in kinds]
+        for s in published
+    ]
+    _table(sheet, headers, rows, (14, 12, 12, 12, 12))
+    per_session = BarChart()
+    per_session.type = "col"
+    per_session.title = t.gettext("Registrations per session")
+    per_session.add_data(
+        Reference(sheet, min_col=3, max_col=5, min_row=1, max_row=1 + len(rows)), titles_from_data=True
+    )
+    per_session.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(rows)))
+    sheet.add_chart(per_session, "H2")
+
+    live = {s.id for s in published}
+    places = Counter(
+        person.organisation or "–"
+        for session, person, registration in data.rows
+        if session.id in live and registration.status is RegistrationStatus.REGISTERED
+    )
+    top = len(rows) + 4  # a blank row between the two tables
+    for column, title in enumerate((t.gettext("Organisation"), t.gettext("Registered places")), start=1):
+        sheet.cell(top, column, title).font = Font(bold=True)
+    ordered = sorted(places.items(), key=lambda item: (-item[1], item[0]))
+    for offset, (organisation, count) in enumerate(ordered, start=1):
+        sheet.cell(top + offset, 1, _cell(organisation))
+        sheet.cell(top + offset, 2, count)
+    if ordered:
+        per_organisation = BarChart()
+        per_organisation.type = "bar"
+        per_organisation.title = t.gettext("Registered places per organisation")
+        end = top + len(ordered)
+        per_organisation.add_data(Reference(sheet, min_col=2, min_row=top, max_row=end), titles_from_data=True)
+        per_organisation.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=end))
+        per_organisation.legend = None
+        sheet.add_chart(per_organisation, "H20")
 
 
 def personal_workbook(data: PersonalData, t: Translator, now: datetime) -> bytes:

@@ -397,6 +397,7 @@ class ExportData:
     rows: tuple[tuple[Session, Person, Any], ...]
     suggestions: tuple[ThemeSuggestion, ...] = ()  # the whole series' export only
     session: Session | None = None  # the one session exported, or None for the whole series
+    sessions: tuple[Session, ...] = ()  # every session of the series, for its statistics (the whole series only)
 
     def file_name(self, today: date) -> str:
         part = f"-{self.session.number}" if self.session else ""
@@ -416,4 +417,4 @@ async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
         rows.extend((session, p, r) for p, r in await uow.registrations.entries(session.id))
     suggestions = await uow.suggestions.newest(series.id) if grant.session_id is None else []
     one = sessions[0] if grant.session_id is not None and sessions else None
-    return ExportData(series, tuple(rows), tuple(suggestions), one)
+    return ExportData(series, tuple(rows), tuple(suggestions), one, tuple(sessions) if one is None else ())

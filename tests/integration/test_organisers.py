@@ -376,3 +376,34 @@ async def test_a_cancelled_session_s_places_count_for_no_municipality(bot: BotCl
     assert "Kiruna kommun" not in after
     assert "Luleå kommun" not in after
     assert after.index("Inställda") < after.index("Lärträff 9, "), "the session itself is shown, apart"
+
+
+async def test_the_series_export_has_its_statistics_with_excel_charts(bot: BotClient, engine: Database) -> None:
+    import zipfile
+    from xml.etree import ElementTree
+
+    await _register(bot, MEGAN, 1, engine)
+    await _register(bot, numbered_user(1), 2, engine)
+    await bot.click(verbs.ABSENCE, {"session": (await session_ids(engine))[2]}, numbered_user(1))
+    card = await bot.say_in_channel("exportera")
+    url = next(a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl")
+    async with bot.http.get(bot.server.make_url("/exports/" + url.rsplit("/exports/", 1)[1])) as response:
+        data = await response.read()
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames[-1] == "Statistik"
+    rows = list(book["Statistik"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("Lärträff", "Datum", "Anmälda", "Väntelista", "Förhinder")
+    assert [r[0] for r in rows[1:3]] == ["Lärträff 1", "Lärträff 2"], "the published sessions, drafts left out"
+    assert [r[2:5] for r in rows[1:3]] == [(1, 0, 0), (0, 0, 1)]
+    assert ("Organisation", "Anmälda platser") in [r[:2] for r in rows]
+    assert ("Kiruna kommun", 1) in [r[:2] for r in rows]
+    chart = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    with zipfile.ZipFile(io.BytesIO(data)) as xlsx:
+        names = sorted(n for n in xlsx.namelist() if n.startswith("xl/charts/chart"))
+        charts = [ElementTree.fromstring(xlsx.read(name)) for name in names]
+    assert len(charts) == 2, "Excel's own charts, not pictures"
+    directions = [c.find(f".//{chart}barDir").get("val") for c in charts]  # type: ignore[union-attr]
+    assert directions == ["col", "bar"]
+    references = [f.text for f in charts[0].iter(f"{chart}f")]
+    assert "'Statistik'!$C$2:$C$3" in references, "the registered, live from the sheet"
+    assert "'Statistik'!$A$2:$A$3" in references, "the sessions as categories"

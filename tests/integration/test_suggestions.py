@@ -137,7 +137,7 @@ async def test_the_whole_series_export_holds_every_suggestion(bot: BotClient, en
             return openpyxl.load_workbook(io.BytesIO(await response.read()))
 
     book = await workbook("exportera")
-    assert book.sheetnames == ["Anmälningar", "Förslag på teman"]
+    assert book.sheetnames == ["Anmälningar", "Förslag på teman", "Statistik"]
     rows = list(book["Förslag på teman"].iter_rows(values_only=True))
     assert rows[0] == ("Datum", "Namn", "Organisation", "Förslag")
     assert len(rows) == 1 + SUGGESTIONS_PAGE + 2, "every one, not a page"
