@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -171,7 +171,8 @@ def weeks_to_future(sessions: list[Session], now: datetime, lead: timedelta = ti
 def moved_to_future(sessions: list[Session], now: datetime) -> list[Session]:
     """The series moved by whole weeks so that it lies ahead (the demo, and tests that start from the real
     invitation), each session then put off by a further week while it would fall on a Swedish public holiday
-    or an eve that is in practice a day off (Christmas Eve, Midsummer Eve, New Year's Eve)."""
+    or an eve that is in practice a day off (Christmas Eve, Midsummer Eve, New Year's Eve), and its last day
+    to register brought forward to a working day."""
     import holidays  # only the demo and tests move a series; the bot never does
 
     weeks = weeks_to_future(sessions, now)
@@ -187,9 +188,22 @@ def moved_to_future(sessions: list[Session], now: datetime) -> list[Session]:
                 break
             extra += 1
         taken.add(day)
-        moved.append(candidate)
+        moved.append(_deadline_on_a_working_day(candidate, days_off))
     order = {s.number: i for i, s in enumerate(sessions)}
     return sorted(moved, key=lambda s: order[s.number])
+
+
+def _deadline_on_a_working_day(session: Session, days_off: Any) -> Session:
+    """The last day to register brought forward to a weekday that is no holiday ("senast fredag 1 januari"
+    reads as a mistake), the same clock time."""
+    deadline = session.registration_deadline.astimezone(SERIES_TIMEZONE)
+    day = deadline.date()
+    while day.weekday() >= 5 or day in days_off:
+        day -= timedelta(days=1)
+    if day == deadline.date():
+        return session
+    local = datetime.combine(day, deadline.time().replace(tzinfo=None)).replace(tzinfo=SERIES_TIMEZONE)
+    return replace(session, registration_deadline=local.astimezone(UTC))
 
 
 def shifted(session: Session, weeks: int) -> Session:

@@ -28,6 +28,11 @@ def test_a_session_that_would_fall_on_christmas_day_is_put_off_a_week_and_keeps_
     assert date(2027, 1, 1) not in days
     assert date(2027, 1, 8) in days, "Christmas Day and New Year's Day are both Fridays: two weeks on"
     assert {d.weekday() for d in days} == {4}, "still Fridays"
+    _, sessions = datafile.load(DEMO_DATA)
+    first = min(datafile.moved_to_future(sessions, now), key=lambda s: s.starts_at)
+    deadline = first.registration_deadline.astimezone(SERIES_TIMEZONE)
+    assert deadline.date() == date(2026, 12, 30), "not New Year's Day, nor its eve: the Wednesday before"
+    assert (deadline.hour, deadline.minute) == (23, 59)
     assert days == sorted(days), "in order"
     assert len(set(days)) == len(days), "never two on one day"
 
@@ -36,6 +41,11 @@ def test_a_session_that_would_fall_on_christmas_day_is_put_off_a_week_and_keeps_
 def test_no_session_of_the_demo_falls_on_a_swedish_holiday_or_eve(month: int) -> None:
     import holidays
 
-    days = _days(datetime(2027, month, 3, 8, 0, tzinfo=UTC))
+    now = datetime(2027, month, 3, 8, 0, tzinfo=UTC)
     off = holidays.country_holidays("SE", years=range(2027, 2030), categories=("public", "de_facto"))
-    assert [d for d in days if d in off] == []
+    assert [d for d in _days(now) if d in off] == []
+    _, sessions = datafile.load(DEMO_DATA)
+    deadlines = [
+        s.registration_deadline.astimezone(SERIES_TIMEZONE).date() for s in datafile.moved_to_future(sessions, now)
+    ]
+    assert [d for d in deadlines if d in off or d.weekday() >= 5] == [], "the last day to register is a working day"
