@@ -122,15 +122,23 @@ def _after_talk_title(t: Translator, session: Session) -> str:
 
 
 def standing_actions(
-    t: Translator, standing: SessionStanding, now: datetime, *, details: bool, view: str = verbs.VIEW_DETAILS
+    t: Translator,
+    standing: SessionStanding,
+    now: datetime,
+    *,
+    details: bool,
+    view: str = verbs.VIEW_DETAILS,
+    page: int = 0,
 ) -> list[Element]:
     """The buttons that fit where the person stands; registering needs one click. `view`: the card they are
-    on (verbs.VIEWS), which the answer to a change is."""
+    on (verbs.VIEWS), which the answer to a change is, at its `page`."""
     session = standing.session
     registration = standing.registration
     data: dict[str, object] = {"session": session.id}
     if view:
         data[verbs.VIEW] = view
+    if page:
+        data["page"] = page
     actions: list[Element] = []
 
     def button(title: str, verb: str, payload: dict[str, object], style: str | None = None) -> Element:
@@ -170,12 +178,14 @@ def standing_actions(
     return actions
 
 
-def withdraw_question_card(t: Translator, standing: SessionStanding, view: str = verbs.VIEW_DETAILS) -> Card:
+def withdraw_question_card(
+    t: Translator, standing: SessionStanding, view: str = verbs.VIEW_DETAILS, page: int = 0
+) -> Card:
     """Withdrawing gives the seat away, and is not the same as "can't come": asked once, with both."""
     session = standing.session
     registration = standing.registration
     queued = registration is not None and registration.status is RegistrationStatus.WAITLISTED
-    data: dict[str, object] = {"session": session.id, verbs.VIEW: view}
+    data: dict[str, object] = {"session": session.id, verbs.VIEW: view, "page": page}
     question = (
         t.gettext("Leave the waiting list for session {number}?")
         if queued
@@ -409,7 +419,7 @@ def cause_choices(t: Translator) -> list[tuple[str, str]]:
     return [(labels[cause], cause) for cause in verbs.CAUSES]
 
 
-def absence_card(t: Translator, standing: SessionStanding, view: str = verbs.VIEW_DETAILS) -> Card:
+def absence_card(t: Translator, standing: SessionStanding, view: str = verbs.VIEW_DETAILS, page: int = 0) -> Card:
     session = standing.session
     body: list[Element] = [
         heading(t.gettext("Can't come?"), size="Medium"),
@@ -432,7 +442,12 @@ def absence_card(t: Translator, standing: SessionStanding, view: str = verbs.VIE
         ),
     ]
     actions = [
-        execute(t.gettext("Can't come"), verbs.ABSENCE, {"session": session.id, verbs.VIEW: view}, style="destructive"),
+        execute(
+            t.gettext("Can't come"),
+            verbs.ABSENCE,
+            {"session": session.id, verbs.VIEW: view, "page": page},
+            style="destructive",
+        ),
         execute(t.gettext("Back"), verbs.DETAILS, {"session": session.id}),
     ]
     return card(body, actions)
@@ -522,7 +537,7 @@ def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime
                     heading(session_title(t, session), size="Medium"),
                     text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
                     status_line(t, standing),
-                    action_set(standing_actions(t, standing, now, details=True, view=verbs.VIEW_MINE)),
+                    action_set(standing_actions(t, standing, now, details=True, view=verbs.VIEW_MINE, page=page)),
                 ],
                 separator=True,
             )

@@ -40,6 +40,7 @@ class PagePayload(Payload):
 class SessionPayload(Payload):
     session: int = Field(ge=1, le=2**31 - 1)
     view: Literal["", "sessions", "mine", "welcome", "message"] = ""  # verbs.VIEWS: the card clicked in
+    page: int = Field(0, ge=0, le=1000)  # its page, for `mina`, which pages
 
 
 class RegisterPayload(SessionPayload):
@@ -148,7 +149,7 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
             view=payload.view,
             verified=ctx.verified_organisation,
         )
-    return await _answer(ctx, payload.view, outcome.series, outcome.standing)
+    return await _answer(ctx, payload, outcome.series, outcome.standing)
 
 
 def _profile_problem(t: Translator, payload: RegisterPayload, verified: str) -> str:
@@ -168,14 +169,15 @@ def _profile_problem(t: Translator, payload: RegisterPayload, verified: str) -> 
     return t.gettext("Write your role, for example development strategist.")
 
 
-async def _answer(ctx: Context, view: str, series: Series, standing: SessionStanding) -> Card:
+async def _answer(ctx: Context, clicked: SessionPayload, series: Series, standing: SessionStanding) -> Card:
     """The card the person clicked in, brought up to date, never a second confirmation beside the message the
     outbox sends. A click in the list or the welcome is answered with a line of what changed rather than the
     whole list again, which would cost as much as asking for it (a registration is the hot path)."""
+    view = clicked.view
     if view in (verbs.VIEW_SESSIONS, verbs.VIEW_WELCOME):
         return noted_card(ctx.t, standing)
     if view == verbs.VIEW_MINE:
-        return await show_mine(ctx, PagePayload())
+        return await show_mine(ctx, PagePayload(page=clicked.page))
     if view == verbs.VIEW_MESSAGE:
         return confirmation_card(ctx.t, series, standing, ctx.now)
     return details_card(ctx.t, series, standing, ctx.now)
@@ -185,26 +187,26 @@ async def show_absence_form(ctx: Context, payload: SessionPayload) -> Card:
     _, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
     if standing.registration is None or not standing.registration.is_active:
         raise errors.NotRegistered()
-    return absence_card(ctx.t, standing, payload.view)
+    return absence_card(ctx.t, standing, payload.view, payload.page)
 
 
 async def report_absence(ctx: Context, payload: AbsencePayload) -> Card:
     series, standing = await svc.report_absence(
         svc.ReportAbsence(ctx.person.id, payload.session, payload.stated(ctx.t)), ctx.person, ctx.uow, ctx.now
     )
-    return await _answer(ctx, payload.view, series, standing)
+    return await _answer(ctx, payload, series, standing)
 
 
 async def ask_withdraw(ctx: Context, payload: SessionPayload) -> Card:
     _, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
     if standing.registration is None or not standing.registration.is_active:
         raise errors.NotRegistered()
-    return withdraw_question_card(ctx.t, standing, payload.view)
+    return withdraw_question_card(ctx.t, standing, payload.view, payload.page)
 
 
 async def withdraw(ctx: Context, payload: SessionPayload) -> Card:
     series, standing = await svc.withdraw(svc.Withdraw(ctx.person.id, payload.session), ctx.person, ctx.uow, ctx.now)
-    return await _answer(ctx, payload.view, series, standing)
+    return await _answer(ctx, payload, series, standing)
 
 
 async def show_mine(ctx: Context, payload: PagePayload) -> Card:

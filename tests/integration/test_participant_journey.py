@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.storage import tables
 from bot.storage.engine import Database
 from cards import verbs
-from tests.integration.harness import ALEX, BotClient, User, action_titled, all_text, session_ids
+from tests.integration.harness import ALEX, MEGAN, BotClient, User, action_titled, actions, all_text, session_ids
 
 
 async def test_welcome_on_install_lists_the_coming_sessions(bot: BotClient) -> None:
@@ -256,3 +256,23 @@ async def test_an_unknown_cause_is_refused_and_changes_nothing(bot: BotClient, e
     assert "inget ändrades" in all_text(refused)
     async with engine.connect() as conn:
         assert (await conn.execute(select(tables.registrations.c.status))).scalar_one() == "registered"
+
+
+async def test_a_change_made_on_the_second_page_of_mine_answers_with_that_page(
+    bot: BotClient, engine: Database
+) -> None:
+    for number in range(3, 9):
+        await bot.say_in_channel(f"publicera {number}")
+    ids = await session_ids(engine)
+    profile = {verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: "Strateg"}
+    for number in range(1, 9):
+        await bot.click(verbs.REGISTER, {"session": ids[number], **profile}, MEGAN)
+    second = await bot.click(verbs.MINE, {"page": 1}, MEGAN)
+    assert "Sida 2 av 2" in all_text(second)
+    withdraw = next(
+        a for a in actions(second) if a.get("verb") == verbs.WITHDRAW_ASK and a["data"]["session"] == ids[8]
+    )
+    question = await bot.click(verbs.WITHDRAW_ASK, withdraw["data"], MEGAN)
+    yes = next(a for a in actions(question) if a.get("verb") == verbs.WITHDRAW)
+    after = await bot.click(verbs.WITHDRAW, yes["data"], MEGAN)
+    assert "Sida 2 av 2" in all_text(after), "the page the click was made on, not the first"
