@@ -200,6 +200,8 @@ class DeliveryWorker:
         policy = self._policy
         if 200 <= result.status < 300:
             await uow.outbox.sent(item.id, now)
+            if item.due_at is not None:
+                telemetry.message_sent(item.kind, (now - item.due_at).total_seconds())
         elif result.status in policy.unreachable:
             await uow.outbox.failed(item.id, f"HTTP {result.status}: unreachable", now)
             telemetry.message_failed(item.kind)

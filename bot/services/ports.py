@@ -27,6 +27,7 @@ class OutboxItem:
     session_id: int | None
     payload: dict[str, Any]
     attempts: int
+    due_at: datetime | None = None  # when it was due to go (a reminder: its time), for the telemetry's lag
 
 
 @dataclass(frozen=True)

@@ -787,7 +787,16 @@ class SqlOutboxClaims:
     async def claim(self, now: datetime, limit: int, lease: datetime) -> list[OutboxItem]:
         o = t.outbox
         query = (
-            select(o.c.id, o.c.idempotency_key, o.c.kind, o.c.person_id, o.c.session_id, o.c.payload, o.c.attempts)
+            select(
+                o.c.id,
+                o.c.idempotency_key,
+                o.c.kind,
+                o.c.person_id,
+                o.c.session_id,
+                o.c.payload,
+                o.c.attempts,
+                o.c.next_attempt_at,
+            )
             .where(o.c.status == "pending", o.c.next_attempt_at <= now)
             .order_by(o.c.next_attempt_at, o.c.id)
             .limit(limit)
@@ -801,7 +810,10 @@ class SqlOutboxClaims:
         ids = [row.id for row in rows]
         await self._conn.execute(o.update().where(o.c.id.in_(ids)).values(status="claimed", lease_until=lease))
         return [
-            OutboxItem(r.id, r.idempotency_key, r.kind, r.person_id, r.session_id, r.payload, r.attempts) for r in rows
+            OutboxItem(
+                r.id, r.idempotency_key, r.kind, r.person_id, r.session_id, r.payload, r.attempts, r.next_attempt_at
+            )
+            for r in rows
         ]
 
     async def sending(self, item_id: int, lease: datetime) -> bool:

@@ -29,6 +29,7 @@ class _Instruments:
     turns: Any
     turn_seconds: Any
     messages_failed: Any
+    message_lag: Any
     throttled: Any
     backlog: dict[str, int]
 
@@ -85,6 +86,12 @@ def end(opened: Any, failed: bool = False) -> None:
 
         opened.set_status(Status(StatusCode.ERROR))
     opened.end()
+
+
+def message_sent(kind: str, lag_seconds: float) -> None:
+    """A message delivered, `lag_seconds` after it was due (a reminder's lag, a confirmation's delay)."""
+    if _on is not None:
+        _on.message_lag.record(max(lag_seconds, 0.0), {"kind": kind})
 
 
 def message_failed(kind: str) -> None:
@@ -150,6 +157,9 @@ def start(span_exporters: Sequence[Any], metric_readers: Sequence[Any], service_
         turns=meter.create_counter("lartraff.turns", description="turns by route and outcome"),
         turn_seconds=meter.create_histogram("lartraff.turn.duration", unit="s", description="a turn's time"),
         messages_failed=meter.create_counter("lartraff.messages.failed", description="messages given up on"),
+        message_lag=meter.create_histogram(
+            "lartraff.messages.lag", unit="s", description="from when a message was due to when it went"
+        ),
         throttled=meter.create_counter("lartraff.throttled", description="429 answers by service"),
         backlog=backlog,
     )

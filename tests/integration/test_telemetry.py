@@ -9,7 +9,7 @@ from bot.jobs.delivery import DeliveryWorker
 from bot.storage.engine import Database
 from cards import verbs
 from tests.integration.conftest import Traced
-from tests.integration.harness import MEGAN, TENANT, BotClient, all_text, session_ids
+from tests.integration.harness import MEGAN, TENANT, BotClient, all_text, numbered_user, session_ids
 
 ROLE = "Utvecklingsstrateg på Kiruna"  # typed by the person: must appear in no span
 
@@ -46,7 +46,7 @@ async def test_a_fan_out_shows_its_sends_and_the_messages_given_up_on(
     bot: BotClient, engine: Database, worker: DeliveryWorker, traced: Traced
 ) -> None:
     session_id = (await session_ids(engine))[2]
-    for user in (MEGAN,):
+    for user in (MEGAN, numbered_user(1)):
         profile = {verbs.ORGANISATION: "Kiruna kommun", verbs.ROLE: ROLE}
         await bot.click(verbs.REGISTER, {"session": session_id, **profile}, user)
     bot.connector.scripted[f"personal-{MEGAN.id}"] = [403]  # the app removed: the confirmation is given up
@@ -59,6 +59,8 @@ async def test_a_fan_out_shows_its_sends_and_the_messages_given_up_on(
     assert any((s.attributes or {}).get("teams.operation") == "activities" for s in sends)
     failed: list[tuple[dict[str, Any], Any]] = traced.points("lartraff.messages.failed")
     assert ({"kind": "confirmation"}, 1) in failed
+    lag = traced.points("lartraff.messages.lag")
+    assert ({"kind": "organiser_message"}, 1) in lag, "sent to the one who can be reached, its lag recorded"
     assert "Välkomna" not in " ".join(_attribute_values(traced)), "an organiser's text is no attribute"
 
 
