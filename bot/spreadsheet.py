@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,9 @@ def _cell(value: str) -> str:
     return _ILLEGAL.sub(" ", value)
 
 
-def workbook(data: ExportData, t: Translator) -> bytes:
+def workbook(data: ExportData, t: Translator, tenant_organisation: Callable[[str], str] = lambda _: "") -> bytes:
+    """`tenant_organisation`: the member organisation a tenant belongs to, so that the file says whose
+    organisation their Microsoft 365 account vouches for."""
     # Imported here: openpyxl costs some 20 MiB of memory, and exports are rare.
     from openpyxl import Workbook
 
@@ -45,6 +47,7 @@ def workbook(data: ExportData, t: Translator) -> bytes:
         t.gettext("After-talk"),
         t.gettext("Reason"),
         t.gettext("Registered at"),
+        t.gettext("Organisation from Microsoft 365"),
     ]
     rows = [
         [
@@ -58,10 +61,13 @@ def workbook(data: ExportData, t: Translator) -> bytes:
             t.gettext("Yes") if registration.after_talk else t.gettext("No"),
             _cell(registration.absence_reason),
             t.local(registration.created_at).replace(tzinfo=None),
+            t.gettext("Yes")
+            if person.organisation and tenant_organisation(person.key.tenant_id) == person.organisation
+            else t.gettext("No"),
         ]
         for session, person, registration in data.rows
     ]
-    _table(sheet, headers, rows, (8, 17, 28, 32, 26, 26, 16, 11, 40, 20))
+    _table(sheet, headers, rows, (8, 17, 28, 32, 26, 26, 16, 11, 40, 20, 14))
     sheet.auto_filter.ref = sheet.dimensions
     if data.suggestions:
         headers = [t.gettext("Date"), t.gettext("Name"), t.gettext("Organisation"), t.gettext("Suggestion")]

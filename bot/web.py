@@ -112,7 +112,7 @@ def create_app(
             create_authenticator(settings), connector, router, apology_card, settings.admitted_tenant_ids
         )
         app[DOWNLOADS] = Downloads(
-            uow_factory, clock, catalogs, settings.default_language, urlparse(public_base_url).hostname or ""
+            uow_factory, clock, catalogs, settings.default_language, urlparse(public_base_url).hostname or "", policy
         )
         stop = asyncio.Event()
         jobs = (
@@ -179,12 +179,14 @@ class Downloads:
         catalogs: Catalogs,
         default_language: Language,
         host: str = "",
+        policy: OrganiserPolicy | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._catalogs = catalogs
         self._default_language = default_language
         self._host = host
+        self._policy = policy or OrganiserPolicy()
 
     async def calendar(self, token: str) -> web.Response:
         """A session's .ics: one event for everyone who comes (no names), while the session is coming and for a
@@ -221,7 +223,7 @@ class Downloads:
         t = self._catalogs.translator(data.series.language)
         name = data.file_name(t.local(now).date())
         return web.Response(
-            body=workbook(data, t),
+            body=workbook(data, t, self._policy.organisation_of),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',

@@ -3,6 +3,9 @@ where they work (the tenant says it), and messages to each person in their own c
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -122,3 +125,14 @@ async def test_people_of_three_tenants_get_their_messages_in_their_own_chats(
     assert "Per Persson · Piteå kommun ✓ · Strateg" in listed
     assert "Alex Wilber · Kiruna kommun · Strateg" in listed, "chosen, not vouched for by a tenant"
     assert "✓ organisationen kommer från personens Microsoft 365-konto" in listed
+
+    card = await bot.say_in_channel("exportera 2")
+    url = next(a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl")
+    async with bot.http.get(bot.server.make_url("/exports/" + url.rsplit("/exports/", 1)[1])) as response:
+        sheet = openpyxl.load_workbook(io.BytesIO(await response.read())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][10] == "Organisation från Microsoft 365"
+    assert sorted((r[2], r[10]) for r in rows[1:]) == [
+        ("Alex Wilber", "Nej"), ("Linnéa Lind", "Ja"), ("Per Persson", "Ja")
+    ]  # fmt: skip
