@@ -68,6 +68,11 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     await expect(confirmation).to_contain_text("Du är anmäld, även till eftersnacket", timeout=TIMEOUT)
     await shot(page, "4-eftersnack")
 
+    # Each step below starts from a fresh "mina": once a message is updated, the Playground may redraw cards
+    # changed in place as first sent (a simulator's quirk, see the README).
+    await say(page, "mina")
+    await expect(last_card(page)).to_contain_text("även till eftersnacket", timeout=TIMEOUT)
+    mine = page.locator(".ac-adaptiveCard").nth(await page.locator(".ac-adaptiveCard").count() - 1)
     await mine.get_by_role("button", name="Meddela förhinder").click()
     await expect(mine).to_contain_text("Varför kan du inte komma?", timeout=TIMEOUT)
     await expect(mine).to_contain_text("Skriv inget om din hälsa")  # the choices invite no health data
@@ -87,7 +92,16 @@ async def test_register_report_absence_see_my_data_and_delete_it(page: Page, dem
     assert rows == [("absent", "Krockar med något annat: Kommunstyrelsen", 1)]
 
     # Withdrawing asks once, then offers the way back.
+    await say(page, "mina")
+    await expect(last_card(page)).to_contain_text("Du har meddelat förhinder", timeout=TIMEOUT)
+    mine = page.locator(".ac-adaptiveCard").nth(await page.locator(".ac-adaptiveCard").count() - 1)
     await mine.get_by_role("button", name="Anmäl mig").click()
+    await expect(mine).to_contain_text("Du är anmäld", timeout=TIMEOUT)
+    # Again from a fresh "mina", once the confirmation above is updated.
+    await expect(confirmation).to_contain_text("Du är anmäld", timeout=TIMEOUT)
+    await say(page, "mina")
+    await expect(last_card(page)).to_contain_text("Mina anmälningar", timeout=TIMEOUT)
+    mine = page.locator(".ac-adaptiveCard").nth(await page.locator(".ac-adaptiveCard").count() - 1)
     await expect(mine).to_contain_text("Du är anmäld", timeout=TIMEOUT)
     await mine.get_by_role("button", name="Avanmäl mig").click()
     await expect(mine).to_contain_text("Vill du avanmäla dig från lärträff 1?", timeout=TIMEOUT)
