@@ -75,7 +75,7 @@ def help_card(t: Translator, *, unknown: str = "", contacts: Sequence[Contact] =
     body.append(heading(t.gettext("What I can do"), size="Medium"))
     rows = [
         (t.gettext("sessions"), t.gettext("the coming sessions, with buttons to register")),
-        (t.gettext("my"), t.gettext("your registrations and waiting list places")),
+        (t.gettext("my"), t.gettext("your registrations and places on waiting lists")),
         (t.gettext("suggest"), t.gettext("suggest a theme or question for a coming session")),
         (t.gettext("english / svenska"), t.gettext("choose the language I write in")),
         (t.gettext("my data"), t.gettext("everything I keep about you, to download or delete")),

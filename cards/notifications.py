@@ -78,7 +78,7 @@ def confirmation_message(t: Translator, standing: SessionStanding, now: datetime
 
 def promoted_message(t: Translator, standing: SessionStanding, now: datetime, calendar_url: str = "") -> Card:
     body = _header(t, t.gettext("A seat became free: you are registered"), standing) + join_link(t, standing)
-    body.append(text(t.gettext("Can't come after all? Tell us, so that the seat goes to the next person.")))
+    body.append(text(t.gettext("Can't come after all? Tell us, so that someone else can have the seat.")))
     return card(body, _actions(t, standing, now, calendar_url))
 
 
@@ -102,7 +102,7 @@ def join_link_message(t: Translator, standing: SessionStanding, now: datetime) -
 
 def changed_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
     body = _header(t, t.gettext("The session has changed"), standing)
-    body.append(text(t.gettext("Check the new time above. Your registration stands.")))
+    body.append(text(t.gettext("Check the new time above. Your registration still stands.")))
     return card(body + join_link(t, standing), _actions(t, standing, now))
 
 
@@ -133,7 +133,7 @@ def organiser_message(t: Translator, standing: SessionStanding, sender: str, mes
 
 
 def feedback_message(t: Translator, standing: SessionStanding) -> Card:
-    body = _header(t, t.gettext("How was it?"), standing)
+    body = _header(t, t.gettext("How was the session?"), standing)
     body.append(
         choice_input(
             verbs.RATING,
@@ -207,8 +207,8 @@ def digest_message(
 def declined_message(t: Translator, standing: SessionStanding, now: datetime) -> Card:
     body = _header(t, t.gettext("You declined the meeting invitation"), standing)
     body.append(
-        text(t.gettext("So we have noted that you can't come, and your seat goes to the next person on the waiting "
-                       "list. Changed your mind? Register again while there are seats."))
+        text(t.gettext("So we have noted that you can't come, and your seat can go to someone else. Changed your "
+                       "mind? Register again while there are seats."))
     )  # fmt: skip
     return card(body, _actions(t, standing, now))
 

@@ -53,7 +53,7 @@ def problem_text(t: Translator, field: str, code: str) -> str:
         "missing": t.gettext("{field}: please fill this in."),
         "bad_date": t.gettext("{field}: write the date as YYYY-MM-DD."),
         "bad_time": t.gettext("{field}: write the time as HH:MM."),
-        "bad_number": t.gettext("{field}: a whole number from 1 to 10000."),
+        "bad_number": t.gettext("{field}: a whole number from 1 to 10,000."),
         "below_registered": t.gettext("{field}: more people have already registered than that."),
         "end_before_start": t.gettext("{field}: the session must end after it starts."),
         "in_the_past": t.gettext("{field}: the session must lie in the future."),
@@ -445,7 +445,9 @@ def feedback_card(t: Translator, session: Session, answers: Sequence[Feedback]) 
     ]
     if not answers:
         body.append(
-            text(t.gettext("No answers yet. “How was it?” goes to those registered when the session has ended."))
+            text(
+                t.gettext("No answers yet. “How was the session?” goes to those registered when the session has ended.")
+            )
         )
         return card(body)
     average = sum(a.rating for a in answers) / len(answers)

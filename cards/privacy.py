@@ -88,7 +88,7 @@ def my_data_card(t: Translator, data: PersonalData, download_url: str, expires: 
         container(profile, separator=True, spacing="Medium"),
         _section(t.gettext("Registrations"), registrations, len(data.registrations), t),
         _section(t.gettext("Theme suggestions"), suggestions, len(data.suggestions), t),
-        _section(t.gettext("Your answers to “how was it?”"), feedback, len(data.feedback), t),
+        _section(t.gettext("Your answers to “how was the session?”"), feedback, len(data.feedback), t),
         _section(t.gettext("Attendance, from the Teams meetings"), attendance, len(data.attendance), t),
     ]
     if data.organiser_of:

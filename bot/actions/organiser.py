@@ -245,7 +245,7 @@ async def add_organiser(ctx: Context, payload: OrganiserIdPayload) -> Card:
 
 async def remove_organiser(ctx: Context, payload: OrganiserIdPayload) -> Card:
     removed = await org.remove_organiser(payload.object_id(), ctx.who, ctx.uow, ctx.policy, ctx.now)
-    message = ctx.t.gettext("Organiser removed.") if removed else ctx.t.gettext("That id was not an organiser.")
+    message = ctx.t.gettext("Organiser removed.") if removed else ctx.t.gettext("That id belongs to no organiser.")
     return notice_card(ctx.t, message)
 
 

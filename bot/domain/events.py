@@ -168,7 +168,7 @@ class Reminder(_ToPerson):
 
 @dataclass(frozen=True)
 class FeedbackRequest(_ToPerson):
-    """ "How was it?" after the session."""
+    """ "How was the session?" after the session."""
 
     kind: ClassVar[MessageKind] = MessageKind.FEEDBACK
 

@@ -260,7 +260,7 @@ personal_exports = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 
-# "How was it?": one answer per person and session.
+# "How was the session?": one answer per person and session.
 feedback = Table(
     "feedback",
     metadata,

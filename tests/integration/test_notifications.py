@@ -111,7 +111,9 @@ async def test_every_kind_of_message_arrives_in_the_persons_language(
     await _drain(worker)
     feedback = bot.connector.proactive_cards(_chat(MEGAN))[-1]
     assert "Hur var lärträffen?" in all_text(feedback)
-    assert not [c for c in bot.connector.proactive_cards(_chat(guest)) if "How was it?" in all_text(c)], "absent"
+    assert not [c for c in bot.connector.proactive_cards(_chat(guest)) if "How was the session?" in all_text(c)], (
+        "absent"
+    )
     thanks = await bot.click(verbs.FEEDBACK, {"session": first.id, verbs.RATING: "5", verbs.COMMENT: "Bra!"}, MEGAN)
     assert "Tack!" in all_text(thanks)
     async with engine.connect() as conn:
