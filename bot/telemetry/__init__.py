@@ -1,9 +1,9 @@
 """OpenTelemetry: a span per turn with child spans for the database, Teams and Graph; metrics an IT admin
 can watch (turns by route and outcome, messages due and failed, throttling, meetings out of step).
 
-Off unless OTEL_EXPORTER_OTLP_ENDPOINT or APPLICATIONINSIGHTS_CONNECTION_STRING is set: then nothing of
+Off unless OTEL_EXPORTER_OTLP_ENDPOINT or APPLICATIONINSIGHTS_CONNECTION_STRING is set; when off, nothing of
 OpenTelemetry is imported and each call here is a check of one module variable. Attributes are what a turn
-was (route, activity type, tenant, outcome, HTTP status), never a name, an e-mail address or typed text.
+was (route, activity type, tenant, outcome), never a name, an e-mail address or typed text.
 The SDK's providers are this module's own, not OpenTelemetry's global ones, so tests can set up their
 own readers and a library's instrumentation can't mix its spans into ours by accident.
 """
@@ -35,10 +35,6 @@ class _Instruments:
 
 
 _on: _Instruments | None = None
-
-
-def enabled() -> bool:
-    return _on is not None
 
 
 @contextmanager
@@ -116,8 +112,11 @@ def record_backlog(backlog: Backlog) -> None:
         )
 
 
-def start(span_exporters: Sequence[Any], metric_readers: Sequence[Any], service_version: str = "") -> None:
-    """Sets telemetry up with these exporters and readers (the composition root's, or a test's)."""
+def start(
+    span_exporters: Sequence[Any], metric_readers: Sequence[Any], service_version: str = "", *, batched: bool = True
+) -> None:
+    """Sets telemetry up with these exporters and readers (the composition root's, or a test's). `batched`:
+    spans go out in batches, off the event loop; a test's in-memory exporter wants each at once."""
     global _on
     from opentelemetry.metrics import CallbackOptions, Observation
     from opentelemetry.sdk.metrics import MeterProvider
@@ -128,8 +127,6 @@ def start(span_exporters: Sequence[Any], metric_readers: Sequence[Any], service_
     resource = Resource.create({"service.name": "lartraff", "service.version": service_version or "0"})
     tracing = TracerProvider(resource=resource)
     for exporter in span_exporters:
-        # In-memory exporters (tests) see each span at once; real ones get them in batches, off the loop.
-        batched = type(exporter).__name__ != "InMemorySpanExporter"
         tracing.add_span_processor(BatchSpanProcessor(exporter) if batched else SimpleSpanProcessor(exporter))
     metering = MeterProvider(resource=resource, metric_readers=list(metric_readers))
     meter = metering.get_meter("lartraff")

@@ -114,6 +114,6 @@ class Traced:
 @pytest.fixture
 def traced() -> Iterator[Traced]:
     spans, metrics = InMemorySpanExporter(), InMemoryMetricReader()
-    telemetry.start([spans], [metrics])
+    telemetry.start([spans], [metrics], batched=False)
     yield Traced(spans, metrics)
     telemetry.stop()
