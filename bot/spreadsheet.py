@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.model import RegistrationStatus, SessionStatus
+from bot.domain.model import SessionStatus
 from bot.domain.privacy import PersonalData
+from bot.domain.views import SessionCounts
 from bot.i18n import Translator
 from bot.services.organisers import ExportData
 from cards.sessions import status_label
@@ -85,21 +85,20 @@ def workbook(data: ExportData, t: Translator, tenant_organisation: Callable[[str
 
 def _statistics(sheet: Worksheet, data: ExportData, t: Translator) -> None:
     """The series in figures, with Excel's own charts (they stay live when the figures are edited): per
-    published session registered, waiting and absent; registered places per organisation. A cancelled
-    session's places count for nobody."""
+    published session registered, waiting and absent; registered places per organisation, counted as the
+    organisers' `statistik` counts them."""
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Font
 
     published = [s for s in data.sessions if s.status is SessionStatus.PUBLISHED]
-    counted = Counter((session.id, registration.status) for session, _, registration in data.rows)
-    kinds = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED, RegistrationStatus.ABSENT)
     headers = [t.gettext("Session"), t.gettext("Date"), t.gettext("Registered"), t.gettext("Waiting list"),
                t.gettext("Absent")]  # fmt: skip
-    rows: list[list[Any]] = [
-        [t.gettext("Session {number}").format(number=s.number), t.local(s.starts_at).strftime("%Y-%m-%d")]
-        + [counted[(s.id, kind)] for kind in kinds]
-        for s in published
-    ]
+    rows: list[list[Any]] = []
+    for session in published:
+        counts = data.counts.get(session.id, SessionCounts())
+        label = t.gettext("Session {number}").format(number=session.number)
+        rows.append([label, t.local(session.starts_at).strftime("%Y-%m-%d"), counts.registered, counts.waitlisted,
+                     counts.absent])  # fmt: skip
     _table(sheet, headers, rows, (14, 12, 12, 12, 12))
     per_session = BarChart()
     per_session.type = "col"
@@ -110,16 +109,10 @@ def _statistics(sheet: Worksheet, data: ExportData, t: Translator) -> None:
     per_session.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=1 + len(rows)))
     sheet.add_chart(per_session, "H2")
 
-    live = {s.id for s in published}
-    places = Counter(
-        person.organisation or "–"
-        for session, person, registration in data.rows
-        if session.id in live and registration.status is RegistrationStatus.REGISTERED
-    )
     top = len(rows) + 4  # a blank row between the two tables
     for column, title in enumerate((t.gettext("Organisation"), t.gettext("Registered places")), start=1):
         sheet.cell(top, column, title).font = Font(bold=True)
-    ordered = sorted(places.items(), key=lambda item: (-item[1], item[0]))
+    ordered = data.per_organisation
     for offset, (organisation, count) in enumerate(ordered, start=1):
         sheet.cell(top + offset, 1, _cell(organisation))
         sheet.cell(top + offset, 2, count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -397,7 +397,10 @@ class ExportData:
     rows: tuple[tuple[Session, Person, Any], ...]
     suggestions: tuple[ThemeSuggestion, ...] = ()  # the whole series' export only
     session: Session | None = None  # the one session exported, or None for the whole series
-    sessions: tuple[Session, ...] = ()  # every session of the series, for its statistics (the whole series only)
+    # The whole series only: its sessions and their figures, counted as the organisers' statistics count them.
+    sessions: tuple[Session, ...] = ()
+    counts: Mapping[int, SessionCounts] = dataclasses.field(default_factory=dict)
+    per_organisation: tuple[tuple[str, int], ...] = ()
 
     def file_name(self, today: date) -> str:
         part = f"-{self.session.number}" if self.session else ""
@@ -415,6 +418,9 @@ async def export_data(token: str, uow: UnitOfWork, now: datetime) -> ExportData:
     rows: list[tuple[Session, Person, Any]] = []
     for session in sessions:
         rows.extend((session, p, r) for p, r in await uow.registrations.entries(session.id))
-    suggestions = await uow.suggestions.newest(series.id) if grant.session_id is None else []
-    one = sessions[0] if grant.session_id is not None and sessions else None
-    return ExportData(series, tuple(rows), tuple(suggestions), one, tuple(sessions) if one is None else ())
+    suggestions = await uow.suggestions.newest(series.id) if grant.session_id is None else []  # the series' only
+    if grant.session_id is not None:
+        return ExportData(series, tuple(rows), (), sessions[0] if sessions else None)
+    counts = await uow.sessions.counts(series.id)
+    places = tuple(await uow.registrations.per_organisation(series.id))
+    return ExportData(series, tuple(rows), tuple(suggestions), None, tuple(sessions), counts, places)
