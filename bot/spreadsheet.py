@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.model import SessionStatus
+from bot.domain.model import Person, SessionStatus
 from bot.domain.privacy import PersonalData
 from bot.domain.views import SessionCounts
 from bot.i18n import Translator
@@ -26,9 +26,8 @@ def _cell(value: str) -> str:
     return _ILLEGAL.sub(" ", value)
 
 
-def workbook(data: ExportData, t: Translator, tenant_organisation: Callable[[str], str] = lambda _: "") -> bytes:
-    """`tenant_organisation`: the member organisation a tenant belongs to, so that the file says whose
-    organisation their Microsoft 365 account vouches for."""
+def workbook(data: ExportData, t: Translator, vouched: Callable[[Person], bool] = lambda _: False) -> bytes:
+    """`vouched`: whether a person's Microsoft 365 tenant vouches for their organisation, which the file says."""
     # Imported here: openpyxl costs some 20 MiB of memory, and exports are rare.
     from openpyxl import Workbook
 
@@ -61,9 +60,7 @@ def workbook(data: ExportData, t: Translator, tenant_organisation: Callable[[str
             t.gettext("Yes") if registration.after_talk else t.gettext("No"),
             _cell(registration.absence_reason),
             t.local(registration.created_at).replace(tzinfo=None),
-            t.gettext("Yes")
-            if person.organisation and tenant_organisation(person.key.tenant_id) == person.organisation
-            else t.gettext("No"),
+            t.gettext("Yes") if vouched(person) else t.gettext("No"),
         ]
         for session, person, registration in data.rows
     ]

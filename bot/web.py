@@ -223,7 +223,7 @@ class Downloads:
         t = self._catalogs.translator(data.series.language)
         name = data.file_name(t.local(now).date())
         return web.Response(
-            body=workbook(data, t, self._policy.organisation_of),
+            body=workbook(data, t, self._policy.vouches_for),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',

@@ -168,11 +168,7 @@ async def cancel(ctx: Context, payload: NumberTextPayload) -> Card:
 async def participants(ctx: Context, payload: PagePayload) -> Card:
     session, people = await org.participants(payload.number, ctx.who, ctx.uow)
     everyone = people.registered + people.waitlisted + people.absent + people.withdrawn
-    verified = frozenset(
-        e.person.id
-        for e in everyone
-        if e.person.organisation and ctx.policy.organisation_of(e.person.key.tenant_id) == e.person.organisation
-    )
+    verified = frozenset(e.person.id for e in everyone if ctx.policy.vouches_for(e.person))
     return participants_card(ctx.t, session, people, payload.page, verified)
 
 

@@ -49,6 +49,10 @@ class OrganiserPolicy:
         tenant = tenant_id.lower()
         return next((name for member, name in self.member_tenants if member == tenant), "")
 
+    def vouches_for(self, person: Person) -> bool:
+        """Whether the person's organisation is the one their tenant belongs to, not only chosen."""
+        return bool(person.organisation) and self.organisation_of(person.key.tenant_id) == person.organisation
+
 
 @dataclass(frozen=True)
 class Organiser:
