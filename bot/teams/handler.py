@@ -220,13 +220,13 @@ class MessagesEndpoint:
         tenant = tenant_of(activity)
         bind(activity_id=str(activity.get("id") or "")[:100], tenant=tenant[:64])
         with telemetry.turn(str(activity.get("type") or ""), tenant[:64]) as result:
-            response = await self._answer(activity, request.headers.get("Authorization", ""), result)
+            response = await self._answer(activity, tenant, request.headers.get("Authorization", ""), result)
             result["route"] = bound("route")
             result.setdefault("outcome", str(response.status))
         return response
 
     async def _answer(
-        self, activity: Mapping[str, Any], authorization: str, result: dict[str, str | int | bool]
+        self, activity: Mapping[str, Any], tenant: str, authorization: str, result: dict[str, str | int | bool]
     ) -> web.Response:
         authenticated = await self._authenticated(activity, authorization)
         if authenticated is None:
@@ -234,7 +234,7 @@ class MessagesEndpoint:
             return _problem(HTTPStatus.SERVICE_UNAVAILABLE, "signing keys unavailable")
         if not authenticated:
             return _problem(HTTPStatus.UNAUTHORIZED, "unauthorized")
-        if self._allowed_tenants and tenant_of(activity).lower() not in self._allowed_tenants:
+        if self._allowed_tenants and tenant.lower() not in self._allowed_tenants:
             log.warning("activity from a tenant that is not allowed")
             return _problem(HTTPStatus.FORBIDDEN, "tenant not allowed")
         turn = to_turn(activity, self._connector.member_lookup(activity), self._connector.object_id_lookup(activity))
