@@ -421,14 +421,14 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
         text(t.gettext("Mention me in the organisers' channel, or write to me in a 1:1 chat."), isSubtle=True),
     ]
     # TextRuns, not Markdown: Teams strips "<reason>" from a TextBlock or a fact as if it were an HTML tag.
-    body += [command_line(command, description) for command, description in rows]
+    body += [_command_line(command, description) for command, description in rows]
     return card(
         body,
         [execute(t.gettext("New session"), verbs.ORG_NEW_SESSION), execute(t.gettext("Statistics"), verbs.ORG_STATS)],
     )
 
 
-def command_line(command: str, description: str) -> Element:
+def _command_line(command: str, description: str) -> Element:
     return {
         "type": "RichTextBlock",
         "spacing": "Small",
