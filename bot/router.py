@@ -80,6 +80,9 @@ ROUTES: dict[str, Route] = {
     verbs.FEEDBACK: _r(p.FeedbackPayload, p.give_feedback),
     verbs.SUBSCRIBE: _r(p.SubscribePayload, p.subscribe),
     verbs.SUGGEST: _r(p.SuggestionPayload, p.suggest),
+    verbs.SERIES_STATUS: _r(p.SeriesPayload, p.show_series),
+    verbs.SERIES_REGISTER: _r(p.SeriesRegisterPayload, p.register_series),
+    verbs.SERIES_LEAVE: _r(p.SeriesPayload, p.leave_series),
     verbs.MY_DATA: _r(NoPayload, gdpr.show_my_data),
     verbs.ERASE_ASK: _r(NoPayload, gdpr.ask_erase),
     verbs.ERASE: _r(NoPayload, gdpr.erase),
@@ -87,6 +90,7 @@ ROUTES: dict[str, Route] = {
     verbs.ORG_NEW_SESSION: _r(NoPayload, o.new_session, organiser=True),
     verbs.ORG_EDIT: _r(o.NumberPayload, o.edit_session, organiser=True),
     verbs.ORG_SAVE: _r(o.SessionFormPayload, o.save_session, organiser=True),
+    verbs.ORG_COPY: _r(o.NumberPayload, o.copy_session, organiser=True),
     verbs.ORG_SESSION: _r(o.NumberPayload, o.show_session, organiser=True),
     verbs.ORG_PUBLISH: _r(o.NumberPayload, o.publish, organiser=True),
     verbs.ORG_CANCEL_FORM: _r(o.NumberPayload, o.cancel_form, organiser=True),
@@ -172,6 +176,12 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
         )
     },
     **{w: (verbs.SAY_DETAILS, Args.SESSION, {}) for w in ("detaljer", "details", "mer info", "more info")},
+    **{
+        w: (verbs.SERIES_REGISTER, Args.NONE, {})
+        for w in ("anmäl mig till hela serien", "anmäl mig till alla", "register for the whole series")
+    },
+    **{w: (verbs.SERIES_STATUS, Args.NONE, {}) for w in ("hela serien", "serien", "whole series", "the series")},
+    **{w: (verbs.SERIES_LEAVE, Args.NONE, {}) for w in ("lämna serien", "leave the series", "leave series")},
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": False}) for w in ("avsluta", "sluta", "unsubscribe", "stop")},
     **{w: (verbs.SUBSCRIBE, Args.NONE, {"wanted": True}) for w in ("prenumerera", "subscribe")},
     **{w: (verbs.SUGGEST, Args.TEXT, {}) for w in ("förslag", "föreslå", "suggest", "suggestion")},
@@ -185,6 +195,7 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     **{w: (verbs.ORG_NEW_SESSION, Args.NONE, {}) for w in ("ny träff", "ny lärträff", "new session")},
     **{w: (verbs.ORG_EDIT, Args.NUMBER, {}) for w in ("ändra", "redigera", "edit")},
     **{w: (verbs.ORG_SESSION, Args.NUMBER, {}) for w in ("träff", "session")},
+    **{w: (verbs.ORG_COPY, Args.NUMBER, {}) for w in ("kopiera", "copy")},
     **{w: (verbs.ORG_PUBLISH, Args.NUMBER, {}) for w in ("publicera", "publish")},
     **{w: (verbs.ORG_CANCEL, Args.NUMBER_TEXT, {}) for w in ("ställ in", "cancel")},
     **{w: (verbs.ORG_PARTICIPANTS, Args.NUMBER, {}) for w in ("deltagare", "participants")},
@@ -414,7 +425,8 @@ class Router:
 
     @staticmethod
     def _is_profile_form(turn: Turn) -> bool:
-        return turn.kind is TurnKind.CARD_ACTION and turn.verb == verbs.REGISTER and verbs.ROLE in turn.data
+        profile_forms = (verbs.REGISTER, verbs.SERIES_REGISTER)
+        return turn.kind is TurnKind.CARD_ACTION and turn.verb in profile_forms and verbs.ROLE in turn.data
 
     @staticmethod
     async def _member_email(turn: Turn) -> str | None:

@@ -150,6 +150,7 @@ def personal_workbook(data: PersonalData, t: Translator, now: datetime) -> bytes
         (t.gettext("Microsoft 365 tenant"), data.tenant_id),
         (t.gettext("Entra object id"), data.aad_object_id),
         (t.gettext("Organiser of"), _cell(", ".join(data.organiser_of))),
+        (t.gettext("Registered for the whole series"), _cell(", ".join(data.whole_series))),
     ]
     _table(sheet, [t.gettext("Data"), t.gettext("Value")], profile, (28, 60))
     headers = [

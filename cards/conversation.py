@@ -23,24 +23,34 @@ from cards.elements import (
     plain,
     text,
 )
-from cards.sessions import session_summary
+from cards.sessions import SERIES_SHOWN, session_summary, whole_series
 
 
-def welcome_card(t: Translator, series: Sequence[Series], standings: Sequence[SessionStanding], now: datetime) -> Card:
+def welcome_card(
+    t: Translator,
+    series: Sequence[Series],
+    standings: Sequence[SessionStanding],
+    now: datetime,
+    in_series: frozenset[int] = frozenset(),
+) -> Card:
+    """`in_series`: the series the person is registered for as a whole."""
     body: list[Element] = []
-    for one in series[:1]:
+    if len(series) == 1:
+        (one,) = series
         body.append(heading(t.gettext("Welcome to {title}").format(title=one.title)))
         body.append(text(one.organiser, isSubtle=True, spacing="None"))
         if one.description:
             # The opening paragraph, bounded: the series file does not bound it, and Teams takes 28 KB.
             body.append(text(cut(one.description.split("\n\n", 1)[0], 800)))
-    if not series:
-        body.append(heading(t.gettext("Welcome to Lärträff")))
+    else:
+        body.append(heading(t.gettext("Welcome to Lärträff")))  # each series is named below, with its button
     body.append(
         text(t.gettext("Here you can see the coming sessions, register with one click and tell us if you can't come."))
     )
     for standing in standings[:2]:
         body.append(session_summary(t, standing, now, verbs.VIEW_WELCOME))
+    for one in series[:SERIES_SHOWN]:
+        body.extend(whole_series(t, one, one.id in in_series, named=len(series) > 1))
     body.append(
         text(
             t.gettext("The themes are shaped by those who take part: press “Suggest a theme” or write “suggest”."),
@@ -152,6 +162,11 @@ def error_message(t: Translator, error: errors.DomainError) -> str:
                 "Organiser commands are taken in the organisers' channel or in a 1:1 chat with me, not here. "
                 "Nothing was changed."
             )
+        case errors.WhichSeries():
+            return t.gettext(
+                "You organise several series ({titles}). Give the command in the organisers' channel of the series "
+                "it is for. Nothing was changed."
+            ).format(titles=", ".join(error.titles[:6]))
         case errors.UnknownSessionNumber():
             return t.gettext("There is no session {number} in the series.").format(number=error.number)
         case errors.NotATeamsMeetingUrl():

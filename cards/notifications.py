@@ -71,8 +71,20 @@ def summary(t: Translator, kind: MessageKind, standing: SessionStanding, *, days
     return session_title(t, session)
 
 
-def confirmation_message(t: Translator, standing: SessionStanding, now: datetime, calendar_url: str = "") -> Card:
+def confirmation_message(
+    t: Translator, standing: SessionStanding, now: datetime, calendar_url: str = "", *, by_series: bool = False
+) -> Card:
+    """`by_series`: made when the session was published, because the person is registered for the whole series."""
     body = [*_header(t, t.gettext("Your registration"), standing), status_line(t, standing), *join_link(t, standing)]
+    if by_series:
+        body.append(
+            text(
+                t.gettext(
+                    "You are registered for the whole series, so I registered you when this session was published. "
+                    "Can't come? Tell us below; your registration for the series still stands."
+                )
+            )
+        )
     return card(body, _actions(t, standing, now, calendar_url))
 
 

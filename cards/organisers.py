@@ -66,10 +66,21 @@ def problem_text(t: Translator, field: str, code: str) -> str:
 
 
 def session_form_card(
-    t: Translator, form: SessionForm, number: int | None, problems: Sequence[tuple[str, str]] = ()
+    t: Translator,
+    form: SessionForm,
+    number: int | None,
+    problems: Sequence[tuple[str, str]] = (),
+    copy_of: int | None = None,
 ) -> Card:
+    """`number`: the session edited, None for a new one; `copy_of`: the session a new one is copied from."""
     title = t.gettext("Edit session {number}").format(number=number) if number else t.gettext("New session")
     body: list[Element] = [heading(title, size="Medium")]
+    if copy_of and not number:
+        copy_note = t.gettext(
+            "A copy of session {number}: the same programme and times, a week later. Change what differs; "
+            "it is saved as a draft."
+        )
+        body.append(text(copy_note.format(number=copy_of), isSubtle=True, spacing="None"))
     if problems:
         body.append(container([alert(problem_text(t, field, code)) for field, code in problems]))
     body += [
@@ -156,9 +167,13 @@ def session_admin_card(
         actions.append(execute(t.gettext("Publish"), verbs.ORG_PUBLISH, data, style="positive"))
     if session.status is not SessionStatus.CANCELLED:
         actions.append(execute(t.gettext("Edit"), verbs.ORG_EDIT, data))
-    actions.append(execute(t.gettext("Participants"), verbs.ORG_PARTICIPANTS, data))
+    # Six at most (Teams shows no more): a draft has no participants and no feedback yet.
+    if session.status is not SessionStatus.DRAFT:
+        actions.append(execute(t.gettext("Participants"), verbs.ORG_PARTICIPANTS, data))
     actions.append(execute(t.gettext("Export"), verbs.ORG_EXPORT, data))
-    actions.append(execute(t.gettext("Feedback"), verbs.ORG_FEEDBACK, data))
+    if session.status is not SessionStatus.DRAFT:
+        actions.append(execute(t.gettext("Feedback"), verbs.ORG_FEEDBACK, data))
+    actions.append(execute(t.gettext("Copy"), verbs.ORG_COPY, data))
     if session.status is not SessionStatus.CANCELLED:
         actions.append(execute(t.gettext("Cancel session"), verbs.ORG_CANCEL_FORM, data, style="destructive"))
     return card(body, actions)
@@ -189,7 +204,9 @@ def cancel_form_card(t: Translator, session: Session) -> Card:
     return card(body, actions)
 
 
-def _person_line(t: Translator, entry: Entry, position: int | None = None, verified: bool = False) -> str:
+def _person_line(
+    t: Translator, entry: Entry, position: int | None = None, verified: bool = False, whole_series: bool = False
+) -> str:
     person, registration = entry.person, entry.registration
     name = t.gettext("(data deleted)") if person.erased else person.name or "–"
     organisation = f"{person.organisation} ✓" if verified and person.organisation else person.organisation
@@ -199,15 +216,23 @@ def _person_line(t: Translator, entry: Entry, position: int | None = None, verif
         line = f"{position}. {line}"
     if registration.after_talk and registration.status.value == "registered":
         line += " · " + t.gettext("after-talk")
+    if whole_series:
+        line += " · " + t.gettext("whole series")
     if registration.absence_reason:
         line += " · " + t.gettext("“{reason}”").format(reason=registration.absence_reason)
     return line
 
 
 def participants_card(
-    t: Translator, session: Session, people: ParticipantList, page: int = 0, verified: frozenset[int] = frozenset()
+    t: Translator,
+    session: Session,
+    people: ParticipantList,
+    page: int = 0,
+    verified: frozenset[int] = frozenset(),
+    whole_series: frozenset[int] = frozenset(),
 ) -> Card:
-    """`verified`: the people whose organisation their Microsoft 365 tenant vouches for, marked ✓."""
+    """`verified`: the people whose organisation their Microsoft 365 tenant vouches for, marked ✓.
+    `whole_series`: the people registered for the whole series."""
     sections: list[tuple[str, Sequence[Entry], bool]] = [
         (t.gettext("Registered"), people.registered, False),
         (t.gettext("Waiting list, in order"), people.waitlisted, True),
@@ -217,7 +242,8 @@ def participants_card(
     lines: list[tuple[str, str]] = []  # (section, line), flattened so that pages cut anywhere
     for title, entries, numbered in sections:
         for i, entry in enumerate(entries, start=1):
-            line = _person_line(t, entry, i if numbered else None, entry.person.id in verified)
+            mark = entry.person.id in verified, entry.person.id in whole_series
+            line = _person_line(t, entry, i if numbered else None, *mark)
             attended = people.attended(entry) if entry.registration.holds_seat else None
             if attended is not None:
                 line += " · " + (t.gettext("attended") if attended else t.gettext("did not attend"))
@@ -243,6 +269,7 @@ def participants_card(
                 (t.gettext("Absent"), str(len(people.absent))),
                 (t.gettext("Withdrawn"), str(len(people.withdrawn))),
                 (t.gettext("After-talk"), str(people.after_talk) if session.has_after_talk else ""),
+                (t.gettext("Whole series"), str(len(whole_series)) if whole_series else ""),
             ]
         ),
     ]
@@ -273,7 +300,7 @@ def participants_card(
 
 def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, SessionCounts]],
                per_organisation: Sequence[tuple[str, int]],
-               attendance: Mapping[int, AttendanceSummary] | None = None) -> Card:  # fmt: skip
+               attendance: Mapping[int, AttendanceSummary] | None = None, whole_series: int = 0) -> Card:  # fmt: skip
     """A line of words per session rather than a table: five narrow columns break "Väntelista" mid-word on a
     400 px card and on phones, while a line wraps between words. Drafts and cancelled sessions apart, so the
     published ones read as the series' figures."""
@@ -302,6 +329,16 @@ def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, 
             )
         )  # fmt: skip
     body: list[Element] = [heading(t.gettext("Statistics: {title}").format(title=series.title), size="Medium")]
+    body.append(
+        text(
+            t.ngettext(
+                "{n} person registered for the whole series",
+                "{n} people registered for the whole series",
+                whole_series,
+            ).format(n=whole_series),
+            spacing="None",
+        )
+    )
     for title, lines in groups:
         if lines:
             body.append(heading(title, size="Default"))
@@ -397,6 +434,7 @@ def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
     rows = [
         (t.gettext("new session"), t.gettext("a form for a new session (saved as a draft)")),
         (t.gettext("edit 3"), t.gettext("change session 3")),
+        (t.gettext("copy 3"), t.gettext("a new session with session 3's programme, a week later, to edit")),
         (t.gettext("publish 3"), t.gettext("show session 3 to participants and announce it")),
         (t.gettext("cancel 3 <reason>"), t.gettext("cancel session 3 and tell those registered")),
         (t.gettext("participants 3"), t.gettext("who comes, the waiting list, absences with reasons")),

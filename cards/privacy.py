@@ -91,6 +91,9 @@ def my_data_card(t: Translator, data: PersonalData, download_url: str, expires: 
         _section(t.gettext("Your answers to “how was the session?”"), feedback, len(data.feedback), t),
         _section(t.gettext("Attendance, from the Teams meetings"), attendance, len(data.attendance), t),
     ]
+    if data.whole_series:
+        registered = ", ".join(data.whole_series)
+        body.append(text(t.gettext("You are registered for the whole series: {series}").format(series=registered)))
     if data.organiser_of:
         body.append(text(t.gettext("You are an organiser of: {series}").format(series=", ".join(data.organiser_of))))
     body.append(

@@ -30,6 +30,8 @@ from cards.elements import (
 )
 from cards.paging import page_buttons, page_note
 
+SERIES_SHOWN = 8  # series offered "the whole series" on one card; more than that, and the list is long already
+
 MORE = "more"  # the details card's part behind "Show more"
 PAGE_SIZE = 5
 # What the details card shows at most of texts the series file does not bound, so that the longest series
@@ -236,7 +238,15 @@ def session_summary(
     return container(lines, separator=True, spacing="Medium")
 
 
-def sessions_card(t: Translator, standings: Sequence[SessionStanding], now: datetime, page: int = 0) -> Card:
+def sessions_card(
+    t: Translator,
+    standings: Sequence[SessionStanding],
+    now: datetime,
+    page: int = 0,
+    series: Sequence[tuple[Series, bool]] = (),
+) -> Card:
+    """`series`: each series and whether the person is registered for all of it; with several, each session
+    says which it belongs to."""
     pages = max((len(standings) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(page, 0), pages - 1)
     shown = standings[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -245,15 +255,24 @@ def sessions_card(t: Translator, standings: Sequence[SessionStanding], now: date
         body.append(
             text(t.gettext("No sessions are open at the moment. You will hear from us when the next one is published."))
         )
-    body.extend(session_summary(t, s, now) for s in shown)
+    titles = {s.id: s.title for s, _ in series} if len(series) > 1 else {}
+    for standing in shown:
+        summary = session_summary(t, standing, now)
+        if standing.session.series_id in titles:
+            summary["items"].insert(0, text(cut(titles[standing.session.series_id], 120), isSubtle=True))
+        body.append(summary)
     body.extend(page_note(t, page, pages, size="Small"))
+    for one, registered in series[:SERIES_SHOWN]:
+        body.extend(whole_series(t, one, registered, named=len(series) > 1))
     actions = page_buttons(t, page, pages, verbs.SESSIONS, next_title=t.gettext("More sessions"))
     actions.append(execute(t.gettext("My registrations"), verbs.MINE))
     actions.append(language_switch(t.language.value))
     return kept_current(card(body, actions), verbs.SESSIONS, {"page": page})
 
 
-def details_card(t: Translator, series: Series, standing: SessionStanding, now: datetime) -> Card:
+def details_card(
+    t: Translator, series: Series, standing: SessionStanding, now: datetime, in_series: bool | None = None
+) -> Card:
     """Where the person stands and what they can do first, the programme next; the series' long text, its
     target group and everyone taking part behind "Show more", so that the button is not 1,600 px down."""
     session = standing.session
@@ -303,6 +322,8 @@ def details_card(t: Translator, series: Series, standing: SessionStanding, now: 
     if session.contributors:
         more.append(heading(t.gettext("Taking part"), size="Medium"))
         more.extend(text(cut(name, 80), spacing="None") for name in session.contributors[:CONTRIBUTORS_SHOWN])
+    if in_series is not None:
+        body.extend(whole_series(t, series, in_series))
     if more:
         body.append(container(more, id=MORE, isVisible=False))
         show = {"type": "Action.ToggleVisibility", "title": t.gettext("Show more"), "targetElements": [MORE]}
@@ -337,7 +358,7 @@ def _place_text(t: Translator, session: Session) -> str:
 def profile_card(
     t: Translator,
     series: Series,
-    session: Session,
+    session: Session | None,
     person: Person,
     after_talk: bool,
     problem: str = "",
@@ -347,11 +368,17 @@ def profile_card(
 ) -> Card:
     """First registration: who are you? Asked once and remembered. `chosen`: the choice sent with a form the
     server refused (e.g. "Other" with nothing written), kept as it was. `verified`: the organisation the
-    person's Microsoft 365 tenant belongs to, shown and not asked."""
-    body: list[Element] = [
-        heading(t.gettext("Register for {title}").format(title=session_title(t, session)), size="Medium"),
-        text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
-    ]
+    person's Microsoft 365 tenant belongs to, shown and not asked. Without a session: for the whole series."""
+    if session is None:
+        body: list[Element] = [
+            heading(t.gettext("Register for the whole series"), size="Medium"),
+            text(cut(series.title, 200), spacing="Small"),
+        ]
+    else:
+        body = [
+            heading(t.gettext("Register for {title}").format(title=session_title(t, session)), size="Medium"),
+            text(t.time_span(session.starts_at, session.ends_at), spacing="Small"),
+        ]
     if verified:
         body.append(text(t.gettext("The first time, tell us your role. We remember it for the next sessions.")))
         body.append(facts([(t.gettext("Organisation"), verified)]))
@@ -375,10 +402,15 @@ def profile_card(
             max_length=120,
         )
     )
-    if session.has_after_talk:
+    if session is not None and session.has_after_talk:
         body.append(toggle(verbs.AFTER_TALK, _after_talk_title(t, session), after_talk))
+    submit = (
+        (verbs.SERIES_REGISTER, {verbs.SERIES: series.id})
+        if session is None
+        else (verbs.REGISTER, {"session": session.id, verbs.VIEW: view})
+    )
     actions = [
-        execute(t.gettext("Register"), verbs.REGISTER, {"session": session.id, verbs.VIEW: view}, style="positive"),
+        execute(t.gettext("Register"), *submit, style="positive"),
         execute(t.gettext("Cancel"), verbs.SESSIONS),
     ]
     return card(body, actions)
@@ -522,6 +554,16 @@ def confirmation_card(t: Translator, series: Series, standing: SessionStanding, 
     return kept_current(card(body, actions), verbs.STATUS, {"session": session.id})
 
 
+def _place(t: Translator, standing: SessionStanding) -> list[Element]:
+    """A session in a list of the person's places: which, when, and where they stand."""
+    session = standing.session
+    return [
+        heading(session_title(t, session), size="Medium"),
+        text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
+        status_line(t, standing),
+    ]
+
+
 def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime, page: int = 0) -> Card:
     """A page at a time, like the list: someone in several series can hold dozens of places."""
     pages = max((len(standings) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -530,19 +572,102 @@ def mine_card(t: Translator, standings: Sequence[SessionStanding], now: datetime
     if not standings:
         body.append(text(t.gettext("You have no registrations for coming sessions.")))
     for standing in standings[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        session = standing.session
-        body.append(
-            container(
-                [
-                    heading(session_title(t, session), size="Medium"),
-                    text(t.time_span(session.starts_at, session.ends_at), spacing="None"),
-                    status_line(t, standing),
-                    action_set(standing_actions(t, standing, now, details=True, view=verbs.VIEW_MINE, page=page)),
-                ],
-                separator=True,
-            )
-        )
+        buttons = action_set(standing_actions(t, standing, now, details=True, view=verbs.VIEW_MINE, page=page))
+        body.append(container([*_place(t, standing), buttons], separator=True))
     body.extend(page_note(t, page, pages, size="Small"))
     actions = page_buttons(t, page, pages, verbs.MINE)
     actions += [execute(t.gettext("All sessions"), verbs.SESSIONS), language_switch(t.language.value)]
     return kept_current(card(body, actions), verbs.MINE, {"page": page})
+
+
+SERIES_SESSIONS_SHOWN = 10  # the series card lists this many coming sessions; the list pages through all
+
+
+def whole_series(t: Translator, series: Series, registered: bool, *, named: bool = False) -> list[Element]:
+    """A line and a button for the whole series, on the welcome, the list and the details. `named`: say which
+    series, where a card shows several."""
+    title = cut(series.title, 120)
+    tooltip = title if named else ""
+    show = execute(t.gettext("About the whole series"), verbs.SERIES_STATUS, {verbs.SERIES: series.id}, tooltip=tooltip)
+    if registered:
+        line = (
+            t.gettext("✅ You are registered for the whole series {title}.").format(title=title)
+            if named
+            else t.gettext("✅ You are registered for the whole series.")
+        )
+        return [text(line, spacing="Medium"), action_set([show])]
+    line = (
+        t.gettext("Want to come to every session of {title}?").format(title=title)
+        if named
+        else t.gettext("Want to come to every session?")
+    )
+    join = execute(
+        t.gettext("Register for the whole series"),
+        verbs.SERIES_REGISTER,
+        {verbs.SERIES: series.id},
+        style="positive",
+        tooltip=tooltip,
+    )
+    return [text(line, spacing="Medium"), action_set([join, show])]
+
+
+def series_card(
+    t: Translator,
+    series: Series,
+    registered: bool,
+    standings: Sequence[SessionStanding],
+    now: datetime,
+    notice: str = "",
+) -> Card:
+    """A whole series as the person stands in it: registered for all of it or not, and each coming session."""
+    body: list[Element] = [
+        heading(cut(series.title, 200)),
+        text(cut(series.organiser, 200), isSubtle=True, spacing="None"),
+    ]
+    if notice:
+        body.append(text(notice, weight="Bolder"))
+    if registered:
+        body.append(
+            text(
+                t.gettext(
+                    "✅ You are registered for the whole series. I register you for each new session when it is "
+                    "published, and you get a confirmation each time."
+                )
+            )
+        )
+        body.append(
+            text(
+                t.gettext("Can't come to one of them? Tell us for that session; the rest still stand."),
+                isSubtle=True,
+            )
+        )
+    else:
+        body.append(
+            text(
+                t.gettext(
+                    "Register for the whole series and you get a place in every coming session, and in each new "
+                    "one when it is published. Where a session is full, you join its waiting list."
+                )
+            )
+        )
+    if not standings:
+        body.append(text(t.gettext("No sessions are open at the moment."), isSubtle=True))
+    body.extend(container(_place(t, standing), separator=True) for standing in standings[:SERIES_SESSIONS_SHOWN])
+    if len(standings) > SERIES_SESSIONS_SHOWN:
+        body.append(text(t.gettext("The rest are under “All sessions”."), isSubtle=True))
+    data = {verbs.SERIES: series.id}
+    actions = (
+        [execute(t.gettext("Leave the series"), verbs.SERIES_LEAVE, data, style="destructive")]
+        if registered
+        else [execute(t.gettext("Register for the whole series"), verbs.SERIES_REGISTER, data, style="positive")]
+    )
+    actions += [execute(t.gettext("My registrations"), verbs.MINE), execute(t.gettext("All sessions"), verbs.SESSIONS)]
+    return kept_current(card(body, actions), verbs.SERIES_STATUS, data)
+
+
+def series_choice_card(t: Translator, series: Sequence[Series]) -> Card:
+    """A typed "whole series" where there are several: which one."""
+    body: list[Element] = [heading(t.gettext("Which series?"), size="Medium")]
+    buttons = [execute(cut(s.title, 80), verbs.SERIES_STATUS, {verbs.SERIES: s.id}) for s in series[:6]]
+    body.append(action_set(buttons))
+    return card(body, [execute(t.gettext("All sessions"), verbs.SESSIONS)])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.domain.model import MAX_SUGGESTION
 from bot.domain.views import SuggestionPage
 from bot.i18n import Translator
 from cards import verbs
-from cards.elements import Card, Element, alert, card, execute, heading, plain, text, text_input
+from cards.elements import Card, Element, alert, card, choice_input, execute, heading, plain, text, text_input
 from cards.paging import page_buttons, page_note
 
 
@@ -14,7 +16,10 @@ def _who_sees(t: Translator) -> str:
     return t.gettext("The organisers see your name and organisation with it, so they can ask you more.")
 
 
-def suggestion_form(t: Translator, *, value: str = "", problem: str = "") -> Card:
+def suggestion_form(
+    t: Translator, *, value: str = "", problem: str = "", series: Sequence[tuple[int, str]] = ()
+) -> Card:
+    """`series`: (id, title) to choose among, when the bot can't tell which series the suggestion is for."""
     body: list[Element] = [heading(t.gettext("Suggest a theme"), size="Medium")]
     if problem:
         body.append(alert(problem))
@@ -36,6 +41,12 @@ def suggestion_form(t: Translator, *, value: str = "", problem: str = "") -> Car
         ),
         text(_who_sees(t), isSubtle=True),
     ]
+    if series:
+        choices = [(title, str(series_id)) for series_id, title in series]
+        which = choice_input(
+            verbs.SERIES, t.gettext("For which series?"), choices, required=True, error=t.gettext("Choose a series")
+        )
+        body.insert(-2, which)
     return card(body, [execute(t.gettext("Send suggestion"), verbs.SUGGEST)])
 
 

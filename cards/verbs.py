@@ -24,6 +24,10 @@ SAY_DETAILS: Final = "say.details"
 MY_DATA: Final = "privacy.mine"  # everything kept about me, with download links
 ERASE_ASK: Final = "privacy.erase.ask"  # "delete my data": the question first
 ERASE: Final = "privacy.erase"  # the answer yes
+# The whole series: every published coming session, and each one published later, until they leave it.
+SERIES_REGISTER: Final = "series.register"
+SERIES_LEAVE: Final = "series.leave"
+SERIES_STATUS: Final = "series.status"  # the whole series as the person stands in it: what its card refreshes with
 
 # Input ids
 ORGANISATION: Final = "organisation"
@@ -35,6 +39,7 @@ CAUSE: Final = "cause"  # why someone can't come, as a choice: clash, travel, ot
 CAUSES: Final = ("clash", "travel", "other")
 
 OTHER_ORGANISATION: Final = "__other__"
+SERIES: Final = "series"  # a series' id: on a whole-series button, or chosen on the suggestion form
 
 # The card a participant's button is on, carried in its data: registering, "can't come" and withdrawing
 # answer with that card brought up to date, not with a second confirmation beside the one in the chat.
@@ -57,6 +62,7 @@ ORG_HELP: Final = "org.help"
 ORG_NEW_SESSION: Final = "org.session.new"
 ORG_EDIT: Final = "org.session.edit"
 ORG_SAVE: Final = "org.session.save"
+ORG_COPY: Final = "org.session.copy"  # the new-session form filled from another session, a week later
 ORG_SESSION: Final = "org.session"
 ORG_PUBLISH: Final = "org.publish"
 ORG_CANCEL_FORM: Final = "org.cancel.form"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from bot.actions.context import Context, NoPayload, Payload, Refused
-from bot.domain import errors
+from bot.domain import errors, organising
 from bot.domain.model import Session
 from bot.domain.organising import SessionForm
 from bot.domain.views import SessionCounts
@@ -114,6 +114,15 @@ async def edit_session(ctx: Context, payload: NumberPayload) -> Card:
     return session_form_card(ctx.t, SessionForm.of(session, SERIES_TIMEZONE), payload.number)
 
 
+async def copy_session(ctx: Context, payload: NumberPayload) -> Card:
+    """Nothing is saved until the organiser saves the form: a copy abandoned leaves no draft behind."""
+    session = await ctx.uow.sessions.by_number(ctx.who.series.id, payload.number)
+    if session is None:
+        raise errors.UnknownSessionNumber(payload.number)
+    form = organising.copied(SessionForm.of(session, SERIES_TIMEZONE))
+    return session_form_card(ctx.t, form, None, copy_of=payload.number)
+
+
 async def save_session(ctx: Context, payload: SessionFormPayload) -> Card:
     form = payload.form()
     try:
@@ -136,12 +145,19 @@ async def show_session(ctx: Context, payload: NumberPayload) -> Card:
 
 
 async def publish(ctx: Context, payload: NumberPayload) -> Card:
-    session, announced = await org.publish_session(payload.number, ctx.who, ctx.uow, ctx.now)
+    published = await org.publish_session(payload.number, ctx.who, ctx.uow, ctx.now)
+    session, announced = published.session, published.announced
     notice = ctx.t.ngettext(
         "Published. {n} earlier participant will be told.",
         "Published. {n} earlier participants will be told.",
         announced,
     ).format(n=announced)
+    if published.enrolled:
+        notice += " " + ctx.t.ngettext(
+            "{n} person registered for the whole series was registered and told.",
+            "{n} people registered for the whole series were registered and told.",
+            published.enrolled,
+        ).format(n=published.enrolled)
     if ctx.policy.meetings and not session.join_url:
         notice += " " + ctx.t.gettext("The Teams meeting is being created; everyone who registers is invited to it.")
     return await _admin_card(ctx, session, notice)
@@ -169,7 +185,9 @@ async def participants(ctx: Context, payload: PagePayload) -> Card:
     session, people = await org.participants(payload.number, ctx.who, ctx.uow)
     everyone = people.registered + people.waitlisted + people.absent + people.withdrawn
     verified = frozenset(e.person.id for e in everyone if ctx.policy.vouches_for(e.person))
-    return participants_card(ctx.t, session, people, payload.page, verified)
+    whole_series = frozenset(await ctx.uow.series_registrations.members(ctx.who.series.id))
+    listed = whole_series & {e.person.id for e in everyone}
+    return participants_card(ctx.t, session, people, payload.page, verified, listed)
 
 
 async def feedback(ctx: Context, payload: NumberPayload) -> Card:
@@ -222,7 +240,9 @@ async def meeting(ctx: Context, payload: NumberPayload) -> Card:
 
 async def stats(ctx: Context, _: NoPayload) -> Card:
     result = await org.stats(ctx.who, ctx.uow)
-    return stats_card(ctx.t, ctx.who.series, result.sessions, result.per_organisation, result.attendance)
+    return stats_card(
+        ctx.t, ctx.who.series, result.sessions, result.per_organisation, result.attendance, result.whole_series
+    )
 
 
 async def audit(ctx: Context, _: NoPayload) -> Card:

@@ -1,4 +1,5 @@
-"""Participant actions: browse, register, report absence, withdraw, choose a language, suggest themes."""
+"""Participant actions: browse, register (for a session or the whole series), report absence, withdraw, choose a
+language, suggest themes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors
@@ -25,6 +26,8 @@ from cards.sessions import (
     mine_card,
     noted_card,
     profile_card,
+    series_card,
+    series_choice_card,
     sessions_card,
     thanks_card,
     which_card,
@@ -91,17 +94,22 @@ class LanguagePayload(Payload):
 
 async def show_welcome(ctx: Context, _: NoPayload) -> Card:
     overview = await svc.overview(ctx.person, ctx.uow, ctx.now)
-    return welcome_card(ctx.t, overview.series, overview.standings, ctx.now)
+    return welcome_card(ctx.t, overview.series, overview.standings, ctx.now, overview.in_series)
 
 
 async def show_sessions(ctx: Context, payload: PagePayload) -> Card:
     overview = await svc.overview(ctx.person, ctx.uow, ctx.now)
-    return sessions_card(ctx.t, overview.standings, ctx.now, payload.page)
+    series = [(s, s.id in overview.in_series) for s in overview.series]
+    return sessions_card(ctx.t, overview.standings, ctx.now, payload.page, series)
 
 
 async def show_details(ctx: Context, payload: SessionPayload) -> Card:
     series, standing = await svc.standing(ctx.person, payload.session, ctx.uow, ctx.now)
-    return details_card(ctx.t, series, standing, ctx.now)
+    return await _details(ctx, series, standing)
+
+
+async def _details(ctx: Context, series: Series, standing: SessionStanding) -> Card:
+    return details_card(ctx.t, series, standing, ctx.now, await svc.in_series(ctx.person, series.id, ctx.uow))
 
 
 async def show_status(ctx: Context, payload: SessionPayload) -> Card:
@@ -152,7 +160,7 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
     return await _answer(ctx, payload, outcome.series, outcome.standing)
 
 
-def _profile_problem(t: Translator, payload: RegisterPayload, verified: str) -> str:
+def _profile_problem(t: Translator, payload: RegisterPayload | SeriesRegisterPayload, verified: str) -> str:
     if verified:
         return t.gettext("Write your role, for example development strategist.")
     other_empty = payload.organisation == verbs.OTHER_ORGANISATION and not (payload.organisation_other or "").strip()
@@ -180,7 +188,73 @@ async def _answer(ctx: Context, clicked: SessionPayload, series: Series, standin
         return await show_mine(ctx, PagePayload(page=clicked.page))
     if view == verbs.VIEW_MESSAGE:
         return confirmation_card(ctx.t, series, standing, ctx.now)
-    return details_card(ctx.t, series, standing, ctx.now)
+    return await _details(ctx, series, standing)
+
+
+class SeriesPayload(Payload):
+    series: int | None = Field(None, ge=1, le=2**31 - 1)  # None from a typed command: the only series, or asked
+
+
+class SeriesRegisterPayload(SeriesPayload):
+    organisation: str | None = Field(None, max_length=300)
+    organisation_other: str | None = Field(None, max_length=300)
+    role: str | None = Field(None, max_length=300)
+
+    def chosen_organisation(self) -> str | None:
+        if self.organisation == verbs.OTHER_ORGANISATION:
+            return self.organisation_other or ""
+        return self.organisation
+
+
+async def _series_id(ctx: Context, payload: SeriesPayload) -> int:
+    """The series a whole-series command is for; with several and none named, the card that asks."""
+    if payload.series is not None:
+        return payload.series
+    all_series = await ctx.uow.series.list_all()
+    if len(all_series) != 1:
+        if not all_series:
+            raise errors.SessionNotFound()
+        raise Refused(series_choice_card(ctx.t, all_series))
+    return all_series[0].id
+
+
+async def show_series(ctx: Context, payload: SeriesPayload) -> Card:
+    found = await svc.series_standing(ctx.person, await _series_id(ctx, payload), ctx.uow, ctx.now)
+    return series_card(ctx.t, found.series, found.registered, found.standings, ctx.now)
+
+
+async def register_series(ctx: Context, payload: SeriesRegisterPayload) -> Card:
+    series_id = await _series_id(ctx, payload)
+    organisation = payload.chosen_organisation()
+    command = svc.RegisterSeries(
+        ctx.person.id, series_id, organisation, payload.role, ctx.member_email, ctx.verified_organisation
+    )
+    try:
+        outcome = await svc.register_series(command, ctx.person, ctx.uow, ctx.now, ctx.clock)
+    except errors.ProfileIncomplete as problem:
+        series = await ctx.uow.series.get(series_id)
+        assert series is not None  # register_series found it before it checked the profile
+        typed = ctx.person.with_profile(organisation or "", payload.role or "")
+        problem_text = _profile_problem(ctx.t, payload, ctx.verified_organisation)
+        raise Refused(
+            profile_card(
+                ctx.t, series, None, typed, False, problem_text, chosen=payload.organisation,
+                verified=ctx.verified_organisation,
+            )
+        ) from problem  # fmt: skip
+    if isinstance(outcome, svc.SeriesProfileNeeded):
+        return profile_card(ctx.t, outcome.series, None, outcome.person, False, verified=ctx.verified_organisation)
+    notice = ctx.t.gettext("Done: you are registered for the whole series.")
+    return series_card(ctx.t, outcome.series, outcome.registered, outcome.standings, ctx.now, notice)
+
+
+async def leave_series(ctx: Context, payload: SeriesPayload) -> Card:
+    found = await svc.leave_series(ctx.person, await _series_id(ctx, payload), ctx.uow, ctx.now)
+    notice = ctx.t.gettext(
+        "You have left the series. Your places in the coming sessions are still yours: "
+        "withdraw under “My registrations” from those you won't come to."
+    )
+    return series_card(ctx.t, found.series, found.registered, found.standings, ctx.now, notice)
 
 
 async def show_absence_form(ctx: Context, payload: SessionPayload) -> Card:
@@ -247,14 +321,24 @@ async def subscribe(ctx: Context, payload: SubscribePayload) -> Card:
 class SuggestionPayload(Payload):
     # Generous: the domain says how long a suggestion may be, with a message that says so.
     text: str = Field("", max_length=20_000)
+    series: int | None = Field(None, ge=1, le=2**31 - 1)
+
+    @field_validator("series", mode="before")
+    @classmethod
+    def _unchosen(cls, value: object) -> object:
+        return None if value == "" else value  # a choice left empty comes as ""
 
 
 async def suggest(ctx: Context, payload: SuggestionPayload) -> Card:
-    """`suggest <text>` keeps it; `suggest` alone, or the form sent empty, shows the form."""
+    """`suggest <text>` keeps it; `suggest` alone, or the form sent empty, shows the form; the form asks for
+    the series too when the person's registrations don't say which."""
     try:
-        kept = await svc.suggest_theme(svc.SuggestTheme(payload.text), ctx.person, ctx.uow, ctx.now)
+        kept = await svc.suggest_theme(svc.SuggestTheme(payload.text, payload.series), ctx.person, ctx.uow, ctx.now)
     except errors.SuggestionTooLong as too_long:
         return suggestion_form(ctx.t, value=payload.text[: too_long.limit], problem=error_message(ctx.t, too_long))
+    except errors.WhichSeries:
+        choices = [(s.id, s.title) for s in await ctx.uow.series.list_all()]
+        return suggestion_form(ctx.t, value=payload.text, series=choices)
     return suggestion_thanks(ctx.t) if kept else suggestion_form(ctx.t)
 
 

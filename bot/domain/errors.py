@@ -94,6 +94,14 @@ class NotTheOrganiserChannel(DomainError):
     pass
 
 
+class WhichSeries(DomainError):
+    """An organiser of several series gave a command in a 1:1 chat: each series' commands go in its channel."""
+
+    def __init__(self, titles: tuple[str, ...]) -> None:
+        super().__init__(titles)
+        self.titles = titles
+
+
 class UnknownSessionNumber(DomainError):
     def __init__(self, number: int) -> None:
         super().__init__(number)

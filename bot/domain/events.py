@@ -93,10 +93,18 @@ class Confirmation(_ToPerson):
 
     kind: ClassVar[MessageKind] = MessageKind.CONFIRMATION
     at: datetime
+    series: bool = False  # made by their registration for the whole series, when the session was published
 
     @property
     def key(self) -> str:
         return f"confirmation:{self.session}:{self.person}:{self.at.isoformat()}"
+
+    def payload(self) -> dict[str, Any]:
+        return {"series": True} if self.series else {}
+
+    @staticmethod
+    def by_series(payload: Mapping[str, Any]) -> bool:
+        return bool(payload.get("series", False))
 
 
 @dataclass(frozen=True)

@@ -280,6 +280,29 @@ def decide_registration(
     return RegistrationDecision(registration.with_events(*registration._seat_events(existing), confirmation), True)
 
 
+def decide_series_registration(
+    session: Session,
+    existing: Registration | None,
+    registered_count: int,
+    person_id: int,
+    now: datetime,
+    *,
+    tell: bool,
+) -> Registration | None:
+    """A whole-series registration's place in one of its sessions: registered, or queued when full. None where
+    the person already has a place, has said they can't come (that still holds), or registration is closed.
+    `tell`: a confirmation of its own (a session published later); in the turn itself, one card answers."""
+    if existing is not None and (existing.is_active or existing.status is RegistrationStatus.ABSENT):
+        return None
+    if not session.registration_open(now):
+        return None
+    registration = decide_registration(session, existing, registered_count, person_id, False, now).registration
+    events = tuple(e for e in registration.events if not isinstance(e, Confirmation))
+    if tell:
+        events += (Confirmation(person_id, session.id, at=now, series=True),)
+    return dataclasses.replace(registration, events=events)
+
+
 def promotions(
     session: Session, registered_count: int, waitlist: Sequence[Registration], now: datetime
 ) -> list[Registration]:

@@ -73,6 +73,19 @@ class SessionForm:
         )
 
 
+def copied(form: SessionForm, weeks: int = 1) -> SessionForm:
+    """A session's form for its copy: the same programme and times, the day and the last day to register
+    `weeks` later (a series meets on the same weekday), for the organiser to change what differs."""
+
+    def later(day: str) -> str:
+        try:
+            return (date.fromisoformat(day) + timedelta(weeks=weeks)).isoformat()
+        except ValueError:
+            return day
+
+    return dataclasses.replace(form, date=later(form.date), deadline=later(form.deadline))
+
+
 @dataclass(frozen=True)
 class SessionFields:
     title: str

@@ -90,6 +90,7 @@ class PersonalData:
     suggestions: tuple[SuggestionRecord, ...]
     attendance: tuple[AttendanceRecordView, ...]
     organiser_of: tuple[str, ...]  # series the person organises
+    whole_series: tuple[str, ...] = ()  # series the person is registered for as a whole
 
     def as_json(self, exported_at: datetime) -> dict[str, Any]:
         """The same, machine-readable (art. 20), in English keys and ISO 8601 times."""
@@ -148,6 +149,7 @@ class PersonalData:
                 for a in self.attendance
             ],
             "organiser_of": list(self.organiser_of),
+            "registered_for_whole_series": list(self.whole_series),
         }
 
 

@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from bot.conversation import ConversationRef
-from bot.domain.events import Cancellation, CardRefresh, Digest, MessageKind, OrganiserNote, Reminder, series_in
+from bot.domain.events import (
+    Cancellation,
+    CardRefresh,
+    Confirmation,
+    Digest,
+    MessageKind,
+    OrganiserNote,
+    Reminder,
+    series_in,
+)
 from bot.domain.model import Language, Person, PersonKey, RegistrationStatus, Series, SessionStanding, SessionStatus
 from bot.i18n import Catalogs, Translator
 from bot.services.participants import standing_of
@@ -73,7 +82,10 @@ _NO_LONGER_REGISTERED = Skip("no longer registered")
 
 
 def _confirmation(a: _About) -> dict[str, Any] | Skip:
-    return cards.confirmation_message(a.t, a.standing, a.now, a.calendar_url) if a.active else _NO_LONGER_REGISTERED
+    if not a.active:
+        return _NO_LONGER_REGISTERED
+    by_series = Confirmation.by_series(a.item.payload)
+    return cards.confirmation_message(a.t, a.standing, a.now, a.calendar_url, by_series=by_series)
 
 
 def _promoted(a: _About) -> dict[str, Any] | Skip:

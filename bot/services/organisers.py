@@ -27,7 +27,7 @@ from bot.domain.model import Person, RegistrationStatus, Series, Session, Sessio
 from bot.domain.organising import Entry, ParticipantList, SessionForm
 from bot.domain.views import AuditEntry, Feedback, SessionCounts, SuggestionPage, ThemeSuggestion
 from bot.services.links import new_token, token_hash
-from bot.services.participants import fill_freed_seats
+from bot.services.participants import enrol_series_members, fill_freed_seats
 from bot.services.ports import ExportGrant, UnitOfWork
 
 EXPORT_LIFETIME = timedelta(hours=1)
@@ -71,22 +71,53 @@ class Where:
 async def authorize(
     person: Person, where: Where, uow: UnitOfWork, policy: OrganiserPolicy, *, binding_channel: bool = False
 ) -> Organiser:
-    """The organiser behind a command, or NotAnOrganiser / NotTheOrganiserChannel."""
-    all_series = await uow.series.list_all()
-    if not all_series:
-        raise errors.NotAnOrganiser()
-    series = next((s for s in all_series if where.channel_id and s.organiser_channel_id == where.channel_id), None)
-    series = series or all_series[0]
-    allowed = policy.organiser_ids | set(await uow.organisers.list(series.id))
-    if person.key.aad_object_id.lower() not in {a.lower() for a in allowed}:
-        raise errors.NotAnOrganiser()
+    """The organiser behind a command and the series it acts on: in a channel, the series whose organisers'
+    channel it is; in a 1:1 chat, the one series the person organises. NotAnOrganiser, NotTheOrganiserChannel,
+    or WhichSeries when a 1:1 chat can't say which of several."""
     if where.conversation is ConversationKind.GROUP:
+        await _organised(person, uow, policy)  # who asks comes first: a stranger hears only that
         raise errors.NotTheOrganiserChannel()
-    if where.conversation is ConversationKind.CHANNEL and not binding_channel:
-        expected = series.organiser_channel_id or policy.channel_id
-        if not expected or expected != where.channel_id:
+    mine = await _organised(person, uow, policy)
+    if where.conversation is ConversationKind.CHANNEL:
+        everything = await uow.series.list_all()
+        mine_ids = {s.id for s in mine}
+        bound = next((s for s in everything if s.organiser_channel_id == where.channel_id), None)
+        if bound is not None:
+            if bound.id not in mine_ids:
+                raise errors.NotAnOrganiser()
+            return Organiser(person, bound)
+        # A channel no series has taken: the one being taken now, or the settings' one, which belongs to
+        # the series that have not taken their own.
+        if binding_channel:
+            return Organiser(person, _one([s for s in mine if not s.organiser_channel_id] or mine))
+        unbound = [s for s in everything if not s.organiser_channel_id]
+        if not unbound or not policy.channel_id or policy.channel_id != where.channel_id:
             raise errors.NotTheOrganiserChannel()
-    return Organiser(person, series)
+        mine_unbound = [s for s in unbound if s.id in mine_ids]
+        if not mine_unbound:
+            raise errors.NotAnOrganiser()
+        return Organiser(person, _one(mine_unbound))
+    return Organiser(person, _one(mine))
+
+
+async def _organised(person: Person, uow: UnitOfWork, policy: OrganiserPolicy) -> list[Series]:
+    """The series the person organises: all of them for an organiser named in the settings."""
+    everything = await uow.series.list_all()
+    me = person.key.aad_object_id.lower()
+    if me in {a.lower() for a in policy.organiser_ids}:
+        mine = everything
+    else:
+        ids = set(await uow.organisers.series_of(person.key.aad_object_id))
+        mine = [s for s in everything if s.id in ids]
+    if not mine:
+        raise errors.NotAnOrganiser()
+    return mine
+
+
+def _one(series: list[Series]) -> Series:
+    if len(series) > 1:
+        raise errors.WhichSeries(tuple(s.title for s in series))
+    return series[0]
 
 
 async def note_channel(
@@ -181,23 +212,32 @@ async def edit_session(
     return after
 
 
-async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: datetime) -> tuple[Session, int]:
-    """Publishes and queues an announcement to everyone who has taken part in the series before."""
+@dataclass(frozen=True)
+class Published:
+    session: Session
+    announced: int  # earlier participants told of it
+    enrolled: int  # registered for the whole series: given a place, or one on the waiting list
+
+
+async def publish_session(number: int, who: Organiser, uow: UnitOfWork, now: datetime) -> Published:
+    """Publishes, registers those registered for the whole series, and queues an announcement to everyone else
+    who has taken part in the series before."""
     before = await _session(uow, who, number, lock=True)
     if before.status is SessionStatus.PUBLISHED:
-        return before, 0
+        return Published(before, 0, 0)
     after = organising.publish(before, now)
     await uow.sessions.update(after, now)
     await uow.meetings.follow(after.id, MeetingMode.MANUAL if after.join_url else MeetingMode.GRAPH, now)
+    enrolled = await enrol_series_members(after, uow, now)
     earlier = set(await uow.registrations.series_participants(who.series.id))
     if len(await uow.series.list_all()) == 1:
         # One series in this deployment: everyone who has used the bot belongs to it.
         earlier |= set(await uow.people.with_chat())
+    earlier -= enrolled  # their confirmation tells them
     # Opted-out people are skipped again at send time, in case they opt out while the row waits.
     await uow.record(now, *(Announcement(pid, after.id) for pid in sorted(earlier)))
-    queued = len(earlier)
     await record_audit(uow, who, "publish", f"session {number}", now, snapshot(before), snapshot(after))
-    return after, queued
+    return Published(after, len(earlier), len(enrolled))
 
 
 async def cancel_session(
@@ -312,6 +352,7 @@ class Stats:
     sessions: tuple[tuple[Session, SessionCounts], ...]
     per_organisation: tuple[tuple[str, int], ...]
     attendance: dict[int, AttendanceSummary] = dataclasses.field(default_factory=dict)
+    whole_series: int = 0  # people registered for the whole series
 
 
 async def stats(who: Organiser, uow: UnitOfWork) -> Stats:
@@ -325,6 +366,7 @@ async def stats(who: Organiser, uow: UnitOfWork) -> Stats:
         tuple((s, counts.get(s.id, SessionCounts())) for s in sessions),
         tuple(await uow.registrations.per_organisation(who.series.id)),
         summaries,
+        len(await uow.series_registrations.members(who.series.id)),
     )
 
 

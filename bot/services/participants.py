@@ -20,6 +20,7 @@ from bot.domain.model import (
     SessionStatus,
     clean_text,
     decide_registration,
+    decide_series_registration,
     promotions,
     validate_profile,
     validate_suggestion,
@@ -33,6 +34,7 @@ class Overview:
     person: Person
     series: tuple[Series, ...]
     standings: tuple[SessionStanding, ...]
+    in_series: frozenset[int]  # the series the person is registered for as a whole
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,20 @@ async def complete_email(person_id: int, email: str, uow: UnitOfWork, now: datet
 
 
 async def series_language(uow: UnitOfWork, default: Language) -> Language:
-    all_series = await uow.series.list_all()
-    return all_series[0].language if all_series else default
+    """The language of the series, when they all speak one; else the deployment's default."""
+    languages = {s.language for s in await uow.series.list_all()}
+    return languages.pop() if len(languages) == 1 else default
 
 
 async def overview(person: Person, uow: UnitOfWork, now: datetime) -> Overview:
     standings = await _visible_standings(person, uow, now)
-    return Overview(person, tuple(await uow.series.list_all()), tuple(standings))
+    in_series = await uow.series_registrations.of_person(person.id)
+    return Overview(person, tuple(await uow.series.list_all()), tuple(standings), in_series)
+
+
+async def in_series(person: Person, series_id: int, uow: UnitOfWork) -> bool:
+    """Whether the person is registered for the whole series."""
+    return series_id in await uow.series_registrations.of_person(person.id)
 
 
 async def my_registrations(person: Person, uow: UnitOfWork, now: datetime) -> list[SessionStanding]:
@@ -153,17 +162,7 @@ async def register(
     # waiting list's order (by time) must be that order too.
     now = clock.now() if clock is not None else now
     series = await _series_of(session, uow)
-    if cmd.organisation is not None or cmd.role is not None:
-        organisation = cmd.verified_organisation or cmd.organisation or ""
-        profile = validate_profile(organisation, cmd.role or "", series.organisations)
-        person = person.with_profile(profile.organisation, profile.role)
-        if cmd.email and not person.email:
-            person = replace(person, email=clean_text(cmd.email, 320))
-        await uow.people.save(person, now)
-    elif cmd.verified_organisation and person.organisation != cmd.verified_organisation:
-        # The tenant wins over what was chosen before the member organisations were configured.
-        person = person.with_profile(cmd.verified_organisation, person.role)
-        await uow.people.save(person, now)
+    person = await _with_profile(cmd, person, series, uow, now)
     if not person.has_profile and (existing is None or not existing.is_active):
         session.check_open_for_registration(now)
         return ProfileNeeded(person, series, session, cmd.after_talk)
@@ -180,6 +179,117 @@ async def register(
     else:
         result = SessionStanding(session, registration, registered)
     return Registered(person, series, result, decision.changed)
+
+
+async def _with_profile(
+    cmd: Register | RegisterSeries, person: Person, series: Series, uow: UnitOfWork, now: datetime
+) -> Person:
+    """The person with the organisation and role the form gave, checked against the series' choices."""
+    if cmd.organisation is not None or cmd.role is not None:
+        organisation = cmd.verified_organisation or cmd.organisation or ""
+        profile = validate_profile(organisation, cmd.role or "", series.organisations)
+        person = person.with_profile(profile.organisation, profile.role)
+        if cmd.email and not person.email:
+            person = replace(person, email=clean_text(cmd.email, 320))
+        await uow.people.save(person, now)
+    elif cmd.verified_organisation and person.organisation != cmd.verified_organisation:
+        # The tenant wins over what was chosen before the member organisations were configured.
+        person = person.with_profile(cmd.verified_organisation, person.role)
+        await uow.people.save(person, now)
+    return person
+
+
+@dataclass(frozen=True)
+class RegisterSeries:
+    person_id: int
+    series_id: int
+    organisation: str | None = None  # given on the first registration only
+    role: str | None = None
+    email: str | None = None
+    verified_organisation: str = ""
+
+
+@dataclass(frozen=True)
+class SeriesStanding:
+    """A person and a whole series: whether they are registered for all of it, and their place in each coming
+    session."""
+
+    person: Person
+    series: Series
+    registered: bool
+    standings: tuple[SessionStanding, ...]
+
+
+@dataclass(frozen=True)
+class SeriesProfileNeeded:
+    person: Person
+    series: Series
+
+
+async def register_series(
+    cmd: RegisterSeries, person: Person, uow: UnitOfWork, now: datetime, clock: Clock | None = None
+) -> SeriesStanding | SeriesProfileNeeded:
+    """Registers the person for every session of the series open for registration (the waiting list where
+    full) and for each one published later. A session they said they can't come to stays so."""
+    series = await uow.series.get(cmd.series_id)
+    if series is None:
+        raise errors.InvalidInput()
+    person = await _with_profile(cmd, person, series, uow, now)
+    if not person.has_profile:
+        return SeriesProfileNeeded(person, series)
+    await uow.series_registrations.add(series.id, person.id, now)
+    # Sessions are locked in id order, the same order in every transaction that locks more than one.
+    for candidate in sorted(await uow.sessions.list_for_series(series.id), key=lambda s: s.id):
+        if not candidate.registration_open(now):
+            continue
+        found = await uow.sessions.standing(candidate.id, person.id, lock=True)
+        if found is None:
+            continue
+        session, existing, registered = found
+        # Places are decided in lock order: the time is read again once the session is locked.
+        decided = decide_series_registration(
+            session, existing, registered, person.id, clock.now() if clock else now, tell=False
+        )
+        if decided is not None:
+            await uow.registrations.save(decided)
+    return await series_standing(person, series.id, uow, now)
+
+
+async def leave_series(person: Person, series_id: int, uow: UnitOfWork, now: datetime) -> SeriesStanding:
+    """Sessions published from now on no longer register them; places already held stay theirs."""
+    await uow.series_registrations.remove(series_id, person.id)
+    return await series_standing(person, series_id, uow, now)
+
+
+async def series_standing(person: Person, series_id: int, uow: UnitOfWork, now: datetime) -> SeriesStanding:
+    series = await uow.series.get(series_id)
+    if series is None:
+        raise errors.InvalidInput()
+    coming = sorted(
+        (s for s in await uow.sessions.list_for_series(series_id) if s.is_visible_to_participants(now)),
+        key=lambda s: (s.starts_at, s.number),
+    )
+    registered = await in_series(person, series_id, uow)
+    return SeriesStanding(person, series, registered, tuple(await _standings(person, coming, uow)))
+
+
+async def enrol_series_members(session: Session, uow: UnitOfWork, now: datetime) -> set[int]:
+    """A session just published (its row locked): everyone registered for the whole series gets a place, or
+    one on the waiting list, first registered for the series first, and a confirmation that says why."""
+    members = await uow.series_registrations.members(session.series_id)
+    if not members:
+        return set()
+    registered = (await uow.sessions.registered_counts([session.id])).get(session.id, 0)
+    enrolled: set[int] = set()
+    for person_id in members:
+        existing = await uow.registrations.get(session.id, person_id)
+        decided = decide_series_registration(session, existing, registered, person_id, now, tell=True)
+        if decided is None:
+            continue
+        saved = await uow.registrations.save(decided)
+        registered += saved.holds_seat
+        enrolled.add(person_id)
+    return enrolled
 
 
 async def report_absence(
@@ -255,6 +365,7 @@ async def give_feedback(cmd: GiveFeedback, person: Person, uow: UnitOfWork, now:
 @dataclass(frozen=True)
 class SuggestTheme:
     text: str
+    series_id: int | None = None  # chosen on the form when the person takes part in several series
 
 
 async def suggest_theme(cmd: SuggestTheme, person: Person, uow: UnitOfWork, now: datetime) -> bool:
@@ -263,11 +374,28 @@ async def suggest_theme(cmd: SuggestTheme, person: Person, uow: UnitOfWork, now:
     text = validate_suggestion(cmd.text)
     if not text:
         return False
-    all_series = await uow.series.list_all()
-    if not all_series:
-        raise errors.InvalidInput()
-    await uow.suggestions.add(all_series[0].id, person.id, text, now)
+    await uow.suggestions.add(await _suggestion_series(cmd.series_id, person, uow), person.id, text, now)
     return True
+
+
+async def _suggestion_series(chosen: int | None, person: Person, uow: UnitOfWork) -> int:
+    """The series a suggestion is for: the one chosen on the form, else the one the person last registered for,
+    else the only one there is; WhichSeries when that leaves several."""
+    all_series = {s.id: s for s in await uow.series.list_all()}
+    if chosen is not None:
+        if chosen not in all_series:
+            raise errors.InvalidInput()
+        return chosen
+    latest = max(await uow.registrations.for_person(person.id), key=lambda r: r.created_at, default=None)
+    if latest is not None:
+        session = await uow.sessions.get(latest.session_id)
+        if session is not None:
+            return session.series_id
+    if len(all_series) != 1:
+        if not all_series:
+            raise errors.InvalidInput()
+        raise errors.WhichSeries(tuple(s.title for s in all_series.values()))
+    return next(iter(all_series))
 
 
 async def _visible_session(session_id: int, uow: UnitOfWork, now: datetime, *, lock: bool = False) -> Session:

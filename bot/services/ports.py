@@ -165,6 +165,10 @@ class RegistrationRepository(Protocol):
 class OrganiserRepository(Protocol):
     async def list(self, series_id: int) -> list[str]: ...
 
+    async def series_of(self, aad_object_id: str) -> tuple[int, ...]:
+        """The series a person organises (not counting the organisers named in the settings)."""
+        ...
+
     async def names(self, series_id: int) -> dict[str, str]:
         """The names kept for organisers added by @mention, by object id."""
         ...
@@ -172,6 +176,24 @@ class OrganiserRepository(Protocol):
     async def add(self, series_id: int, aad_object_id: str, added_by: str, now: datetime, name: str = "") -> bool: ...
 
     async def remove(self, series_id: int, aad_object_id: str) -> bool: ...
+
+
+class SeriesRegistrationRepository(Protocol):
+    """Who is registered for a whole series."""
+
+    async def add(self, series_id: int, person_id: int, now: datetime) -> bool:
+        """False when they already were."""
+        ...
+
+    async def remove(self, series_id: int, person_id: int) -> bool: ...
+
+    async def of_person(self, person_id: int) -> frozenset[int]:
+        """The series the person is registered for as a whole."""
+        ...
+
+    async def members(self, series_id: int) -> list[int]:
+        """Person ids, first registered first: the order seats are given in when a session is published."""
+        ...
 
 
 class AuditRepository(Protocol):
@@ -345,6 +367,9 @@ class UnitOfWork(Protocol):
 
     @property
     def registrations(self) -> RegistrationRepository: ...
+
+    @property
+    def series_registrations(self) -> SeriesRegistrationRepository: ...
 
     @property
     def activities(self) -> ActivityLog: ...

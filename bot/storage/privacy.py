@@ -73,6 +73,10 @@ class SqlPrivacyRepository:
         organiser_of = await self._conn.execute(
             select(se.c.title).join(o, o.c.series_id == se.c.id).where(o.c.aad_object_id == person.aad_object_id)
         )
+        sr = t.series_registrations
+        whole_series = await self._conn.execute(
+            select(se.c.title).join(sr, sr.c.series_id == se.c.id).where(sr.c.person_id == person_id).order_by(sr.c.id)
+        )
         return PersonalData(
             tenant_id=person.tenant_id,
             aad_object_id=person.aad_object_id,
@@ -97,6 +101,7 @@ class SqlPrivacyRepository:
                 for row in map(tuple, attendance)
             ),
             organiser_of=tuple(row[0] for row in organiser_of),
+            whole_series=tuple(row[0] for row in whole_series),
         )
 
     async def add_link(self, token_hash: str, person_id: int, now: datetime, expires_at: datetime) -> None:
@@ -133,6 +138,9 @@ class SqlPrivacyRepository:
         )
         await self._conn.execute(update(t.feedback).where(t.feedback.c.person_id == person_id).values(comment=""))
         await self._conn.execute(delete(t.theme_suggestions).where(t.theme_suggestions.c.person_id == person_id))
+        # Registered for a whole series, they would be registered again for each session published later.
+        sr = t.series_registrations
+        await self._conn.execute(delete(sr).where(sr.c.person_id == person_id))
         # Messages not yet sent go; one in flight is left to finish, its row is marked by the worker.
         await self._conn.execute(
             delete(t.outbox).where(t.outbox.c.person_id == person_id, t.outbox.c.status != "sending")

@@ -725,6 +725,13 @@ class SqlOrganiserRepository:
         rows = await self._conn.execute(select(o.c.aad_object_id).where(o.c.series_id == series_id).order_by(o.c.id))
         return list(rows.scalars())
 
+    async def series_of(self, aad_object_id: str) -> tuple[int, ...]:
+        o = t.organisers
+        rows = await self._conn.execute(
+            select(o.c.series_id).where(func.lower(o.c.aad_object_id) == aad_object_id.lower()).order_by(o.c.series_id)
+        )
+        return tuple(rows.scalars())
+
     async def names(self, series_id: int) -> dict[str, str]:
         o = t.organisers
         rows = await self._conn.execute(
@@ -748,6 +755,41 @@ class SqlOrganiserRepository:
             delete(o).where(o.c.series_id == series_id, o.c.aad_object_id == aad_object_id).returning(o.c.id)
         )
         return result.first() is not None
+
+
+class SqlSeriesRegistrationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, series_id: int, person_id: int, now: datetime) -> bool:
+        sr = t.series_registrations
+        statement = (
+            _insert(self._conn, sr)
+            .values(series_id=series_id, person_id=person_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=[sr.c.series_id, sr.c.person_id])
+            .returning(sr.c.id)
+        )
+        return (await self._conn.execute(statement)).first() is not None
+
+    async def remove(self, series_id: int, person_id: int) -> bool:
+        sr = t.series_registrations
+        result = await self._conn.execute(
+            delete(sr).where(sr.c.series_id == series_id, sr.c.person_id == person_id).returning(sr.c.id)
+        )
+        return result.first() is not None
+
+    async def of_person(self, person_id: int) -> frozenset[int]:
+        sr = t.series_registrations
+        return frozenset(
+            (await self._conn.execute(select(sr.c.series_id).where(sr.c.person_id == person_id))).scalars()
+        )
+
+    async def members(self, series_id: int) -> list[int]:
+        sr = t.series_registrations
+        rows = await self._conn.execute(
+            select(sr.c.person_id).where(sr.c.series_id == series_id).order_by(sr.c.created_at, sr.c.id)
+        )
+        return list(rows.scalars())
 
 
 class SqlAuditRepository:

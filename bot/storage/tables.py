@@ -157,6 +157,18 @@ registrations = Table(
 Index("ix_registrations_session_status", registrations.c.session_id, registrations.c.status)
 Index("ix_registrations_person", registrations.c.person_id)
 
+# Registered for a whole series: each session published later registers them (until they leave it).
+series_registrations = Table(
+    "series_registrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, ForeignKey("series.id", ondelete="CASCADE"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("series_id", "person_id", name="uq_series_registrations_series_person"),
+)
+Index("ix_series_registrations_person", series_registrations.c.person_id)
+
 # Activity ids already handled: Teams redelivers an activity it got no answer to in time.
 processed_activities = Table(
     "processed_activities",

@@ -23,6 +23,7 @@ from bot.storage.repositories import (
     SqlOutboxRepository,
     SqlPersonRepository,
     SqlRegistrationRepository,
+    SqlSeriesRegistrationRepository,
     SqlSeriesRepository,
     SqlSessionRepository,
     SqlSuggestionRepository,
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     people: SqlPersonRepository
     registrations: SqlRegistrationRepository
+    series_registrations: SqlSeriesRegistrationRepository
     activities: SqlActivityLog
     organisers: SqlOrganiserRepository
     audit: SqlAuditRepository
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(conn, self._locked)
         self.people = SqlPersonRepository(conn)
         self.registrations = SqlRegistrationRepository(conn, self.record)
+        self.series_registrations = SqlSeriesRegistrationRepository(conn)
         self.activities = SqlActivityLog(conn, self._locked)
         self.organisers = SqlOrganiserRepository(conn)
         self.audit = SqlAuditRepository(conn)

@@ -407,3 +407,29 @@ async def test_the_series_export_has_its_statistics_with_excel_charts(bot: BotCl
     references = [f.text for f in charts[0].iter(f"{chart}f")]
     assert "'Statistik'!$C$2:$C$3" in references, "the registered, live from the sheet"
     assert "'Statistik'!$A$2:$A$3" in references, "the sessions as categories"
+
+
+async def test_a_copy_is_the_form_filled_a_week_later_and_saved_as_a_new_draft(
+    bot: BotClient, engine: Database
+) -> None:
+    await _create(bot)
+    drafts_before = await _count(engine, tables.sessions)
+    copy = await bot.say_in_channel("kopiera 9")
+    assert "En kopia av lärträff 9" in all_text(copy)
+    values = form_values(copy)
+    assert (values[f.DATE], values[f.DEADLINE]) == ("2027-03-12", "2027-03-05"), "a week later, same weekday"
+    assert (values[f.TITLE], values[f.START], values[f.END]) == (FORM[f.TITLE], "09:00", "11:30")
+    assert values[f.PROGRAMME].splitlines()[1] == "Digital välfärd | Anna Andersson, Digg"
+    assert await _count(engine, tables.sessions) == drafts_before, "nothing is saved until the form is"
+    save = action_titled(copy, "Skapa utkast")
+    saved = await bot.click_in_channel(save["verb"], {**save["data"], **values})
+    assert "Lärträff 10: Lärträff 9 – digital välfärd" in all_text(saved)
+    assert "Utkast: syns inte för deltagarna" in all_text(saved)
+    async with engine.connect() as conn:
+        copied = (await conn.execute(select(tables.sessions).where(tables.sessions.c.number == 10))).one()
+    assert copied.status == "draft"
+    assert copied.capacity == 40
+    # The admin card offers the copy by button, in both languages' words.
+    assert action_titled(saved, "Kopiera")["verb"] == verbs.ORG_COPY
+    unknown = all_text(await bot.say_in_channel("kopiera 99"))
+    assert "Det finns ingen lärträff 99 i serien" in unknown

@@ -66,6 +66,8 @@ from cards.sessions import (
     mine_card,
     noted_card,
     profile_card,
+    series_card,
+    series_choice_card,
     sessions_card,
     withdraw_question_card,
 )
@@ -112,6 +114,7 @@ def _standings() -> list[SessionStanding]:
 def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
     t = CATALOGS.translator(language)
     series, sessions = _demo()
+    other = replace(series, id=series.id + 1, slug="natverket", title="Nätverket för digitalisering")
     person = Person(1, PersonKey("t", "a"), "Alex")
     standings = _standings()
     late = NOW + timedelta(days=30)
@@ -137,9 +140,22 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         ("suggestion-form", suggestion_form(t)),
         ("suggestion-form-problem", suggestion_form(t, value="Lång text", problem="För lång")),
         ("suggestion-thanks", suggestion_thanks(t)),
+        ("suggestion-form-series", suggestion_form(t, series=[(1, series.title), (2, "Nätverket")])),
+        ("welcome-in-series", welcome_card(t, [series], standings, NOW, frozenset({series.id}))),
+        ("welcome-two-series", welcome_card(t, [series, other], standings, NOW, frozenset({other.id}))),
+        ("sessions-two-series", sessions_card(t, standings, NOW, series=[(series, True), (other, False)])),
+        ("profile-series", profile_card(t, series, None, person, False)),
+        ("series", series_card(t, series, False, standings, NOW)),
+        ("series-registered", series_card(t, series, True, standings, NOW, notice="Klart")),
+        ("series-empty", series_card(t, series, True, [], NOW)),
+        ("series-choice", series_choice_card(t, [series, other])),
     ]
     for i, standing in enumerate(standings):
         cards.append((f"details-{i}", details_card(t, series, standing, NOW)))
+        cards.append((f"details-series-{i}", details_card(t, series, standing, NOW, in_series=i % 2 == 0)))
+        cards.append(
+            (f"message-series-confirmation-{i}", notify.confirmation_message(t, standing, NOW, by_series=True))
+        )
         cards.append((f"confirmation-{i}", confirmation_card(t, series, standing, NOW)))
         cards.append((f"absence-{i}", absence_card(t, standing)))
         cards.append((f"withdraw-question-{i}", withdraw_question_card(t, standing)))
@@ -163,7 +179,7 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         errors.NotTheOrganiserChannel(), errors.UnknownSessionNumber(7), errors.NotATeamsMeetingUrl(),
         errors.NothingToSend(), errors.LastOrganiser(), errors.ExportExpired(), errors.SessionNotPublished(3),
         errors.MeetingsNotConfigured(), errors.SuggestionTooLong(1000), errors.ParticipantNotFound(""),
-        errors.ParticipantNotFound("anna@example.org"),
+        errors.ParticipantNotFound("anna@example.org"), errors.WhichSeries(("Lärprojekt innovation", "Nätverket")),
     ):  # fmt: skip
         cards.append((f"error-{type(error).__name__}", error_card(t, error)))
         cards.append((f"organiser-error-{type(error).__name__}", error_card(t, error, organiser=True)))
@@ -180,6 +196,7 @@ def personal_data(rows: int, text: str) -> PersonalData:
         tuple(FeedbackRecord(n, text[:300], 4, text, when) for n in range(rows)),
         tuple(SuggestionRecord(text[:200], text, when) for _ in range(rows)),
         tuple(AttendanceRecordView(n, text[:300], when, 61, text[:200], "a@example.org") for n in range(rows)),
+        (text[:200],),
         (text[:200],),
     )  # fmt: skip
 
@@ -226,8 +243,10 @@ def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
         ("org-participants", participants_card(t, sessions[0], people)),
         ("org-participants-2", participants_card(t, sessions[0], people, 1)),
         ("org-participants-empty", participants_card(t, sessions[0], ParticipantList.of([]))),
+        ("org-participants-series", participants_card(t, sessions[0], people, whole_series=frozenset({1, 2}))),
         ("org-stats", stats_card(t, series, [(s, counts) for s in sessions], [("Luleå kommun", 3)])),
         ("org-stats-empty", stats_card(t, series, [], [])),
+        ("org-stats-series", stats_card(t, series, [], [], whole_series=12)),
         ("org-audit", audit_card(t, audit)),
         ("org-audit-empty", audit_card(t, [])),
         ("org-organisers", organisers_card(t, [("aad-1", person.name), ("aad-2", "")])),
@@ -310,7 +329,7 @@ def test_the_details_card_puts_the_place_and_the_button_first_and_the_long_text_
 
 
 # Views that change nothing: what a card may be refreshed with when it comes into view.
-_READ_ONLY = {verbs.WELCOME, verbs.SESSIONS, verbs.MINE, verbs.DETAILS, verbs.STATUS}
+_READ_ONLY = {verbs.WELCOME, verbs.SESSIONS, verbs.MINE, verbs.DETAILS, verbs.STATUS, verbs.SERIES_STATUS}
 
 
 @pytest.mark.parametrize("language", list(Language))

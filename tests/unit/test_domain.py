@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import errors
+from bot.domain.events import Confirmation, SeatsChanged
 from bot.domain.model import (
     MAX_SUGGESTION,
     Language,
@@ -18,6 +19,7 @@ from bot.domain.model import (
     SessionStatus,
     clean_text,
     decide_registration,
+    decide_series_registration,
     promotions,
     validate_profile,
     validate_suggestion,
@@ -145,3 +147,46 @@ def test_a_suggestion_longer_than_the_limit_is_refused_not_cut() -> None:
     with pytest.raises(errors.SuggestionTooLong) as refused:
         validate_suggestion("x" * (MAX_SUGGESTION + 1))
     assert refused.value.limit == MAX_SUGGESTION
+
+
+def test_a_whole_series_registration_takes_a_seat_or_queues_without_a_message_of_its_own() -> None:
+    seat = decide_series_registration(_session(2), None, 1, 7, NOW, tell=False)
+    assert seat is not None
+    assert seat.status is RegistrationStatus.REGISTERED
+    assert seat.after_talk is False, "staying on is the person's choice, made per session"
+    assert seat.events == (SeatsChanged(1),), "the meeting follows; the turn's card is the confirmation"
+    queued = decide_series_registration(_session(2), None, 2, 7, NOW, tell=False)
+    assert queued is not None
+    assert queued.status is RegistrationStatus.WAITLISTED
+    assert queued.events == ()
+
+
+def test_a_session_published_later_tells_why_the_person_was_registered() -> None:
+    seat = decide_series_registration(_session(), None, 0, 7, NOW, tell=True)
+    assert seat is not None
+    assert seat.events == (SeatsChanged(1), Confirmation(7, 1, at=NOW, series=True))
+    assert Confirmation(7, 1, at=NOW, series=True).payload() == {"series": True}
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"),
+    [
+        (RegistrationStatus.REGISTERED, True),
+        (RegistrationStatus.WAITLISTED, True),
+        (RegistrationStatus.ABSENT, True),  # "can't come" still holds
+        (RegistrationStatus.WITHDRAWN, False),  # registering for the whole series is the newer wish
+    ],
+)
+def test_a_whole_series_registration_leaves_a_place_already_decided(status: RegistrationStatus, kept: bool) -> None:
+    decided = decide_series_registration(_session(), _reg(7, status), 0, 7, NOW, tell=True)
+    assert (decided is None) is kept
+    if decided is not None:
+        assert decided.status is RegistrationStatus.REGISTERED
+        assert decided.id == 7
+
+
+def test_a_whole_series_registration_skips_sessions_closed_for_registration() -> None:
+    after_deadline = START - timedelta(days=6)
+    assert decide_series_registration(_session(), None, 0, 7, after_deadline, tell=True) is None
+    assert decide_series_registration(_session(status=SessionStatus.CANCELLED), None, 0, 7, NOW, tell=True) is None
+    assert decide_series_registration(_session(status=SessionStatus.DRAFT), None, 0, 7, NOW, tell=True) is None
