@@ -24,6 +24,7 @@ from bot.i18n import Catalogs, Translator
 from bot.logs import bind
 from bot.services import organisers as org
 from bot.services import participants as svc
+from bot.services import series_admin
 from bot.services.ports import Clock, UnitOfWorkFactory
 from bot.turn import Reply, Turn, TurnKind
 from cards import verbs
@@ -46,6 +47,8 @@ class Route:
     locks_session: Callable[[Any], int] | None = None
     # Takes a person: "@Megan" stands for her Entra object id, asked of Teams before the transaction opens.
     takes_mention: bool = False
+    # Makes a series rather than acting on one: any organiser, in a channel no series has taken.
+    creates_series: bool = False
 
 
 def _r(
@@ -87,6 +90,12 @@ ROUTES: dict[str, Route] = {
     verbs.ERASE_ASK: _r(NoPayload, gdpr.ask_erase),
     verbs.ERASE: _r(NoPayload, gdpr.erase),
     verbs.ORG_HELP: _r(NoPayload, o.help_, organiser=True),
+    verbs.ORG_NEW_SERIES: Route(NoPayload.model_validate, o.new_series, organiser=True, creates_series=True),
+    verbs.ORG_SERIES_CREATE: Route(
+        o.SeriesFormPayload.model_validate, o.create_series, organiser=True, creates_series=True
+    ),
+    verbs.ORG_SERIES_EDIT: _r(NoPayload, o.edit_series, organiser=True),
+    verbs.ORG_SERIES_SAVE: _r(o.SeriesFormPayload, o.save_series, organiser=True),
     verbs.ORG_NEW_SESSION: _r(NoPayload, o.new_session, organiser=True),
     verbs.ORG_EDIT: _r(o.NumberPayload, o.edit_session, organiser=True),
     verbs.ORG_SAVE: _r(o.SessionFormPayload, o.save_session, organiser=True),
@@ -193,6 +202,8 @@ COMMANDS: dict[str, tuple[str, Args, dict[str, Any]]] = {
     # Organisers
     **{w: (verbs.ORG_HELP, Args.NONE, {}) for w in ("arrangör", "arrangörshjälp", "organiser", "organizer", "admin")},
     **{w: (verbs.ORG_NEW_SESSION, Args.NONE, {}) for w in ("ny träff", "ny lärträff", "new session")},
+    **{w: (verbs.ORG_NEW_SERIES, Args.NONE, {}) for w in ("ny serie", "new series")},
+    **{w: (verbs.ORG_SERIES_EDIT, Args.NONE, {}) for w in ("ändra serien", "edit series", "edit the series")},
     **{w: (verbs.ORG_EDIT, Args.NUMBER, {}) for w in ("ändra", "redigera", "edit")},
     **{w: (verbs.ORG_SESSION, Args.NUMBER, {}) for w in ("träff", "session")},
     **{w: (verbs.ORG_COPY, Args.NUMBER, {}) for w in ("kopiera", "copy")},
@@ -362,8 +373,10 @@ class Router:
                 contacts = [c for series in await uow.series.list_all() for c in series.contacts]
                 return Reply(help_card(t, unknown=turn.text or verb, contacts=contacts))
             try:
-                if route.organiser:
-                    where = org.Where(turn.conversation, turn.channel_id)
+                where = org.Where(turn.conversation, turn.channel_id)
+                if route.creates_series:
+                    await series_admin.may_create_series(person, where, uow, self._policy)
+                elif route.organiser:
                     binding = verb == verbs.ORG_BIND_CHANNEL
                     ctx.organiser = await org.authorize(person, where, uow, self._policy, binding_channel=binding)
                     if turn.conversation is ConversationKind.CHANNEL and turn.service_url:

@@ -167,6 +167,15 @@ def error_message(t: Translator, error: errors.DomainError) -> str:
                 "You organise several series ({titles}). Give the command in the organisers' channel of the series "
                 "it is for. Nothing was changed."
             ).format(titles=", ".join(error.titles[:6]))
+        case errors.SeriesNeedsChannel():
+            return t.gettext(
+                "Write “new series” in the Teams channel the series will be run from: it becomes its organisers' "
+                "channel. Nothing was changed."
+            )
+        case errors.ChannelTaken():
+            return t.gettext(
+                "This channel already runs {title}. Make the new series in a channel of its own. Nothing was changed."
+            ).format(title=error.title[:120])
         case errors.UnknownSessionNumber():
             return t.gettext("There is no session {number} in the series.").format(number=error.number)
         case errors.NotATeamsMeetingUrl():

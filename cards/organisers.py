@@ -6,9 +6,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain import organising as f
+from bot.domain import series_form as sf
 from bot.domain.meetings import AttendanceSummary, Meeting, MeetingMode
-from bot.domain.model import Series, Session, SessionStatus
+from bot.domain.model import Language, Series, Session, SessionStatus
 from bot.domain.organising import Entry, ParticipantList, SessionForm
+from bot.domain.series_form import SeriesForm
 from bot.domain.views import AuditEntry, Feedback, SessionCounts
 from bot.i18n import Translator
 from cards import verbs
@@ -17,7 +19,9 @@ from cards.elements import (
     Element,
     alert,
     card,
+    choice_input,
     container,
+    cut,
     execute,
     facts,
     heading,
@@ -49,6 +53,7 @@ def _field_label(t: Translator, field: str) -> str:
 
 
 def problem_text(t: Translator, field: str, code: str) -> str:
+    """A form's problem (the session's or the series' form), its field named as the form labels it."""
     messages = {
         "missing": t.gettext("{field}: please fill this in."),
         "bad_date": t.gettext("{field}: write the date as YYYY-MM-DD."),
@@ -59,10 +64,102 @@ def problem_text(t: Translator, field: str, code: str) -> str:
         "in_the_past": t.gettext("{field}: the session must lie in the future."),
         "after_talk_before_end": t.gettext("{field}: the after-talk must end after the session."),
         "deadline_after_start": t.gettext("{field}: the deadline must not be after the session."),
+        "too_long": t.gettext("{field}: that is too long; please shorten it."),
+        "too_many": t.gettext("{field}: at most 40 organisations of 120 characters each, and 8 contacts."),
+        "bad_contact": t.gettext("{field}: each line starts with a name; an e-mail address needs an @."),
     }
+    label = _series_label(t, field) if field.startswith("series_") else _field_label(t, field)
     return messages.get(code, t.gettext("{field}: please check this.")).format(
-        field=_field_label(t, field).split(" (")[0]
+        field=label.split(" (")[0].split(",")[0]
     )
+
+
+def _series_label(t: Translator, field: str) -> str:
+    return {
+        sf.TITLE: t.gettext("Name of the series"),
+        sf.ORGANISER: t.gettext("Organised by"),
+        sf.LANGUAGE: t.gettext("Language"),
+        sf.DESCRIPTION: t.gettext("About the series"),
+        sf.TARGET_GROUP: t.gettext("Target group"),
+        sf.ORGANISATIONS: t.gettext("Organisations to choose from when registering (one a line)"),
+        sf.CONTACTS: t.gettext("Contacts, one a line: Name | organisation | role | e-mail | phone"),
+        sf.FEE: t.gettext("Fee (empty: none)"),
+    }[field]
+
+
+def series_form_card(
+    t: Translator, form: SeriesForm, *, editing: bool, problems: Sequence[tuple[str, str]] = ()
+) -> Card:
+    """The series' own text, as the participants read it on the welcome and the details; the channel it is
+    made in becomes its organisers' channel."""
+    title = t.gettext("Edit the series") if editing else t.gettext("New series")
+    body: list[Element] = [heading(title, size="Medium")]
+    if not editing:
+        body.append(
+            text(
+                t.gettext(
+                    "This channel becomes the series' organisers' channel, and you its first organiser. "
+                    "Sessions are added with “new session” once it is made."
+                ),
+                isSubtle=True,
+                spacing="None",
+            )
+        )
+    if problems:
+        body.append(container([alert(problem_text(t, field, code)) for field, code in problems]))
+    languages = [("Svenska", Language.SV.value), ("English", Language.EN.value)]
+    body += [
+        text_input(sf.TITLE, _series_label(t, sf.TITLE), value=form.title, required=True,
+                   error=t.gettext("A name is needed"), max_length=sf.TITLE_LENGTH),
+        text_input(sf.ORGANISER, _series_label(t, sf.ORGANISER), value=form.organiser, required=True,
+                   error=t.gettext("Say who organises it"), max_length=sf.TITLE_LENGTH,
+                   placeholder=t.gettext("e.g. Norrbottens Kommuner")),
+        choice_input(sf.LANGUAGE, _series_label(t, sf.LANGUAGE), languages, value=form.language, required=True,
+                     error=t.gettext("Choose a language")),
+        text_input(sf.DESCRIPTION, _series_label(t, sf.DESCRIPTION), value=form.description, multiline=True,
+                   max_length=sf.DESCRIPTION_LENGTH),
+        text_input(sf.TARGET_GROUP, _series_label(t, sf.TARGET_GROUP), value=form.target_group, multiline=True,
+                   max_length=sf.TARGET_GROUP_LENGTH),
+        text_input(sf.ORGANISATIONS, _series_label(t, sf.ORGANISATIONS), value=form.organisations,
+                   multiline=True, max_length=6000),
+        text_input(sf.CONTACTS, _series_label(t, sf.CONTACTS), value=form.contacts, multiline=True,
+                   max_length=3000),
+        text_input(sf.FEE, _series_label(t, sf.FEE), value=form.fee, max_length=200),
+    ]  # fmt: skip
+    verb = verbs.ORG_SERIES_SAVE if editing else verbs.ORG_SERIES_CREATE
+    save = t.gettext("Save changes") if editing else t.gettext("Create the series")
+    return card(body, [execute(save, verb, style="positive")])
+
+
+def series_saved_card(t: Translator, series: Series, *, created: bool) -> Card:
+    notice = t.gettext("The series is created.") if created else t.gettext("Changes saved.")
+    body: list[Element] = [
+        heading(cut(series.title, 200), size="Medium"),
+        text(notice, weight="Bolder", spacing="None"),
+        facts(
+            [
+                (t.gettext("Organised by"), cut(series.organiser, 200)),
+                (t.gettext("Language"), "Svenska" if series.language is Language.SV else "English"),
+                (t.gettext("Organisations"), str(len(series.organisations))),
+                (t.gettext("Contacts"), str(len(series.contacts))),
+            ]
+        ),
+    ]
+    if created:
+        body.append(
+            text(
+                t.gettext(
+                    "Next: add its sessions with “new session”, and other organisers with “add organiser @name”. "
+                    "Participants see the series once a session is published."
+                )
+            )
+        )
+    actions = [
+        execute(t.gettext("New session"), verbs.ORG_NEW_SESSION),
+        execute(t.gettext("Edit the series"), verbs.ORG_SERIES_EDIT),
+        execute(t.gettext("Organiser commands"), verbs.ORG_HELP),
+    ]
+    return card(body, actions)
 
 
 def session_form_card(
@@ -378,6 +475,8 @@ def _audit_action(t: Translator, action: str) -> str:
         "bind_channel": t.gettext("chose this channel for"),
         "meeting": t.gettext("asked for the Teams meeting of"),
         "erase_participant": t.gettext("deleted a participant's data"),
+        "create_series": t.gettext("created the series"),
+        "edit_series": t.gettext("changed the series"),
     }.get(action, action)
 
 
@@ -432,6 +531,8 @@ def export_card(t: Translator, url: str, expires: datetime, session: Session | N
 
 def organiser_help_card(t: Translator, *, problem: bool = False) -> Card:
     rows = [
+        (t.gettext("new series"), t.gettext("a new series, run from the channel where you write it")),
+        (t.gettext("edit series"), t.gettext("the series' name, text, organisations and contacts")),
         (t.gettext("new session"), t.gettext("a form for a new session (saved as a draft)")),
         (t.gettext("edit 3"), t.gettext("change session 3")),
         (t.gettext("copy 3"), t.gettext("a new session with session 3's programme, a week later, to edit")),

@@ -59,6 +59,10 @@ def after_talk_input(session_id: int) -> str:
 
 # Organisers' verbs (taken only from organisers, in their channel or 1:1 chat)
 ORG_HELP: Final = "org.help"
+ORG_NEW_SERIES: Final = "org.series.new"  # the form for a new series, in the channel that will run it
+ORG_SERIES_CREATE: Final = "org.series.create"
+ORG_SERIES_EDIT: Final = "org.series.edit"
+ORG_SERIES_SAVE: Final = "org.series.save"
 ORG_NEW_SESSION: Final = "org.session.new"
 ORG_EDIT: Final = "org.session.edit"
 ORG_SAVE: Final = "org.session.save"

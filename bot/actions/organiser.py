@@ -8,9 +8,11 @@ from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors, organising
 from bot.domain.model import Session
 from bot.domain.organising import SessionForm
+from bot.domain.series_form import SeriesForm
 from bot.domain.views import SessionCounts
 from bot.i18n import SERIES_TIMEZONE
 from bot.services import organisers as org
+from bot.services import series_admin
 from cards.elements import Card
 from cards.organisers import (
     audit_card,
@@ -21,6 +23,8 @@ from cards.organisers import (
     organiser_help_card,
     organisers_card,
     participants_card,
+    series_form_card,
+    series_saved_card,
     session_admin_card,
     session_form_card,
     stats_card,
@@ -97,6 +101,58 @@ async def _counts(ctx: Context, session_id: int) -> SessionCounts:
 async def _admin_card(ctx: Context, session: Session, notice: str = "") -> Card:
     meeting = await ctx.uow.meetings.get(session.id) if ctx.policy.meetings else None
     return session_admin_card(ctx.t, session, await _counts(ctx, session.id), notice, meeting)
+
+
+class SeriesFormPayload(Payload):
+    """The organisers' series card: its inputs, by their ids (bot.domain.series_form)."""
+
+    series_title: str = Field("", max_length=1000)
+    series_organiser: str = Field("", max_length=1000)
+    series_language: str = Field("sv", max_length=10)
+    series_description: str = Field("", max_length=10_000)
+    series_target_group: str = Field("", max_length=4000)
+    series_organisations: str = Field("", max_length=10_000)
+    series_contacts: str = Field("", max_length=6000)
+    series_fee: str = Field("", max_length=1000)
+
+    def form(self) -> SeriesForm:
+        return SeriesForm(
+            title=self.series_title,
+            organiser=self.series_organiser,
+            language=self.series_language,
+            description=self.series_description,
+            target_group=self.series_target_group,
+            organisations=self.series_organisations,
+            contacts=self.series_contacts,
+            fee=self.series_fee,
+        )
+
+
+async def new_series(ctx: Context, _: NoPayload) -> Card:
+    return series_form_card(ctx.t, SeriesForm(language=ctx.t.language.value), editing=False)
+
+
+async def create_series(ctx: Context, payload: SeriesFormPayload) -> Card:
+    where = org.Where(ctx.turn.conversation, ctx.turn.channel_id)
+    try:
+        series = await series_admin.create_series(
+            payload.form(), ctx.person, where, ctx.turn.service_url, ctx.uow, ctx.now
+        )
+    except errors.SeriesFormInvalid as invalid:
+        raise Refused(series_form_card(ctx.t, payload.form(), editing=False, problems=invalid.problems)) from invalid
+    return series_saved_card(ctx.t, series, created=True)
+
+
+async def edit_series(ctx: Context, _: NoPayload) -> Card:
+    return series_form_card(ctx.t, SeriesForm.of(ctx.who.series), editing=True)
+
+
+async def save_series(ctx: Context, payload: SeriesFormPayload) -> Card:
+    try:
+        series = await series_admin.edit_series(payload.form(), ctx.who, ctx.uow, ctx.now)
+    except errors.SeriesFormInvalid as invalid:
+        raise Refused(series_form_card(ctx.t, payload.form(), editing=True, problems=invalid.problems)) from invalid
+    return series_saved_card(ctx.t, series, created=False)
 
 
 async def help_(ctx: Context, _: NoPayload) -> Card:

@@ -82,6 +82,26 @@ class SessionFormInvalid(DomainError):
         self.problems = problems
 
 
+class SeriesFormInvalid(DomainError):
+    """(field, problem code) pairs, e.g. ("series_title", "missing")."""
+
+    def __init__(self, problems: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class SeriesNeedsChannel(DomainError):
+    """A new series is made in the channel its organisers will run it from, which becomes its channel."""
+
+
+class ChannelTaken(DomainError):
+    """The channel is already a series' organisers' channel: a new series needs a channel of its own."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title)
+        self.title = title
+
+
 class NotATeamsMeetingUrl(DomainError):
     pass
 

@@ -1,4 +1,4 @@
-"""Bringing a series and its sessions into the database from a data file (create or update)."""
+"""Series made and changed: from a data file (with its sessions), or by organisers in Teams."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.conversation import ConversationKind
+from bot.domain import errors
 from bot.domain.events import InvitationChanged
 from bot.domain.meetings import MeetingMode
-from bot.domain.model import Series, Session, SessionStatus
+from bot.domain.model import Language, Person, Series, Session, SessionStatus
+from bot.domain.series_form import SeriesForm, slug_for, validate_series_form
+from bot.services.organisers import Organiser, OrganiserPolicy, Where, record_audit
 from bot.services.ports import UnitOfWork
 
 
@@ -65,3 +69,49 @@ async def import_series(
 
 async def is_empty(uow: UnitOfWork) -> bool:
     return not await uow.series.list_all()
+
+
+async def may_create_series(person: Person, where: Where, uow: UnitOfWork, policy: OrganiserPolicy) -> None:
+    """Organisers named in the settings and organisers of any series may start another, in a channel no
+    series has taken: it becomes the new series' organisers' channel."""
+    me = person.key.aad_object_id.lower()
+    if me not in {a.lower() for a in policy.organiser_ids} and not await uow.organisers.series_of(me):
+        raise errors.NotAnOrganiser()
+    if where.conversation is ConversationKind.GROUP:
+        raise errors.NotTheOrganiserChannel()
+    if where.conversation is not ConversationKind.CHANNEL or not where.channel_id:
+        raise errors.SeriesNeedsChannel()
+    everything = await uow.series.list_all()
+    bound = next((s for s in everything if s.organiser_channel_id == where.channel_id), None)
+    if bound is None and where.channel_id == policy.channel_id:
+        # The settings' channel serves the series that have not taken their own.
+        bound = next((s for s in everything if not s.organiser_channel_id), None)
+    if bound is not None:
+        raise errors.ChannelTaken(bound.title)
+
+
+async def create_series(
+    form: SeriesForm, person: Person, where: Where, service_url: str, uow: UnitOfWork, now: datetime
+) -> Series:
+    """The series, with the channel it was made in as its organisers' channel and its maker as organiser."""
+    taken = {s.slug for s in await uow.series.list_all()}
+    draft = Series(id=0, slug="", title="", organiser="", description="", target_group="", language=Language.SV)
+    series = validate_series_form(form, draft)
+    series = replace(
+        series,
+        slug=slug_for(series.title, taken),
+        organiser_channel_id=where.channel_id,
+        organiser_service_url=service_url or None,
+    )
+    stored = await uow.series.add(series, now)
+    await uow.organisers.add(stored.id, person.key.aad_object_id, person.key.aad_object_id, now, person.name)
+    await record_audit(uow, Organiser(person, stored), "create_series", stored.title, now)
+    return stored
+
+
+async def edit_series(form: SeriesForm, who: Organiser, uow: UnitOfWork, now: datetime) -> Series:
+    after = validate_series_form(form, who.series)
+    if after != who.series:
+        await uow.series.update(after)
+        await record_audit(uow, who, "edit_series", after.title, now)
+    return after

@@ -15,6 +15,7 @@ import pytest
 
 from bot import datafile
 from bot.domain import errors
+from bot.domain import series_form as sf
 from bot.domain.meetings import Meeting, MeetingMode
 from bot.domain.model import (
     Language,
@@ -35,6 +36,7 @@ from bot.domain.privacy import (
     RegistrationRecord,
     SuggestionRecord,
 )
+from bot.domain.series_form import SeriesForm
 from bot.domain.views import AuditEntry, SessionCounts, SuggestionPage, ThemeSuggestion
 from bot.i18n import SERIES_TIMEZONE, Catalogs
 from cards import notifications as notify
@@ -48,6 +50,8 @@ from cards.organisers import (
     organiser_help_card,
     organisers_card,
     participants_card,
+    series_form_card,
+    series_saved_card,
     session_admin_card,
     session_form_card,
     stats_card,
@@ -180,6 +184,7 @@ def _all_cards(language: Language) -> list[tuple[str, dict[str, Any]]]:
         errors.NothingToSend(), errors.LastOrganiser(), errors.ExportExpired(), errors.SessionNotPublished(3),
         errors.MeetingsNotConfigured(), errors.SuggestionTooLong(1000), errors.ParticipantNotFound(""),
         errors.ParticipantNotFound("anna@example.org"), errors.WhichSeries(("Lärprojekt innovation", "Nätverket")),
+        errors.SeriesNeedsChannel(), errors.ChannelTaken("Lärprojekt innovation"),
     ):  # fmt: skip
         cards.append((f"error-{type(error).__name__}", error_card(t, error)))
         cards.append((f"organiser-error-{type(error).__name__}", error_card(t, error, organiser=True)))
@@ -242,6 +247,15 @@ def _organiser_cards(t: Any) -> list[tuple[str, dict[str, Any]]]:
         ("org-cancel", cancel_form_card(t, sessions[0])),
         ("org-participants", participants_card(t, sessions[0], people)),
         ("org-participants-2", participants_card(t, sessions[0], people, 1)),
+        ("org-series-new", series_form_card(t, SeriesForm(), editing=False)),
+        (
+            "org-series-edit",
+            series_form_card(
+                t, SeriesForm.of(series), editing=True, problems=[(sf.TITLE, "missing"), (sf.CONTACTS, "bad_contact")]
+            ),
+        ),
+        ("org-series-created", series_saved_card(t, series, created=True)),
+        ("org-series-saved", series_saved_card(t, series, created=False)),
         ("org-participants-empty", participants_card(t, sessions[0], ParticipantList.of([]))),
         ("org-participants-series", participants_card(t, sessions[0], people, whole_series=frozenset({1, 2}))),
         ("org-stats", stats_card(t, series, [(s, counts) for s in sessions], [("Luleå kommun", 3)])),

@@ -162,7 +162,7 @@ def test_every_example_in_the_organiser_help_is_a_command() -> None:
     for language in Language:
         card = organiser_help_card(Catalogs.load().translator(language))
         examples = [e["inlines"][0]["text"] for e in card["body"] if e["type"] == "RichTextBlock"]
-        assert len(examples) == 16
+        assert len(examples) == 18
         assert sum("<" in example for example in examples) == 3, "placeholders shown, in text Teams does not strip"
         for example in examples:
             for variant in example.replace("<", "").replace(">", "").split(" / "):

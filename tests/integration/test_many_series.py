@@ -1,5 +1,5 @@
-"""Registering for a whole series: every open session now, each session published later, until one leaves it;
-and several series in one bot, each run by its own organisers in its own channel."""
+"""Many series in one bot: made and run in Teams, each by its own organisers in its own channel; registering
+for a whole series: every open session now, each session published later, until one leaves it."""
 
 from __future__ import annotations
 
@@ -239,3 +239,69 @@ async def test_participants_of_two_series(two_series: BotClient, engine: Databas
     async with engine.connect() as conn:
         kept = dict(map(tuple, await conn.execute(select(ts.c.text, ts.c.series_id))))
     assert kept == {"Mer om AI": network, "Mer om öppna data": 1}
+
+
+# A series made in Teams.
+
+NEW_CHANNEL = "new-channel-id"
+SERIES_FORM = {
+    "series_title": "Nätverket för digitalisering",
+    "series_organiser": "Norrbottens Kommuner",
+    "series_language": "sv",
+    "series_description": "Ett nätverk för kommunernas digitaliseringsledare.",
+    "series_target_group": "Digitaliseringsledare",
+    "series_organisations": "Luleå kommun\nKiruna kommun",
+    "series_contacts": "Johan Hörnemalm | Norrbottens Kommuner | projektledare | johan@example.org",
+}
+
+
+async def test_an_organiser_makes_a_series_in_its_channel_and_runs_it_there(bot: BotClient, engine: Database) -> None:
+    form = await bot.say_in_channel("ny serie", channel=NEW_CHANNEL)
+    assert "Den här kanalen blir seriens arrangörskanal" in all_text(form)
+    create = action_titled(form, "Skapa serien")
+    missing = await bot.click_in_channel(create["verb"], {**SERIES_FORM, "series_title": " "}, channel=NEW_CHANNEL)
+    assert "Seriens namn: fyll i det här" in all_text(missing), "named, and nothing made"
+    made = await bot.click_in_channel(create["verb"], SERIES_FORM, channel=NEW_CHANNEL)
+    assert "Serien är skapad" in all_text(made)
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(tables.series).where(tables.series.c.slug == "natverket-for-digitalisering"))
+        ).one()
+        organisers = (await conn.execute(select(tables.organisers.c.aad_object_id).where(
+            tables.organisers.c.series_id == row.id))).scalars().all()  # fmt: skip
+    assert row.organiser_channel_id == NEW_CHANNEL
+    assert organisers == [ALEX.aad_object_id], "its maker is its first organiser"
+
+    # Its channel runs it: a session numbered from 1, published, seen by participants with the series' text.
+    await bot.click_in_channel(verbs.ORG_SAVE, {verbs.NUMBER: 0, **FORM}, channel=NEW_CHANNEL)
+    await bot.say_in_channel("publicera 1", channel=NEW_CHANNEL)
+    sessions = all_text(await bot.say("träffar", MEGAN))
+    assert "Nätverket för digitalisering" in sessions
+    network_id = int(row.id)
+    profile = await bot.click(verbs.SERIES_REGISTER, {verbs.SERIES: network_id}, MEGAN)
+    organisations = next(i for i in inputs(profile) if i["id"] == verbs.ORGANISATION)
+    assert [c["value"] for c in organisations["choices"]][:2] == ["Luleå kommun", "Kiruna kommun"]
+
+    # Edited in its channel; the learning project's channel still runs the learning project.
+    edit = await bot.say_in_channel("ändra serien", channel=NEW_CHANNEL)
+    values = {i["id"]: i.get("value", "") for i in inputs(edit)}
+    assert values["series_contacts"] == SERIES_FORM["series_contacts"]
+    saved = await bot.click_in_channel(
+        verbs.ORG_SERIES_SAVE, {**values, "series_title": "Digitaliseringsnätverket"}, channel=NEW_CHANNEL
+    )
+    assert "Digitaliseringsnätverket" in all_text(saved)
+    assert "Lärprojekt innovation" in all_text(await bot.say_in_channel("statistik"))
+    assert "Digitaliseringsnätverket" in all_text(await bot.say_in_channel("statistik", channel=NEW_CHANNEL))
+    logged = all_text(await bot.say_in_channel("logg", channel=NEW_CHANNEL))
+    assert "skapade serien Nätverket för digitalisering" in logged
+    assert "ändrade serien Digitaliseringsnätverket" in logged
+
+
+async def test_a_series_is_made_only_by_organisers_in_a_channel_of_its_own(bot: BotClient, engine: Database) -> None:
+    taken = all_text(await bot.say_in_channel("ny serie"))  # the settings' channel runs the learning project
+    assert "Den här kanalen sköter redan Lärprojekt innovation" in taken
+    assert "i den Teams-kanal som serien ska skötas från" in all_text(await bot.say("ny serie"))
+    stranger = all_text(await bot.click_in_channel(verbs.ORG_SERIES_CREATE, SERIES_FORM, MEGAN, NEW_CHANNEL))
+    assert "bara seriens arrangörer" in stranger
+    async with engine.connect() as conn:
+        assert len((await conn.execute(select(tables.series))).all()) == 1, "nothing was made"
