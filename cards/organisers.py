@@ -69,9 +69,7 @@ def problem_text(t: Translator, field: str, code: str) -> str:
         "bad_contact": t.gettext("{field}: each line starts with a name; an e-mail address needs an @."),
     }
     label = _series_label(t, field) if field.startswith("series_") else _field_label(t, field)
-    return messages.get(code, t.gettext("{field}: please check this.")).format(
-        field=label.split(" (")[0].split(",")[0]
-    )
+    return messages.get(code, t.gettext("{field}: please check this.")).format(field=label.split(" (")[0].split(",")[0])
 
 
 def _series_label(t: Translator, field: str) -> str:
@@ -395,9 +393,13 @@ def participants_card(
     return card(body, actions)
 
 
+ORGANISATIONS_SHOWN = 30  # "Other" lets participants name their own: the list has no end of its own
+
+
 def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, SessionCounts]],
                per_organisation: Sequence[tuple[str, int]],
-               attendance: Mapping[int, AttendanceSummary] | None = None, whole_series: int = 0) -> Card:  # fmt: skip
+               attendance: Mapping[int, AttendanceSummary] | None = None, whole_series: int = 0,
+               picture: str = "") -> Card:  # fmt: skip
     """A line of words per session rather than a table: five narrow columns break "Väntelista" mid-word on a
     400 px card and on phones, while a line wraps between words. Drafts and cancelled sessions apart, so the
     published ones read as the series' figures."""
@@ -415,16 +417,12 @@ def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, 
             figures.append(t.ngettext("{n} can't come", "{n} can't come", counts.absent).format(n=counts.absent))
         if session.has_after_talk:
             figures.append(t.gettext("{n} staying for the after-talk").format(n=counts.after_talk))
-        groups[index[session.status]][1].append(
-            container(
-                [
-                    text(t.gettext("Session {number}, {date}").format(
-                        number=session.number, date=t.date(session.starts_at)), weight="Bolder"),
-                    text(" · ".join(figures), spacing="None"),
-                ],
-                spacing="Small",
-            )
-        )  # fmt: skip
+        # Two lines, no container around them: a 39-session series must still fit in 28 KB with its picture.
+        groups[index[session.status]][1].extend([
+            text(t.gettext("Session {number}, {date}").format(
+                number=session.number, date=t.date(session.starts_at)), weight="Bolder", spacing="Small"),
+            text(" · ".join(figures), spacing="None"),
+        ])  # fmt: skip
     body: list[Element] = [heading(t.gettext("Statistics: {title}").format(title=series.title), size="Medium")]
     body.append(
         text(
@@ -436,6 +434,9 @@ def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, 
             spacing="None",
         )
     )
+    if picture:  # bars of the figures below (bot/chart.py), drawn by every Teams client
+        alt = t.gettext("Bars of registered places per session and per organisation; the figures are written below.")
+        body.append({"type": "Image", "url": picture, "altText": alt, "size": "Stretch", "spacing": "Medium"})
     for title, lines in groups:
         if lines:
             body.append(heading(title, size="Default"))
@@ -443,7 +444,11 @@ def stats_card(t: Translator, series: Series, sessions: Sequence[tuple[Session, 
     if not sessions:
         body.append(text(t.gettext("No sessions yet.")))
     body.append(heading(t.gettext("Registered places per organisation"), size="Default"))
-    body.extend([plain(f"{org}: {n}", spacing="None") for org, n in per_organisation] or [text("–")])
+    shown = per_organisation[:ORGANISATIONS_SHOWN]
+    body.extend([plain(f"{cut(org, 60)}: {n}", spacing="None") for org, n in shown] or [text("–")])
+    if len(per_organisation) > len(shown):
+        rest = len(per_organisation) - len(shown)
+        body.append(text(t.gettext("… and {n} more: the export has them all.").format(n=rest), isSubtle=True))
     if attendance:
         body.append(heading(t.gettext("Attendance, from the Teams meetings"), size="Default"))
         body.append(facts([(_session_number(t, s), _attendance_line(t, attendance[s.id]))

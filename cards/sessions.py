@@ -262,7 +262,9 @@ def sessions_card(
             summary["items"].insert(0, text(cut(titles[standing.session.series_id], 120), isSubtle=True))
         body.append(summary)
     body.extend(page_note(t, page, pages, size="Small"))
-    for one, registered in series[:SERIES_SHOWN]:
+    # The whole series of the sessions on this page: a series with nothing coming has nothing to join yet.
+    on_page = {s.session.series_id for s in shown}
+    for one, registered in [(s, r) for s, r in series if s.id in on_page or len(series) == 1]:
         body.extend(whole_series(t, one, registered, named=len(series) > 1))
     actions = page_buttons(t, page, pages, verbs.SESSIONS, next_title=t.gettext("More sessions"))
     actions.append(execute(t.gettext("My registrations"), verbs.MINE))
@@ -586,7 +588,7 @@ SERIES_SESSIONS_SHOWN = 10  # the series card lists this many coming sessions; t
 def whole_series(t: Translator, series: Series, registered: bool, *, named: bool = False) -> list[Element]:
     """A line and a button for the whole series, on the welcome, the list and the details. `named`: say which
     series, where a card shows several."""
-    title = cut(series.title, 120)
+    title = cut(series.title, 80)
     tooltip = title if named else ""
     show = execute(t.gettext("About the whole series"), verbs.SERIES_STATUS, {verbs.SERIES: series.id}, tooltip=tooltip)
     if registered:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from bot import chart
 from bot.actions.context import Context, NoPayload, Payload, Refused
 from bot.domain import errors, organising
-from bot.domain.model import Session
+from bot.domain.model import Session, SessionStatus
 from bot.domain.organising import SessionForm
 from bot.domain.series_form import SeriesForm
 from bot.domain.views import SessionCounts
-from bot.i18n import SERIES_TIMEZONE
+from bot.i18n import SERIES_TIMEZONE, Translator
 from bot.services import organisers as org
 from bot.services import series_admin
 from cards.elements import Card
@@ -297,8 +298,25 @@ async def meeting(ctx: Context, payload: NumberPayload) -> Card:
 async def stats(ctx: Context, _: NoPayload) -> Card:
     result = await org.stats(ctx.who, ctx.uow)
     return stats_card(
-        ctx.t, ctx.who.series, result.sessions, result.per_organisation, result.attendance, result.whole_series
-    )
+        ctx.t, ctx.who.series, result.sessions, result.per_organisation, result.attendance, result.whole_series,
+        stats_picture(ctx.t, result),
+    )  # fmt: skip
+
+
+def stats_picture(t: Translator, stats: org.Stats) -> str:
+    """The figures of the published sessions as bars, for the statistics card; "" before there are any."""
+    published = [
+        (t.gettext("Session {number}, {date}").format(number=s.number, date=t.short_date(s.starts_at)), c.registered)
+        for s, c in stats.sessions
+        if s.status is SessionStatus.PUBLISHED
+    ]
+    if not published:
+        return ""
+    panels = [
+        chart.Panel(t.gettext("Registered per session"), published),
+        chart.Panel(t.gettext("Registered places per organisation"), stats.per_organisation),
+    ]
+    return chart.data_uri(chart.png(panels))
 
 
 async def audit(ctx: Context, _: NoPayload) -> Card:

@@ -99,7 +99,11 @@ async def test_the_whole_series_now_and_each_session_published_later(bot: BotCli
     # The organisers see who came by the series.
     listed = all_text(await bot.say_in_channel("deltagare 9"))
     assert "Megan Bowen · Kiruna kommun · Strateg · hela serien" in listed
-    assert "1 person är anmäld till hela serien" in all_text(await bot.say_in_channel("statistik"))
+    stats = await bot.say_in_channel("statistik")
+    assert "1 person är anmäld till hela serien" in all_text(stats)
+    (picture,) = [e for e in stats["body"] if e["type"] == "Image"]
+    assert picture["url"].startswith("data:image/png;base64,"), "drawn by every client, nothing to fetch"
+    assert "Stapeldiagram" in picture["altText"]
 
     # Leaving: her places stay, the next session published does not register her but announces itself.
     left = all_text(await bot.click(verbs.SERIES_LEAVE, {verbs.SERIES: 1}, MEGAN))

@@ -561,11 +561,26 @@ def _worst_series_and_standings() -> tuple[Any, list[SessionStanding]]:
     return series, standings
 
 
+def _worst_statistics(t: Any, sessions: list[Any]) -> dict[str, Any]:
+    """39 published sessions, 40 organisations named as long as the series file lets them be."""
+    from bot.actions.organiser import stats_picture
+    from bot.services.organisers import Stats
+
+    counts = SessionCounts(registered=9_999, waitlisted=9_999, absent=9_999, after_talk=9_999)
+    published = tuple((replace(s, status=SessionStatus.PUBLISHED), counts) for s in sessions)
+    organisations = tuple(("Ö" * 120 + str(n), 9_999 - n) for n in range(40))
+    stats = Stats(published, organisations, whole_series=9_999)
+    picture = stats_picture(t, stats)
+    return stats_card(t, replace(_demo()[0], title="Ö" * 200), published, organisations, None, 9_999, picture)
+
+
 @pytest.mark.parametrize("language", list(Language))
 def test_the_longest_sessions_fit_in_a_teams_message(language: Language) -> None:
     t = CATALOGS.translator(language)
     series, standings = _worst_series_and_standings()
     one = standings[0]
+    # The sessions of twelve series, one series after another on the page.
+    spread = [replace(s, session=replace(s.session, series_id=n % 12)) for n, s in enumerate(standings)]
     built = {
         "details": details_card(t, series, one, NOW),
         "list": sessions_card(t, standings, NOW),
@@ -579,6 +594,11 @@ def test_the_longest_sessions_fit_in_a_teams_message(language: Language) -> None
         "cancelled": notify.cancelled_message(t, one, "ö" * 500),
         "organisers": notify.organiser_message(t, one, "Ö" * 200, "ö" * 2000, NOW),
         "profile": profile_card(t, series, one.session, Person(1, PersonKey("t", "a"), "Ö" * 200), True, "ö" * 200),
+        "details-series": details_card(t, series, one, NOW, in_series=False),
+        "list-series": sessions_card(t, spread, NOW, series=[(replace(series, id=n), False) for n in range(12)]),
+        "welcome-series": welcome_card(t, [series] * 12, standings, NOW, frozenset()),
+        "series": series_card(t, series, True, standings, NOW, "ö" * 200),
+        "statistics": _worst_statistics(t, [s.session for s in standings]),
     }
     for name, card in built.items():
         size = len(json.dumps(card, ensure_ascii=False).encode())
