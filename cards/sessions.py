@@ -659,7 +659,7 @@ def series_card(
         body.append(text(t.gettext("The rest are under “All sessions”."), isSubtle=True))
     data = {verbs.SERIES: series.id}
     actions = (
-        [execute(t.gettext("Leave the series"), verbs.SERIES_LEAVE, data, style="destructive")]
+        [execute(t.gettext("Leave the series"), verbs.SERIES_LEAVE, data)]  # places held stay: nothing is lost
         if registered
         else [execute(t.gettext("Register for the whole series"), verbs.SERIES_REGISTER, data, style="positive")]
     )
