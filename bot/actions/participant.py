@@ -46,10 +46,20 @@ class SessionPayload(Payload):
     page: int = Field(0, ge=0, le=1000)  # its page, for `mina`, which pages
 
 
-class RegisterPayload(SessionPayload):
+class ProfileFields(Payload):
+    """The profile form's inputs, sent with the first registration, for a session or the whole series."""
+
     organisation: str | None = Field(None, max_length=300)
     organisation_other: str | None = Field(None, max_length=300)
     role: str | None = Field(None, max_length=300)
+
+    def chosen_organisation(self) -> str | None:
+        if self.organisation == verbs.OTHER_ORGANISATION:
+            return self.organisation_other or ""
+        return self.organisation
+
+
+class RegisterPayload(SessionPayload, ProfileFields):
     after_talk: bool | None = None
     # Toggles on list cards carry the session id in their input id.
     extra_toggles: dict[str, bool] = Field(default_factory=dict)
@@ -64,11 +74,6 @@ class RegisterPayload(SessionPayload):
         if specific is not None:
             return specific
         return bool(self.after_talk)  # off unless chosen
-
-    def chosen_organisation(self) -> str | None:
-        if self.organisation == verbs.OTHER_ORGANISATION:
-            return self.organisation_other or ""
-        return self.organisation
 
 
 class AbsencePayload(SessionPayload):
@@ -160,7 +165,7 @@ async def register(ctx: Context, payload: RegisterPayload) -> Card:
     return await _answer(ctx, payload, outcome.series, outcome.standing)
 
 
-def _profile_problem(t: Translator, payload: RegisterPayload | SeriesRegisterPayload, verified: str) -> str:
+def _profile_problem(t: Translator, payload: ProfileFields, verified: str) -> str:
     if verified:
         return t.gettext("Write your role, for example development strategist.")
     other_empty = payload.organisation == verbs.OTHER_ORGANISATION and not (payload.organisation_other or "").strip()
@@ -195,15 +200,8 @@ class SeriesPayload(Payload):
     series: int | None = Field(None, ge=1, le=2**31 - 1)  # None from a typed command: the only series, or asked
 
 
-class SeriesRegisterPayload(SeriesPayload):
-    organisation: str | None = Field(None, max_length=300)
-    organisation_other: str | None = Field(None, max_length=300)
-    role: str | None = Field(None, max_length=300)
-
-    def chosen_organisation(self) -> str | None:
-        if self.organisation == verbs.OTHER_ORGANISATION:
-            return self.organisation_other or ""
-        return self.organisation
+class SeriesRegisterPayload(SeriesPayload, ProfileFields):
+    pass
 
 
 async def _series_id(ctx: Context, payload: SeriesPayload) -> int:
