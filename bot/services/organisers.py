@@ -49,6 +49,10 @@ class OrganiserPolicy:
         tenant = tenant_id.lower()
         return next((name for member, name in self.member_tenants if member == tenant), "")
 
+    def organises_every_series(self, person: Person) -> bool:
+        """Named in the settings (`ORGANISER_IDS`): an organiser of every series, also one not made yet."""
+        return person.key.aad_object_id.lower() in {a.lower() for a in self.organiser_ids}
+
     def vouches_for(self, person: Person) -> bool:
         """Whether the person's organisation is the one their tenant belongs to, not only chosen."""
         return bool(person.organisation) and self.organisation_of(person.key.tenant_id) == person.organisation
@@ -74,12 +78,11 @@ async def authorize(
     """The organiser behind a command and the series it acts on: in a channel, the series whose organisers'
     channel it is; in a 1:1 chat, the one series the person organises. NotAnOrganiser, NotTheOrganiserChannel,
     or WhichSeries when a 1:1 chat can't say which of several."""
+    everything = await uow.series.list_all()
+    mine = await organised(person, everything, uow, policy)  # who asks comes first: a stranger hears only that
     if where.conversation is ConversationKind.GROUP:
-        await _organised(person, uow, policy)  # who asks comes first: a stranger hears only that
         raise errors.NotTheOrganiserChannel()
-    mine = await _organised(person, uow, policy)
     if where.conversation is ConversationKind.CHANNEL:
-        everything = await uow.series.list_all()
         mine_ids = {s.id for s in mine}
         bound = next((s for s in everything if s.organiser_channel_id == where.channel_id), None)
         if bound is not None:
@@ -100,11 +103,10 @@ async def authorize(
     return Organiser(person, _one(mine))
 
 
-async def _organised(person: Person, uow: UnitOfWork, policy: OrganiserPolicy) -> list[Series]:
-    """The series the person organises: all of them for an organiser named in the settings."""
-    everything = await uow.series.list_all()
-    me = person.key.aad_object_id.lower()
-    if me in {a.lower() for a in policy.organiser_ids}:
+async def organised(person: Person, everything: list[Series], uow: UnitOfWork, policy: OrganiserPolicy) -> list[Series]:
+    """Of `everything`, the series the person organises: all of them for an organiser named in the settings;
+    NotAnOrganiser when none."""
+    if policy.organises_every_series(person):
         mine = everything
     else:
         ids = set(await uow.organisers.series_of(person.key.aad_object_id))

@@ -12,7 +12,7 @@ from bot.domain.events import InvitationChanged
 from bot.domain.meetings import MeetingMode
 from bot.domain.model import Language, Person, Series, Session, SessionStatus
 from bot.domain.series_form import SeriesForm, slug_for, validate_series_form
-from bot.services.organisers import Organiser, OrganiserPolicy, Where, record_audit
+from bot.services.organisers import Organiser, OrganiserPolicy, Where, organised, record_audit
 from bot.services.ports import UnitOfWork
 
 
@@ -74,14 +74,13 @@ async def is_empty(uow: UnitOfWork) -> bool:
 async def may_create_series(person: Person, where: Where, uow: UnitOfWork, policy: OrganiserPolicy) -> None:
     """Organisers named in the settings and organisers of any series may start another, in a channel no
     series has taken: it becomes the new series' organisers' channel."""
-    me = person.key.aad_object_id.lower()
-    if me not in {a.lower() for a in policy.organiser_ids} and not await uow.organisers.series_of(me):
-        raise errors.NotAnOrganiser()
+    everything = await uow.series.list_all()
+    if not policy.organises_every_series(person):  # they may start the first; anyone else must organise one
+        await organised(person, everything, uow, policy)
     if where.conversation is ConversationKind.GROUP:
         raise errors.NotTheOrganiserChannel()
     if where.conversation is not ConversationKind.CHANNEL or not where.channel_id:
         raise errors.SeriesNeedsChannel()
-    everything = await uow.series.list_all()
     bound = next((s for s in everything if s.organiser_channel_id == where.channel_id), None)
     if bound is None and where.channel_id == policy.channel_id:
         # The settings' channel serves the series that have not taken their own.
