@@ -231,9 +231,7 @@ async def register_series(
 ) -> SeriesStanding | SeriesProfileNeeded:
     """Registers the person for every session of the series open for registration (the waiting list where
     full) and for each one published later. A session they said they can't come to stays so."""
-    series = await uow.series.get(cmd.series_id)
-    if series is None:
-        raise errors.InvalidInput()
+    series = await _series(cmd.series_id, uow)
     person = await _with_profile(cmd, person, series, uow, now)
     if not person.has_profile:
         return SeriesProfileNeeded(person, series)
@@ -252,24 +250,35 @@ async def register_series(
         )
         if decided is not None:
             await uow.registrations.save(decided)
-    return await series_standing(person, series.id, uow, now)
+    return await _series_standing(person, series, True, uow, now)
 
 
 async def leave_series(person: Person, series_id: int, uow: UnitOfWork, now: datetime) -> SeriesStanding:
     """Sessions published from now on no longer register them; places already held stay theirs."""
-    await uow.series_registrations.remove(series_id, person.id)
-    return await series_standing(person, series_id, uow, now)
+    series = await _series(series_id, uow)
+    await uow.series_registrations.remove(series.id, person.id)
+    return await _series_standing(person, series, False, uow, now)
 
 
 async def series_standing(person: Person, series_id: int, uow: UnitOfWork, now: datetime) -> SeriesStanding:
+    series = await _series(series_id, uow)
+    return await _series_standing(person, series, await in_series(person, series.id, uow), uow, now)
+
+
+async def _series(series_id: int, uow: UnitOfWork) -> Series:
     series = await uow.series.get(series_id)
-    if series is None:
+    if series is None:  # a tampered or stale card: nothing is changed
         raise errors.InvalidInput()
+    return series
+
+
+async def _series_standing(
+    person: Person, series: Series, registered: bool, uow: UnitOfWork, now: datetime
+) -> SeriesStanding:
     coming = sorted(
-        (s for s in await uow.sessions.list_for_series(series_id) if s.is_visible_to_participants(now)),
+        (s for s in await uow.sessions.list_for_series(series.id) if s.is_visible_to_participants(now)),
         key=lambda s: (s.starts_at, s.number),
     )
-    registered = await in_series(person, series_id, uow)
     return SeriesStanding(person, series, registered, tuple(await _standings(person, coming, uow)))
 
 
