@@ -603,14 +603,13 @@ def whole_series(t: Translator, series: Series, registered: bool, *, named: bool
         if named
         else t.gettext("Want to come to every session?")
     )
-    join = execute(
-        t.gettext("Register for the whole series"),
-        verbs.SERIES_REGISTER,
-        {verbs.SERIES: series.id},
-        style="positive",
-        tooltip=tooltip,
-    )
-    return [text(line, spacing="Medium"), action_set([join, show])]
+    return [text(line, spacing="Medium"), action_set([_join_series(t, series, tooltip), show])]
+
+
+def _join_series(t: Translator, series: Series, tooltip: str = "") -> Element:
+    data = {verbs.SERIES: series.id}
+    return execute(t.gettext("Register for the whole series"), verbs.SERIES_REGISTER, data, style="positive",
+                   tooltip=tooltip)  # fmt: skip
 
 
 def series_card(
@@ -661,7 +660,7 @@ def series_card(
     actions = (
         [execute(t.gettext("Leave the series"), verbs.SERIES_LEAVE, data)]  # places held stay: nothing is lost
         if registered
-        else [execute(t.gettext("Register for the whole series"), verbs.SERIES_REGISTER, data, style="positive")]
+        else [_join_series(t, series)]
     )
     actions += [execute(t.gettext("My registrations"), verbs.MINE), execute(t.gettext("All sessions"), verbs.SESSIONS)]
     return kept_current(card(body, actions), verbs.SERIES_STATUS, data)
