@@ -309,3 +309,26 @@ async def test_a_series_is_made_only_by_organisers_in_a_channel_of_its_own(bot: 
     assert "bara seriens arrangörer" in stranger
     async with engine.connect() as conn:
         assert len((await conn.execute(select(tables.series))).all()) == 1, "nothing was made"
+
+
+async def test_the_whole_series_from_a_phone_where_the_click_arrives_as_a_message(
+    bot: BotClient, engine: Database
+) -> None:
+    """Teams on phones sends Action.Execute's Action.Submit fallback: the card it came from is changed in place."""
+    answer = await bot.submit(verbs.SERIES_REGISTER, {verbs.SERIES: 1, **PROFILE}, MEGAN)
+    assert "Klart – du är anmäld till hela serien" in all_text(answer)
+    assert await _places(engine, MEGAN) == {1: "registered", 2: "registered"}
+    left = await bot.submit(verbs.SERIES_LEAVE, {verbs.SERIES: 1}, MEGAN)
+    assert "Du har lämnat serien" in all_text(left)
+
+
+@pytest.mark.parametrize("verb", [verbs.SERIES_REGISTER, verbs.SERIES_LEAVE, verbs.SERIES_STATUS])
+@pytest.mark.parametrize("series", [999, "abc", -1])
+async def test_a_tampered_series_gets_a_clear_answer_and_changes_nothing(
+    bot: BotClient, engine: Database, verb: str, series: object
+) -> None:
+    answer = all_text(await bot.click(verb, {verbs.SERIES: series, **PROFILE}, MEGAN))
+    assert "inget ändrades" in answer.lower()
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(tables.series_registrations))).all() == []
+        assert (await conn.execute(select(tables.registrations))).all() == []
