@@ -30,12 +30,18 @@ class Settings(BaseSettings):
 
     app_id: str = Field("", validation_alias=_env("MicrosoftAppId", "MICROSOFT_APP_ID"))
     app_password: str = Field("", validation_alias=_env("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"), repr=False)
-    app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = Field(
+    # A client secret is how the bot proves itself to the Bot Connector; a managed identity is not supported.
+    app_type: Literal["SingleTenant", "MultiTenant"] = Field(
         "SingleTenant", validation_alias=_env("MicrosoftAppType", "MICROSOFT_APP_TYPE")
     )
     app_tenant_id: str = Field("", validation_alias=_env("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"))
     openid_metadata_url: str = Field("", validation_alias=_env("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"))
     token_issuer: str = Field("", validation_alias=_env("TO_BOT_FROM_CHANNEL_TOKEN_ISSUER"))
+    # Where the bot gets its own token (the tenant is appended) and for what: another cloud's, or a test's.
+    to_channel_from_bot_login_url: str = Field("", validation_alias=_env("TO_CHANNEL_FROM_BOT_LOGIN_URL"))
+    to_channel_from_bot_oauth_scope: str = Field(
+        "https://api.botframework.com", validation_alias=_env("TO_CHANNEL_FROM_BOT_OAUTH_SCOPE")
+    )
 
     allowed_tenant_ids: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("ALLOWED_TENANT_IDS")

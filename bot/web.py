@@ -1,4 +1,4 @@
-"""The aiohttp application: routes, and the objects that live as long as it (engine, adapter, router)."""
+"""The aiohttp application: routes, and the objects that live as long as it (engine, connector, router)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from bot.storage.engine import Database, create_engine
 from bot.storage.health import backlog
 from bot.storage.repositories import SeriesCache
 from bot.storage.uow import SqlUnitOfWorkFactory
-from bot.teams.adapter import create_authenticator
+from bot.teams.auth import CHANNEL_ISSUER, CHANNEL_METADATA_URL, ChannelAuthenticator, SigningKeys
 from bot.teams.connector import BotConnector
 from bot.teams.handler import MessagesEndpoint
 from cards.conversation import apology_card
@@ -109,7 +109,7 @@ def create_app(
         router = Router(turns, clock, catalogs, settings.default_language, policy, public_base_url, after_commit)
         app[ROUTER] = router
         app[ENDPOINT] = MessagesEndpoint(
-            create_authenticator(settings), connector, router, apology_card, settings.admitted_tenant_ids
+            _authenticator(settings, http), connector, router, apology_card, settings.admitted_tenant_ids
         )
         app[DOWNLOADS] = Downloads(
             uow_factory, clock, catalogs, settings.default_language, urlparse(public_base_url).hostname or "", policy
@@ -158,6 +158,14 @@ def create_app(
 async def _reconcile(calendar: GraphCalendar, reconciler: MeetingReconciler, stop: asyncio.Event) -> None:
     await asyncio.to_thread(calendar.warm_up)  # off the event loop, before the first sync
     await reconciler.run(stop)
+
+
+def _authenticator(settings: Settings, http: aiohttp.ClientSession) -> ChannelAuthenticator | None:
+    """None without an app id: authentication off, for local use."""
+    if not settings.auth_enabled:
+        return None
+    keys = SigningKeys(http, settings.openid_metadata_url or CHANNEL_METADATA_URL)
+    return ChannelAuthenticator(keys, settings.app_id, settings.token_issuer or CHANNEL_ISSUER)
 
 
 def _calendar(settings: Settings) -> GraphCalendar:

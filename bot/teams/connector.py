@@ -9,7 +9,6 @@ RetryPolicy; a proactive message is tried once, and the outbox retries it later.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from urllib.parse import quote
 
 import aiohttp
 import orjson
-from botframework.connector.auth import MicrosoftAppCredentials
 
 from bot import telemetry
 from bot.config import Settings
 from bot.conversation import ConversationRef
 from bot.teams.activity import tenant_of
+from bot.teams.auth import BotCredentials, TokenUnavailable, authority_for
 from bot.teams.limits import TEAMS_RETRIES, RetryPolicy, TeamsRateLimiter
 from bot.turn import MemberInfo, MemberLookup, ObjectIdLookup
 
@@ -83,8 +82,12 @@ class BotConnector:
         self._limiter = limiter or TeamsRateLimiter()
         self._policy = policy
         self._credentials = (
-            MicrosoftAppCredentials(
-                settings.app_id, settings.app_password, channel_auth_tenant=settings.app_tenant_id or None
+            BotCredentials(
+                session,
+                settings.app_id,
+                settings.app_password,
+                authority_for(settings.to_channel_from_bot_login_url, settings.app_type, settings.app_tenant_id),
+                settings.to_channel_from_bot_oauth_scope,
             )
             if settings.auth_enabled
             else None
@@ -93,9 +96,8 @@ class BotConnector:
     async def _headers(self) -> dict[str, str]:
         if self._credentials is None:
             return {"Content-Type": "application/json"}
-        # MSAL is synchronous and caches the token; only the first call an hour reaches Entra.
-        token = await asyncio.to_thread(self._credentials.get_access_token)
-        return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        # Kept until shortly before it expires: only the first request an hour reaches Entra.
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {await self._credentials.token()}"}
 
     async def _request(
         self,
@@ -139,6 +141,9 @@ class BotConnector:
                     if response.status == 429:
                         telemetry.throttled("teams")
                     return SendResult(response.status, _retry_after(response.headers)), content
+            except TokenUnavailable as error:
+                log.error("no token for the Bot Connector from Entra: %s", error)
+                return SendResult(0), b""
             except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 log.info("Bot Connector not reached: %s", type(error).__name__)
                 return SendResult(0), b""

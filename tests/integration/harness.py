@@ -141,6 +141,7 @@ class FakeConnector(LocalServer):
     arrived: list[str] = field(default_factory=list)  # conversations proactive messages arrived for, in order
     proactive: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (time, conversation, activity)
     gone: set[str] = field(default_factory=set)  # activity ids of messages deleted from the chat: PUT gets 404
+    authorizations: list[str] = field(default_factory=list)  # the Authorization header of each reply
 
     async def start(self) -> None:
         app = web.Application()
@@ -154,6 +155,7 @@ class FakeConnector(LocalServer):
         if request.method == "PUT" and request.match_info["reply_to"] in self.gone:
             return web.json_response({"error": {"code": "ActivityNotFound"}}, status=404)
         body = await request.json()
+        self.authorizations.append(request.headers.get("Authorization", ""))
         body["_conversation"] = request.match_info["conversation"]
         body["_method"] = request.method  # PUT: a message updated in place
         body["_target"] = request.match_info["reply_to"]

@@ -30,11 +30,11 @@ from tests.integration.harness import TENANT, BotClient, FakeConnector, all_text
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 ISSUER = "https://api.botframework.com"
+BOT_TOKEN = "the-bots-token-from-entra"
 
 
 class KeyServer:
-    """OpenID metadata and JWKS on 127.0.0.1, served from a thread: botbuilder fetches them with blocking
-    `requests.get` from inside the event loop."""
+    """OpenID metadata and JWKS, and Entra's token endpoint, on 127.0.0.1, served from a thread of their own."""
 
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -61,6 +61,21 @@ class KeyServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def do_POST(self) -> None:
+                if self.path != f"/{TENANT}/oauth2/v2.0/token":
+                    self.send_error(404)
+                    return
+                form = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                if "client_secret=the-bots-secret" not in form:
+                    self.send_error(401)
+                    return
+                data = json.dumps({"access_token": BOT_TOKEN, "expires_in": 3599, "token_type": "Bearer"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -72,6 +87,10 @@ class KeyServer:
     @property
     def metadata_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/openid"
+
+    @property
+    def login_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def token(
         self,
@@ -105,13 +124,14 @@ def key_server() -> Iterator[KeyServer]:
     server.close()
 
 
-def _secured(database_url: str, metadata_url: str) -> Settings:
-    """A bot that checks tokens, against the signing keys at `metadata_url`."""
+def _secured(database_url: str, metadata_url: str, login_url: str = "http://127.0.0.1:9") -> Settings:
+    """A bot that checks tokens against the signing keys at `metadata_url`, and gets its own at `login_url`."""
     return Settings(
         _env_file=None,
         database_url=database_url,
         app_id=APP_ID,
-        app_password="not-used-by-invokes",
+        app_password="the-bots-secret",
+        to_channel_from_bot_login_url=login_url,
         app_type="SingleTenant",
         app_tenant_id=TENANT,
         openid_metadata_url=metadata_url,
@@ -125,7 +145,8 @@ async def secured_bot(
     database_url: str, clock: FakeClock, connector: FakeConnector, engine: Database, key_server: KeyServer
 ) -> AsyncIterator[BotClient]:
     await seed_demo(engine, clock.now())
-    async for client in start_bot(_secured(database_url, key_server.metadata_url), clock, connector):
+    settings = _secured(database_url, key_server.metadata_url, key_server.login_url)
+    async for client in start_bot(settings, clock, connector):
         yield client
 
 
@@ -138,6 +159,16 @@ async def test_valid_token_is_accepted(secured_bot: BotClient, key_server: KeySe
     status, body = await secured_bot.post(activity, _bearer(key_server.token(secured_bot.activities.service_url)))
     assert status == 200
     assert "Kommande lärträffar" in all_text(body["value"])
+
+
+async def test_a_reply_carries_the_bots_own_token_from_entra(
+    secured_bot: BotClient, key_server: KeyServer, connector: FakeConnector
+) -> None:
+    activity = secured_bot.activities.message("träffar")
+    status, _ = await secured_bot.post(activity, _bearer(key_server.token(secured_bot.activities.service_url)))
+    assert status == 200
+    assert connector.received, "the list of sessions was sent"
+    assert connector.authorizations == [f"Bearer {BOT_TOKEN}"] * len(connector.received)
 
 
 @pytest.mark.parametrize("problem", ["missing", "forged", "expired", "wrong audience", "wrong service url", "garbage"])
