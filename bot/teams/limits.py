@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import defaultdict, deque
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -44,31 +44,55 @@ class SlidingWindows:
 
     Each window is held `margin` seconds longer than Teams' own: Teams counts on arrival, and network
     jitter between our send and its arrival may bunch messages together.
+
+    Every conversation written to in the last hour is held, most of them with one or two events: a plain
+    list each (an eighth of a deque's size), in time order so that windows are found by bisection, and keys
+    with nothing left in the longest window are dropped every SWEEP_EVERY events.
     """
+
+    SWEEP_EVERY = 1024
 
     def __init__(self, limits: Sequence[tuple[float, int]], margin: float = 0.25) -> None:
         self._limits = tuple(sorted((seconds + margin, count) for seconds, count in limits))
         self._longest = max(seconds for seconds, _ in self._limits)
-        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._events: dict[str, list[float]] = {}
         self._blocked_until: dict[str, float] = {}
+        self._recorded = 0
 
     def wait_time(self, key: str, now: float) -> float:
-        events = self._events[key]
-        while events and events[0] <= now - self._longest:
-            events.popleft()
         wait = max(0.0, self._blocked_until.get(key, 0.0) - now)
+        events = self._events.get(key)
+        if not events:
+            return wait
+        del events[: bisect_right(events, now - self._longest)]
         for seconds, count in self._limits:
-            in_window = [e for e in events if e > now - seconds] if len(events) >= count else ()
-            if len(in_window) >= count:
-                wait = max(wait, in_window[-count] + seconds - now)
+            in_window = len(events) - bisect_right(events, now - seconds)
+            if in_window >= count:
+                wait = max(wait, events[len(events) - count] + seconds - now)
         return wait
 
     def record(self, key: str, now: float) -> None:
-        self._events[key].append(now)
+        events = self._events.get(key)
+        if events is None:
+            self._events[key] = [now]
+        else:
+            events.append(now)  # the clock is monotonic: the list stays in time order
+        self._recorded += 1
+        if self._recorded % self.SWEEP_EVERY == 0:
+            self._sweep(now)
 
     def block(self, key: str, until: float) -> None:
         """Teams said 429 with Retry-After: nothing more to this key before `until`."""
         self._blocked_until[key] = max(until, self._blocked_until.get(key, 0.0))
+
+    def keys(self) -> int:
+        """How many keys are held."""
+        return len(self._events.keys() | self._blocked_until.keys())
+
+    def _sweep(self, now: float) -> None:
+        oldest = now - self._longest
+        self._events = {key: events for key, events in self._events.items() if events and events[-1] > oldest}
+        self._blocked_until = {key: until for key, until in self._blocked_until.items() if until > now}
 
 
 class TeamsRateLimiter:
