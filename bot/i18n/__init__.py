@@ -5,33 +5,24 @@ Message ids are English; `locales/sv/LC_MESSAGES/messages.po` holds the Swedish 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 
 from bot.domain.model import Language
+from bot.i18n import cldr
 
 LOCALES = Path(__file__).with_name("locales")
 SERIES_TIMEZONE = ZoneInfo("Europe/Stockholm")
-
-# Babel locale and clock pattern per language: Swedish writes 09.00, English 09:00.
-_BABEL_LOCALE = {Language.SV: Locale.parse("sv_SE"), Language.EN: Locale.parse("en_GB")}
-_TIME_PATTERN = {Language.SV: "HH.mm", Language.EN: "HH:mm"}
-_FORMATTED_KEPT = 4096  # session times recur on every card; Babel's formatting is the costly part
 
 
 @dataclass(frozen=True)
 class Translator:
     language: Language
     _messages: dict[str, str | tuple[str, ...]]
-    _formatted: dict[tuple[str, datetime], str] = field(default_factory=dict, compare=False, repr=False)
 
     def gettext(self, message: str) -> str:
         found = self._messages.get(message)
@@ -49,24 +40,14 @@ class Translator:
 
     def date(self, moment: datetime) -> str:
         """`fredag 10 september 2021` / `Friday 10 September 2021`."""
-        return self._format(format_date, "EEEE d MMMM y", moment)
+        return cldr.long_date(self.language, self.local(moment))
 
     def short_date(self, moment: datetime) -> str:
         """`fre 10 sep.` / `Fri 10 Sept`."""
-        return self._format(format_date, "EEE d MMM", moment)
+        return cldr.short_date(self.language, self.local(moment))
 
     def time(self, moment: datetime) -> str:
-        return self._format(format_time, _TIME_PATTERN[self.language], moment)
-
-    def _format(self, babel: Callable[..., str], pattern: str, moment: datetime) -> str:
-        key = (pattern, moment)  # the patterns of dates and times differ
-        found = self._formatted.get(key)
-        if found is None:
-            found = babel(self.local(moment), pattern, locale=_BABEL_LOCALE[self.language])
-            if len(self._formatted) >= _FORMATTED_KEPT:
-                self._formatted.clear()
-            self._formatted[key] = found
-        return found
+        return cldr.clock(self.language, self.local(moment))
 
     def time_span(self, start: datetime, end: datetime) -> str:
         """`fredag 10 september 2021 kl. 09.00–11.30`; English adds that times are Swedish."""
@@ -76,7 +57,7 @@ class Translator:
 
     def decimal(self, value: float) -> str:
         """One decimal, as the language writes it: 4,5 / 4.5."""
-        return format_decimal(value, "0.0", locale=_BABEL_LOCALE[self.language])
+        return cldr.one_decimal(self.language, value)
 
     def moment(self, moment: datetime) -> str:
         """`fredag 3 september 2021 kl. 23.59`."""
@@ -97,7 +78,7 @@ class Catalogs:
             if not path.exists():
                 continue
             with path.open("rb") as handle:
-                catalog = read_po(handle, locale=language.value)
+                catalog = read_po(handle)  # no locale: its CLDR data (plural rules) would be loaded, unused
             table: dict[str, str | tuple[str, ...]] = {}
             for message in catalog:
                 if not message.id or message.fuzzy:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.domain.model import Language
-from bot.i18n import Catalogs
+from bot.i18n import SERIES_TIMEZONE, Catalogs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,15 +53,33 @@ def test_every_message_in_the_code_has_a_swedish_translation() -> None:
     assert missing == []
 
 
-def test_formatted_dates_are_kept_and_the_store_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.i18n as i18n
+@pytest.mark.parametrize("language", list(Language))
+def test_dates_and_times_are_written_as_cldr_writes_them_every_day_of_a_year(language: Language) -> None:
+    """Our tables hold what Babel would have given from CLDR, for every day of a year and every quarter hour."""
+    from babel import Locale
+    from babel.dates import format_date, format_time
 
-    monkeypatch.setattr(i18n, "_FORMATTED_KEPT", 3)
-    t = Catalogs.load().translator(Language.SV)
-    moments = [datetime(2026, 9, day, 7, 0, tzinfo=UTC) for day in range(1, 8)]
-    first = [t.date(m) for m in moments]
-    assert first[0] == "tisdag 1 september 2026"
-    assert [t.date(m) for m in moments] == first  # the kept answers equal fresh ones
-    assert t.time(moments[0]) == "09.00"
-    assert t.short_date(moments[0]) == "tis 1 sep."
-    assert len(t._formatted) <= 3
+    locale = Locale.parse({Language.SV: "sv_SE", Language.EN: "en_GB"}[language])
+    clock_pattern = {Language.SV: "HH.mm", Language.EN: "HH:mm"}[language]
+    t = Catalogs.load().translator(language)
+    first = datetime(2027, 1, 1, 8, 0, tzinfo=SERIES_TIMEZONE)
+    for day in range(365):
+        moment = first + timedelta(days=day, minutes=15 * day)
+        assert t.date(moment) == format_date(moment, "EEEE d MMMM y", locale=locale)
+        assert t.short_date(moment) == format_date(moment, "EEE d MMM", locale=locale)
+        assert t.time(moment) == format_time(moment, clock_pattern, locale=locale)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    language=st.sampled_from(list(Language)),
+    value=st.one_of(
+        st.builds(lambda total, n: total / n, st.integers(1, 5000), st.integers(1, 1000)),  # averages of ratings
+        st.floats(-1000, 1000, allow_nan=False),
+    ),
+)
+def test_decimals_are_rounded_and_written_as_babel_does(language: Language, value: float) -> None:
+    from babel.numbers import format_decimal
+
+    expected = format_decimal(value, "0.0", locale={Language.SV: "sv_SE", Language.EN: "en_GB"}[language])
+    assert Catalogs.load().translator(language).decimal(value) == expected
