@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Integer, Row, and_, bindparam, case, column, delete, func, literal, or_, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.conversation import ConversationRef
 from bot.domain.events import Event, Message
@@ -41,8 +40,14 @@ class Recorder(Protocol):
 
 
 def _insert(conn: Connection, table: Any) -> Any:
-    """The dialect's own INSERT, which knows ON CONFLICT."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    """The dialect's own INSERT, which knows ON CONFLICT; imported here, as only one of them is ever used."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 class _Row:

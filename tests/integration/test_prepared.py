@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.logs import DiscreetFormatter
 from bot.storage import tables as t
-from bot.storage.engine import Database, Postgres, create_engine
+from bot.storage.engine import Database, create_engine
+from bot.storage.postgres import Postgres
 from bot.storage.prepared import Plan, Plans, Prepared, rowcount
 
 A = t.processed_activities

@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.storage import engine as engine_module
-from bot.storage.engine import LoopSqlite, create_engine
+from bot.storage.engine import create_engine
+from bot.storage.sqlite import LoopSqlite
 
 
 def _db(tmp_path: Path) -> tuple[LoopSqlite, Path]:

@@ -10,7 +10,9 @@ import pytest
 from asyncpg.transaction import Transaction
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.engine import Database, LoopSqliteConnection, PostgresConnection
+from bot.storage.engine import Database
+from bot.storage.postgres import PostgresConnection
+from bot.storage.sqlite import LoopSqliteConnection
 from cards import verbs
 from tests.integration.harness import BotClient, all_text, session_ids
 

@@ -11,7 +11,8 @@ import pytest
 
 from bot import datafile
 from bot.services.series_admin import import_series
-from bot.storage.engine import LoopSqlite, create_engine
+from bot.storage.engine import create_engine
+from bot.storage.sqlite import LoopSqlite
 from bot.storage.tables import metadata
 from bot.storage.uow import SqlUnitOfWork
 from tests.conftest import DEMO_DATA
