@@ -23,8 +23,11 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import jwt
 import orjson
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,13 +207,47 @@ def start_bot(name: str, args: Sequence[str], env: dict[str, str], core: int | N
     raise TimeoutError(name)
 
 
+BENCH_APP_ID = "00000000-bench-0000-0000-000000000000"
+
+
 class Connector:
-    """The Bot Connector's side: accepts replies and proactive messages, counts them."""
+    """The Bot Connector's side: accepts replies and proactive messages, counts them. It also plays the rest
+    of the Bot Framework, so that our bot runs as in production, checking every request's token: the
+    channel's OpenID metadata and signing key, and Entra's token endpoint for the bot's own token."""
 
     def __init__(self) -> None:
         self.replies = 0
         self.runner: web.AppRunner | None = None
         self.url = ""
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def authenticated_env(self) -> dict[str, str]:
+        """The settings of a bot that checks tokens against this connector's key and asks it for its own."""
+        return {
+            "MicrosoftAppId": BENCH_APP_ID,
+            "MicrosoftAppPassword": "bench",
+            "MicrosoftAppType": "MultiTenant",
+            "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": f"{self.url}/openid",
+            "TO_CHANNEL_FROM_BOT_LOGIN_URL": self.url,
+        }
+
+    def authorization(self) -> str:
+        """The channel's token for requests to the bot, good for an hour, as Teams reuses one."""
+        now = int(time.time())
+        claims = {"iss": "https://api.botframework.com", "aud": BENCH_APP_ID, "serviceurl": self.url,
+                  "nbf": now - 10, "exp": now + 3600}  # fmt: skip
+        return "Bearer " + jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "bench"})
+
+    async def _metadata(self, _: web.Request) -> web.Response:
+        return web.json_response({"jwks_uri": f"{self.url}/keys", "id_token_signing_alg_values_supported": ["RS256"]})
+
+    async def _keys(self, _: web.Request) -> web.Response:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
+        jwk.update(kid="bench", endorsements=["msteams"])
+        return web.json_response({"keys": [jwk]})
+
+    async def _token(self, _: web.Request) -> web.Response:
+        return web.json_response({"access_token": "bench-token", "expires_in": 3599})
 
     async def _reply(self, request: web.Request) -> web.Response:
         await request.read()
@@ -222,6 +259,9 @@ class Connector:
         app.router.add_post("/v3/conversations/{c}/activities", self._reply)
         app.router.add_post("/v3/conversations/{c}/activities/{a}", self._reply)
         app.router.add_get("/v3/conversations/{c}/members/{m}", self._member)
+        app.router.add_get("/openid", self._metadata)
+        app.router.add_get("/keys", self._keys)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         port = free_port()
@@ -299,6 +339,7 @@ async def load(
     in_flight: int,
     *,
     keep_bodies: bool = False,
+    authorization: str | None = None,
 ) -> LoadResult:
     """Posts every activity, `in_flight` at a time, round-robin over the targets. The bodies are encoded
     before the clock starts and answers are parsed only when asked for: this process shares its core with
@@ -309,6 +350,8 @@ async def load(
     encoded = [orjson.dumps(activity) for activity in activities]
     queue = iter(enumerate(encoded))
     headers = {"Content-Type": "application/json"}
+    if authorization:
+        headers["Authorization"] = authorization
 
     async def client() -> None:
         nonlocal errors

@@ -77,6 +77,7 @@ class Case:
     errors: int = 0
     warm_up: int = 100  # activities sent before measuring
     warm_up_ids: list[int] = field(default_factory=list)  # or these `i`s, with round -1
+    authorization: str | None = None  # the channel's token, for a bot that checks it
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -91,7 +92,10 @@ async def run(args: argparse.Namespace) -> None:
     sqlite_session = await demo_database(sqlite_url)
     if args.scale:
         await scale_database(sqlite_url)
-    ours = {"BACKGROUND_JOBS": "false", "MicrosoftAppId": ""}
+    # Ours as in production: every request's token checked, replies sent with the bot's own token.
+    # and Python run as the container runs it (PYTHONOPTIMIZE=2, infra/Dockerfile).
+    ours = {"BACKGROUND_JOBS": "false", "PYTHONOPTIMIZE": "2", **connector.authenticated_env()}
+    token = connector.authorization()
     bots: list[BotProcess] = []
     cases: list[Case] = []
     pg = postgres_database() if not args.no_postgres else None
@@ -118,21 +122,27 @@ async def run(args: argparse.Namespace) -> None:
             write_bot = bot(f"write-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
             click_bot = bot(f"click-{label}", ["app.py", "serve"], {**ours, "DATABASE_URL": url})
             reading = partial(_reading, svc, label, args.people)
-            cases.append(Case(f"Lärträff träffar, {label}", read_bot, reading, warm_up=args.people))
-            cases.append(Case(f"Lärträff register, {label}", write_bot, partial(_registering, svc, label, session_id)))
+            registering = partial(_registering, svc, label, session_id)
+            cases.append(
+                Case(f"Lärträff träffar, {label}", read_bot, reading, warm_up=args.people, authorization=token)
+            )
+            cases.append(Case(f"Lärträff register, {label}", write_bot, registering, authorization=token))
             clicks = partial(_one_click, svc, label, (session_id, session_id + 1))
             warm = [r * 1_000_000 + i for r in range(args.rounds) for i in range(args.activities)]
-            cases.append(Case(f"Lärträff one click, {label}", click_bot, clicks, warm_up_ids=warm))
+            cases.append(Case(f"Lärträff one click, {label}", click_bot, clicks, warm_up_ids=warm, authorization=token))
 
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             for case in cases:  # warm up: imports, caches, connection pools, and the people the case needs
                 ids = case.warm_up_ids or list(range(max(100, case.warm_up)))
-                await load(http, [case.bot.url], [case.make(-1, i) for i in ids], args.in_flight)
+                warm_up = [case.make(-1, i) for i in ids]
+                await load(http, [case.bot.url], warm_up, args.in_flight, authorization=case.authorization)
             for round_ in range(args.rounds):
                 for case in cases:
                     activities = [case.make(round_, i) for i in range(args.activities)]
                     before = case.bot.cpu_seconds()
-                    result = await load(http, [case.bot.url], activities, args.in_flight)
+                    result = await load(
+                        http, [case.bot.url], activities, args.in_flight, authorization=case.authorization
+                    )
                     cpu = case.bot.cpu_seconds() - before
                     case.cpu_per_1000.append(cpu * 1000 / args.activities)
                     case.rps.append(args.activities / result.seconds)

@@ -68,6 +68,7 @@ def run_demo(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator
         "PORT": str(bot_port),
         "PLAYGROUND_PORT": str(playground_port),
         "MicrosoftAppId": "",
+        "PYTHONOPTIMIZE": "2",  # as the container runs the bot: docstrings and asserts stripped
         **(extra_env or {}),
     }
     with log.open("wb") as sink:

@@ -113,3 +113,10 @@ def test_the_association_guide_is_tied_to_the_settings_and_the_bicep() -> None:
     assert example is not None
     members = Settings(_env_file=None, member_tenants=example[1]).member_tenants
     assert [name for _, name in members] == ["Luleå kommun", "Piteå kommun"]
+
+
+def test_the_container_and_the_benchmark_run_python_alike() -> None:
+    """The memory budget is measured as the container runs the bot: docstrings and asserts stripped."""
+    hotpath = (ROOT / "tests" / "bench" / "hotpath.py").read_text(encoding="utf-8")
+    assert "PYTHONOPTIMIZE=2" in DOCKERFILE
+    assert '"PYTHONOPTIMIZE": "2"' in hotpath
