@@ -11,21 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Generator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
-from typing import Any, Generic, ParamSpec, Protocol, Self, TypeVar, overload
+from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
 import orjson
 from sqlalchemy.engine import CursorResult, Dialect, make_url
-from sqlalchemy.exc import (
-    DBAPIError,
-)
 from sqlalchemy.sql import Executable
 
 from bot.storage.prepared import DirectResult, Prepared
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
-BUSY_SECONDS = 30.0  # how long a transaction waits for another process's write lock on SQLite
 # JSON columns (programmes, contacts, audit details) through orjson: several times faster than json.
 JSON_CODEC: dict[str, Any] = {
     "json_serializer": lambda value: orjson.dumps(value).decode(),
@@ -99,11 +92,6 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 32) -> Datab
     from bot.storage.postgres import Postgres
 
     return Postgres(url, echo=echo, pool_size=pool_size)
-
-
-def driver_error(sql: str, error: Exception, dbapi_error: type[Exception]) -> Exception:
-    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, …), without parameters."""
-    return DBAPIError.instance(sql, None, error, dbapi_error, hide_parameters=True)
 
 
 C = TypeVar("C", bound="Opens")

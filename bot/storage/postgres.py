@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any, Concatenate, Self, overload
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar, overload
 
 import asyncpg
 from asyncpg.prepared_stmt import PreparedStatement
@@ -24,8 +24,11 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
-from bot.storage.engine import JSON_CODEC, Begins, Opens, P, T
+from bot.storage.engine import JSON_CODEC, Begins, Opens
 from bot.storage.prepared import DirectResult, Plan, Plans, Prepared, rowcount
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Postgres(Begins["PostgresConnection"]):

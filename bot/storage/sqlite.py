@@ -6,20 +6,28 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, Self, overload
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar, overload
 
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import CursorResult, Dialect, make_url
-from sqlalchemy.exc import (
-    OperationalError,
-)
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 
-from bot.storage.engine import BUSY_SECONDS, JSON_CODEC, Begins, Opens, P, T, driver_error
+from bot.storage.engine import JSON_CODEC, Begins, Opens
 from bot.storage.prepared import DirectResult, Plans, Prepared
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+BUSY_SECONDS = 30.0  # how long a transaction waits for another process's write lock
+
+
+def _driver_error(sql: str, error: sqlite3.Error) -> Exception:
+    """sqlite3's error as SQLAlchemy raises it (IntegrityError, OperationalError, …), without parameters."""
+    return DBAPIError.instance(sql, None, error, sqlite3.Error, hide_parameters=True)
 
 
 class LoopSqlite(Begins["LoopSqliteConnection"]):
@@ -101,7 +109,7 @@ class LoopSqliteConnection(Opens):
             cursor = self._raw.execute(plan.sql, plan.arguments(parameters))
             rows = cursor.fetchall()
         except sqlite3.Error as error:
-            raise driver_error(plan.sql, error, sqlite3.Error) from error
+            raise _driver_error(plan.sql, error) from error
         return plan.result(rows, lambda: [column[0] for column in cursor.description or ()], cursor.rowcount)
 
     async def execute_later(self, statement: Prepared, parameters: Any = None) -> None:

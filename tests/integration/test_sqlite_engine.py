@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from bot.storage import engine as engine_module
+from bot.storage import sqlite as sqlite_module
 from bot.storage.engine import create_engine
 from bot.storage.sqlite import LoopSqlite
 
@@ -61,7 +61,7 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_while_the_loop_runs(tmp
 
 
 async def test_a_lock_never_released_ends_in_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "BUSY_SECONDS", 0.1)
+    monkeypatch.setattr(sqlite_module, "BUSY_SECONDS", 0.1)
     database, path = _db(tmp_path)
     await _create_table(database)
     other = sqlite3.connect(path, isolation_level=None)
