@@ -71,13 +71,13 @@ def _keys_of(document: Mapping[str, Any]) -> dict[str, SigningKey]:
     for jwk in document.get("keys") or ():
         if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or not isinstance(jwk.get("kid"), str):
             continue
-        endorsements = jwk.get("endorsements")
         try:
             key = key_from_jwk(str(jwk.get("n") or ""), str(jwk.get("e") or ""))
         except ValueError:
             continue
-        named = frozenset(e for e in endorsements if isinstance(e, str)) if isinstance(endorsements, list) else None
-        keys[jwk["kid"]] = SigningKey(key, named or frozenset())
+        endorsements = jwk.get("endorsements")
+        named = endorsements if isinstance(endorsements, list) else ()
+        keys[jwk["kid"]] = SigningKey(key, frozenset(e for e in named if isinstance(e, str)))
     return keys
 
 
@@ -250,12 +250,14 @@ class BotCredentials:
         self._lock = asyncio.Lock()
 
     async def token(self) -> str:
-        if self._token and self._clock() < self._renew_at:
-            return self._token
-        async with self._lock:
-            if not (self._token and self._clock() < self._renew_at):
-                await self._fetch()
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():  # not fetched meanwhile for a caller that waited before this one
+                    await self._fetch()
         return self._token
+
+    def _fresh(self) -> bool:
+        return bool(self._token) and self._clock() < self._renew_at
 
     async def _fetch(self) -> None:
         asked = self._clock()
