@@ -54,12 +54,7 @@ class KeyServer:
                 else:
                     self.send_error(404)
                     return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._json(body)
 
             def do_POST(self) -> None:
                 if self.path != f"/{TENANT}/oauth2/v2.0/token":
@@ -69,7 +64,10 @@ class KeyServer:
                 if "client_secret=the-bots-secret" not in form:
                     self.send_error(401)
                     return
-                data = json.dumps({"access_token": BOT_TOKEN, "expires_in": 3599, "token_type": "Bearer"}).encode()
+                self._json({"access_token": BOT_TOKEN, "expires_in": 3599, "token_type": "Bearer"})
+
+            def _json(self, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
